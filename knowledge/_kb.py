@@ -1,0 +1,72 @@
+"""The loaded knowledge base: validated entries, indexed by their id, with a content fingerprint."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+
+from ._markdown import dump_entry
+from ._schema import Entry, Faq, Procedure
+
+
+def fingerprint(entries: Iterable[Entry]) -> str:
+    """A sha256 hex digest of the entries' content, independent of their order and source format.
+
+    Each entry is hashed in its Markdown form, which is canonical (``dump_entry`` gives equal
+    bytes for equal entries), so a portal record and its exported file hash the same.
+    """
+    digest = hashlib.sha256()
+    for text in sorted(dump_entry(entry) for entry in entries):
+        data = text.encode("utf-8")
+        # Length-prefixed, so that no two different lists of entries feed the same bytes.
+        digest.update(f"{len(data)}\n".encode("ascii"))
+        digest.update(data)
+    return digest.hexdigest()
+
+
+@dataclass(frozen=True)
+class KnowledgeBase:
+    """Procedures by code and FAQs by id, each sorted by id; read-only.
+
+    Build it with ``load_knowledge_base``, which validates the files first, or with
+    ``from_entries`` for entries already checked.
+    """
+
+    procedures: Mapping[str, Procedure]
+    faqs: Mapping[str, Faq]
+    sources: tuple[str, ...]  # the paths it was loaded from, as given
+    fingerprint: str
+
+    @classmethod
+    def from_entries(cls, entries: Iterable[Entry], sources: Iterable[str] = ()) -> KnowledgeBase:
+        """The knowledge base of ``entries``; raises ``ValueError`` if two share an id."""
+        entries = list(entries)
+        procedures: dict[str, Procedure] = {}
+        faqs: dict[str, Faq] = {}
+        for entry in entries:
+            # One namespace for both kinds, because ``get`` looks an id up in both.
+            if entry.entry_id in procedures or entry.entry_id in faqs:
+                raise ValueError(f"two entries have the id {entry.entry_id!r}")
+            if isinstance(entry, Procedure):
+                procedures[entry.code] = entry
+            else:
+                faqs[entry.id] = entry
+        return cls(
+            procedures=MappingProxyType(dict(sorted(procedures.items()))),
+            faqs=MappingProxyType(dict(sorted(faqs.items()))),
+            sources=tuple(sources),
+            fingerprint=fingerprint(entries),
+        )
+
+    def get(self, entry_id: str) -> Entry | None:
+        """The procedure with this code or the FAQ with this id, if there is one."""
+        return self.procedures.get(entry_id) or self.faqs.get(entry_id)
+
+    def entries(self) -> list[Entry]:
+        """All entries: procedures by code, then FAQs by id."""
+        return [*self.procedures.values(), *self.faqs.values()]
+
+    def __len__(self) -> int:
+        return len(self.procedures) + len(self.faqs)
