@@ -1,0 +1,52 @@
+"""Vietnamese retrieval: normalisation, lexical and dense indexes, fusion and calibrated decisions.
+
+This package knows nothing of the bot or the knowledge-base schema: it indexes :class:`SearchDoc`
+values and answers with :class:`SearchResult` values.
+"""
+
+from ._calibration import FEATURES, Calibration
+from ._dense import DenseIndex, Embedder, EmbeddingCache, SentenceTransformerEmbedder, embed_passages
+from ._e5_build import E5_MODEL_DIRNAME, build_e5_model, ensure_e5_model
+from ._lexical import LexicalIndex, document_tokens, query_tokens
+from ._lexicon import Lexicon, LexiconFormatError
+from ._metrics import LabelledQuestion, Outcome, QuestionFormatError, read_questions, summarize
+from ._normalize import bigrams, fold, has_diacritics, nfc, normalize_query, syllables
+from ._restore import DiacriticRestorer
+from ._retriever import Retriever, RetrieverSettings
+from ._types import Decision, Hit, SearchDoc, SearchResult
+
+__all__ = (
+    "E5_MODEL_DIRNAME",
+    "FEATURES",
+    "Calibration",
+    "Decision",
+    "DenseIndex",
+    "DiacriticRestorer",
+    "Embedder",
+    "EmbeddingCache",
+    "Hit",
+    "LabelledQuestion",
+    "LexicalIndex",
+    "Lexicon",
+    "LexiconFormatError",
+    "Outcome",
+    "QuestionFormatError",
+    "Retriever",
+    "RetrieverSettings",
+    "SearchDoc",
+    "SearchResult",
+    "SentenceTransformerEmbedder",
+    "bigrams",
+    "build_e5_model",
+    "embed_passages",
+    "ensure_e5_model",
+    "fold",
+    "has_diacritics",
+    "document_tokens",
+    "nfc",
+    "normalize_query",
+    "query_tokens",
+    "read_questions",
+    "summarize",
+    "syllables",
+)

@@ -1,0 +1,151 @@
+"""The hybrid retriever: lexical and dense rankings fused, then a calibrated decision.
+
+``docs/retrieval.md`` records what was tried and measured to arrive at these defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._calibration import Calibration, ranking_features
+from ._dense import DenseIndex, Embedder, EmbeddingCache, ProgressCallback, embed_passages
+from ._lexical import LexicalIndex, query_tokens
+from ._lexicon import Lexicon
+from ._normalize import normalize_query, syllables
+from ._restore import DiacriticRestorer
+from ._types import Decision, Hit, SearchDoc, SearchResult
+
+
+@dataclass(frozen=True, slots=True)
+class RetrieverSettings:
+    """Knobs of the combination; the defaults are the measured best on the development set."""
+
+    dense_weight: float = 4.0
+    lexical_weight: float = 1.0
+    body_weight: float = 0.6
+    popularity_weight: float = 0.2
+    local_weight: float = 0.1
+    restore_diacritics: bool = True
+    body_passage_chars: int = 0  # 0: embed titles and aliases only
+    top_k: int = 10
+    # Decisions on the calibrated probabilities.
+    min_in_scope: float = 0.5
+    answer_confidence: float = 0.5
+    clarify_choices: int = 3
+
+    def __post_init__(self) -> None:
+        if self.top_k <= 0 or self.clarify_choices <= 0:
+            raise ValueError("top_k and clarify_choices must be positive")
+        if not (0 <= self.min_in_scope <= 1 and 0 <= self.answer_confidence <= 1):
+            raise ValueError("min_in_scope and answer_confidence are probabilities in [0, 1]")
+
+
+def dense_passages(doc: SearchDoc, max_body_chars: int) -> list[str]:
+    """The texts embedded for one document: its title, each alias, optionally title + body."""
+    passages = [doc.title, *doc.aliases]
+    body = " ".join(doc.body).strip()
+    if body and max_body_chars > 0:
+        passages.append(f"{doc.title}. {body[:max_body_chars]}")
+    return passages
+
+
+@dataclass(frozen=True, slots=True)
+class ComponentScores:
+    normalized: str
+    tokens: list[str]
+    lexical: np.ndarray
+    dense: np.ndarray
+
+
+class Retriever:
+    """Finds the knowledge-base entries that answer a citizen's message."""
+
+    def __init__(
+        self,
+        docs: Sequence[SearchDoc],
+        embedder: Embedder,
+        *,
+        cache: EmbeddingCache | None = None,
+        settings: RetrieverSettings | None = None,
+        calibration: Calibration | None = None,
+        lexicon: Lexicon | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        if not docs:
+            raise ValueError("the retriever needs at least one document")
+        ids = [d.id for d in docs]
+        if len(set(ids)) != len(ids):
+            raise ValueError("document ids must be unique")
+        self.settings = s = settings or RetrieverSettings()
+        self.docs = tuple(docs)
+        self.embedder = embedder
+        self.calibration = calibration or Calibration.load()
+        self.lexicon = lexicon or Lexicon.default()
+        self._lexical = LexicalIndex(self.docs, body_weight=s.body_weight)
+        texts: list[str] = []
+        owners: list[int] = []
+        for position, doc in enumerate(self.docs):
+            for passage in dense_passages(doc, s.body_passage_chars):
+                texts.append(passage)
+                owners.append(position)
+        vectors, self.newly_embedded = embed_passages(embedder, texts, cache, progress=progress)
+        self._dense = DenseIndex(vectors, owners, len(self.docs))
+        corpus = [" ".join((d.title, *d.aliases, *d.body)) for d in self.docs]
+        self.vocabulary = frozenset(t for text in corpus for t in syllables(text))
+        self._restorer = DiacriticRestorer.fit(corpus) if s.restore_diacritics else None
+        self._prior = np.array(
+            [s.popularity_weight * d.popularity + s.local_weight * d.local for d in self.docs], dtype=np.float32
+        )
+
+    def __len__(self) -> int:
+        return len(self.docs)
+
+    def dense_text(self, normalized: str, expansions: Sequence[str]) -> str:
+        """What the embedding model reads: the query with diacritics restored from the KB's own
+        vocabulary (the model is weak on text without them), then the official terms."""
+        text = self._restorer.restore(normalized) if self._restorer is not None else normalized
+        return " ".join((text, *expansions))
+
+    def component_scores(self, query: str) -> ComponentScores:
+        normalized = normalize_query(query, vocabulary=self.vocabulary)
+        expansions = self.lexicon.expansions(normalized)
+        tokens = query_tokens(normalized, expansions)
+        lexical = self._lexical.scores(tokens)
+        vector = self.embedder.encode_queries([self.dense_text(normalized, expansions)])[0]
+        return ComponentScores(normalized, tokens, lexical, self._dense.scores(vector))
+
+    def fuse(self, parts: ComponentScores) -> np.ndarray:
+        """Max-normalised BM25 plus weighted dense cosine plus the popularity/locality prior."""
+        s = self.settings
+        top = float(parts.lexical.max())
+        lexical = parts.lexical / top if top > 0 else parts.lexical
+        return s.lexical_weight * lexical + s.dense_weight * parts.dense + self._prior
+
+    def search(self, query: str) -> SearchResult:
+        s = self.settings
+        parts = self.component_scores(query)
+        fused = self.fuse(parts)
+        order = np.argsort(-fused)[: s.top_k]
+        hits = tuple(
+            Hit(self.docs[i].id, float(fused[i]), float(parts.lexical[i]), float(parts.dense[i])) for i in order
+        )
+        features = ranking_features(fused, parts.lexical, parts.dense, len(parts.tokens))
+        confidence = self.calibration.answer.probability(features)
+        in_scope = self.calibration.in_scope.probability(features)
+        if in_scope < s.min_in_scope:
+            decision, choices = Decision.ABSTAIN, ()
+        elif confidence >= s.answer_confidence:
+            decision, choices = Decision.ANSWER, ()
+        else:
+            decision, choices = Decision.CLARIFY, hits[: s.clarify_choices]
+        return SearchResult(query, parts.normalized, hits, decision, confidence, in_scope, choices)
+
+    def features(self, query: str) -> tuple[list[float], list[str]]:
+        """Calibration features of a query and its ranked ids (for fitting the calibration)."""
+        parts = self.component_scores(query)
+        fused = self.fuse(parts)
+        ranking = [self.docs[i].id for i in np.argsort(-fused)[: self.settings.top_k]]
+        return ranking_features(fused, parts.lexical, parts.dense, len(parts.tokens)), ranking

@@ -1,0 +1,63 @@
+"""Value types the retriever takes and returns; free of any knowledge-base or bot import."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+
+@dataclass(frozen=True, slots=True)
+class SearchDoc:
+    """One answerable entry as the retriever sees it.
+
+    ``title`` is what the entry is called (a procedure's name, an FAQ's question); ``aliases`` are
+    other ways of asking for it; ``body`` holds the longer texts (documents to bring, steps,
+    conditions). ``popularity`` in [0, 1] says how often citizens use the service nationally;
+    ``local`` marks entries the ward itself handles (procedures at "Cấp xã", the ward's FAQs).
+    """
+
+    id: str
+    title: str
+    aliases: tuple[str, ...] = ()
+    body: tuple[str, ...] = ()
+    popularity: float = 0.0
+    local: bool = False
+
+
+class Decision(str, Enum):
+    """What a handler should do with a search result."""
+
+    ANSWER = "answer"  # one entry fits: answer with it
+    CLARIFY = "clarify"  # a few entries fit about equally: ask the citizen to choose
+    ABSTAIN = "abstain"  # nothing fits well enough: say so honestly, offer an official
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A ranked entry: its fused score and the parts it was fused from."""
+
+    doc_id: str
+    score: float
+    lexical: float = 0.0
+    dense: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """The ranking for one message and what to do with it.
+
+    ``confidence`` is the calibrated probability that the top hit is the right answer and
+    ``in_scope`` the probability that the knowledge base can answer the message at all.
+    """
+
+    query: str
+    normalized: str
+    hits: tuple[Hit, ...]
+    decision: Decision
+    confidence: float
+    in_scope: float
+    choices: tuple[Hit, ...] = ()  # the entries to offer when the decision is CLARIFY
+
+    @property
+    def top(self) -> Hit | None:
+        return self.hits[0] if self.hits else None

@@ -1,0 +1,154 @@
+"""Shared fixtures: a tiny deterministic embedder (so most tests need not load the real model),
+a clock tests move by hand, and a channel that collects replies."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bot.channels import Channel, DeliveryError, Dispatch
+from handlers import Reply
+from retrieval import bigrams, syllables
+
+
+class HashingEmbedder:
+    """A bag of folded syllables and bigrams hashed into 256 dimensions, L2-normalised.
+
+    Deterministic and instant; good enough to exercise indexing, caching and fusion. It counts
+    every encoded passage so tests can check what was (re-)embedded.
+    """
+
+    name = "hashing-test-embedder"
+    dimension = 256
+
+    def __init__(self) -> None:
+        self.passages_encoded = 0
+
+    def _vector(self, text: str) -> np.ndarray:
+        vector = np.zeros(self.dimension, dtype=np.float32)
+        tokens = syllables(text)
+        for token in tokens + bigrams(tokens):
+            bucket = int.from_bytes(hashlib.blake2b(token.encode(), digest_size=4).digest(), "little")
+            vector[bucket % self.dimension] += 1.0
+        norm = float(np.linalg.norm(vector))
+        return vector / norm if norm else vector
+
+    def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
+        return np.stack([self._vector(t) for t in texts])
+
+    def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
+        self.passages_encoded += len(texts)
+        return np.stack([self._vector(t) for t in texts])
+
+
+@pytest.fixture
+def hashing_embedder() -> HashingEmbedder:
+    return HashingEmbedder()
+
+
+# --- Application core: a clock tests move by hand, a channel that collects replies --------------
+
+
+class ManualClock:
+    """A UTC clock that stands still until a test advances it."""
+
+    def __init__(self, start: dt.datetime = dt.datetime(2026, 11, 20, 8, 0, tzinfo=dt.UTC)) -> None:
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += dt.timedelta(seconds=seconds)
+
+
+class CollectingChannel(Channel):
+    """A test channel: keeps every delivered reply as ``(chat_id, reply)``; ``failures`` holds
+    errors to raise on the next sends, one per send, before delivering again."""
+
+    def __init__(self, name: str = "test") -> None:
+        self.name = name
+        self.sent: list[tuple[str, Reply]] = []
+        self.failures: list[Exception] = []
+        self.attempts = 0
+        self.dispatch: Dispatch | None = None
+
+    async def start(self, dispatch: Dispatch) -> None:
+        self.dispatch = dispatch
+
+    async def stop(self) -> None:
+        self.dispatch = None
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        self.attempts += 1
+        if self.failures:
+            raise self.failures.pop(0)
+        self.sent.append((chat_id, reply))
+
+    @property
+    def texts(self) -> list[str]:
+        return [reply.text for _, reply in self.sent]
+
+    def fail_next(self, count: int, *, retryable: bool = True, retry_after: float | None = None) -> None:
+        self.failures.extend(
+            DeliveryError("simulated failure", retryable=retryable, retry_after=retry_after) for _ in range(count)
+        )
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def collecting_channel() -> CollectingChannel:
+    return CollectingChannel()
+
+
+# --- A tiny valid knowledge base on disk ------------------------------------------------------
+
+TINY_PROCEDURE = """\
+---
+kind: procedure
+code: '{code}'
+name: {name}
+portal_url: https://dichvucong.gov.vn/p/{code}
+methods:
+- channel: in_person
+---
+## Trình tự thực hiện
+1. Nộp hồ sơ.
+"""
+
+TINY_FAQ = """\
+---
+kind: faq
+id: vneid
+question: Làm thế nào để có tài khoản định danh điện tử mức độ 2?
+legal_basis:
+- number: 69/2024/NĐ-CP
+  name: Nghị định quy định về định danh và xác thực điện tử
+---
+Đến Công an phường.
+"""
+
+
+def write_tiny_kb(root: Path) -> Path:
+    """Two procedures and one FAQ as Markdown entries under ``root``."""
+    for code, name in (("1.001193", "Thủ tục đăng ký khai sinh"), ("1.000894", "Thủ tục đăng ký kết hôn")):
+        path = root / "procedures" / f"{code}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(TINY_PROCEDURE.format(code=code, name=name), encoding="utf-8")
+    (root / "faq").mkdir(parents=True, exist_ok=True)
+    (root / "faq" / "vneid.md").write_text(TINY_FAQ, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def tiny_kb(tmp_path: Path) -> Path:
+    return write_tiny_kb(tmp_path / "kb")

@@ -1,0 +1,135 @@
+import numpy as np
+import pytest
+
+from retrieval import (
+    FEATURES,
+    Calibration,
+    Decision,
+    EmbeddingCache,
+    Retriever,
+    RetrieverSettings,
+    SearchDoc,
+)
+
+DOCS = [
+    SearchDoc("1.004194", "Đăng ký tạm trú", body=("Tờ khai thay đổi thông tin cư trú",), popularity=1.0, local=True),
+    SearchDoc("1.004222", "Đăng ký thường trú", body=("Tờ khai thay đổi thông tin cư trú",), popularity=0.9, local=True),
+    SearchDoc("1.001193", "Thủ tục đăng ký khai sinh", body=("Tờ khai đăng ký khai sinh", "Giấy chứng sinh"), local=True),
+    SearchDoc("1.000894", "Thủ tục đăng ký kết hôn", body=("Tờ khai đăng ký kết hôn",), local=True),
+    SearchDoc("2.000001", "Cấp giấy phép xây dựng mới đối với nhà ở riêng lẻ", body=("Đơn đề nghị cấp giấy phép",)),
+    SearchDoc("vneid-muc-2", "Làm sao có tài khoản định danh điện tử mức độ 2?", aliases=("VNeID mức 2",), local=True),
+]
+
+
+@pytest.fixture
+def retriever(hashing_embedder):
+    return Retriever(DOCS, hashing_embedder)
+
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("đăng ký tạm trú ở đâu ạ", "1.004194"),
+        ("dang ky tam tru o dau", "1.004194"),
+        ("dk thuong tru can gi", "1.004222"),
+        ("lam giay khai sinh cho con can gi", "1.001193"),
+        ("ddawng kys keets hoon", "1.000894"),
+        ("xin phép xây nhà", "2.000001"),
+        ("lam vneid muc 2 the nao", "vneid-muc-2"),
+    ],
+)
+def test_finds_the_entry_for_everyday_questions(retriever, query, expected):
+    assert retriever.search(query).hits[0].doc_id == expected
+
+
+def test_everyday_words_reach_official_names_through_the_lexicon(retriever):
+    # "hộ khẩu" never appears in the documents; the lexicon maps it to "thường trú".
+    assert retriever.search("nhập hộ khẩu cho con").hits[0].doc_id == "1.004222"
+
+
+def test_decisions_follow_the_calibrated_probabilities(hashing_embedder):
+    always = Calibration.neutral()  # every probability 0.5
+    answer = Retriever(DOCS, hashing_embedder, calibration=always, settings=RetrieverSettings(answer_confidence=0.5))
+    assert answer.search("đăng ký tạm trú").decision is Decision.ANSWER
+    clarify = Retriever(DOCS, hashing_embedder, calibration=always, settings=RetrieverSettings(answer_confidence=0.6))
+    result = clarify.search("đăng ký tạm trú")
+    assert result.decision is Decision.CLARIFY and len(result.choices) == 3
+    abstain = Retriever(DOCS, hashing_embedder, calibration=always, settings=RetrieverSettings(min_in_scope=0.6))
+    result = abstain.search("đăng ký tạm trú")
+    assert result.decision is Decision.ABSTAIN and result.choices == ()
+
+
+def test_out_of_scope_messages_abstain_with_a_fitted_calibration(retriever):
+    rows, top_correct, in_scope = [], [], []
+    labelled = [
+        ("đăng ký tạm trú", "1.004194"),
+        ("dang ky thuong tru", "1.004222"),
+        ("khai sinh cho con", "1.001193"),
+        ("đăng ký kết hôn", "1.000894"),
+        ("giấy phép xây dựng nhà ở", "2.000001"),
+        ("tài khoản định danh điện tử", "vneid-muc-2"),
+        ("giá vàng hôm nay bao nhiêu", None),
+        ("thời tiết ngày mai thế nào", None),
+        ("chó nhà hàng xóm sủa suốt đêm", None),
+        ("cho xin bài thơ tình", None),
+    ]
+    for query, gold in labelled:
+        features, ranking = retriever.features(query)
+        rows.append(features)
+        top_correct.append(ranking[0] == gold)
+        in_scope.append(gold is not None)
+    retriever.calibration = Calibration.fit(rows, top_correct, in_scope)
+    assert retriever.search("giá vàng hôm nay").decision is Decision.ABSTAIN
+    assert retriever.search("đăng ký tạm trú ở đâu").decision is not Decision.ABSTAIN
+
+
+def test_calibration_round_trips_and_checks_its_features():
+    fitted = Calibration.fit([[0.1 * i] * len(FEATURES) for i in range(6)], [0, 0, 0, 1, 1, 1], [0, 1, 0, 1, 1, 1])
+    again = Calibration.from_json(fitted.to_json())
+    point = [0.45] * len(FEATURES)
+    assert again.answer.probability(point) == pytest.approx(fitted.answer.probability(point))
+    assert fitted.answer.probability([0.0] * len(FEATURES)) < 0.5 < fitted.answer.probability([0.5] * len(FEATURES))
+    with pytest.raises(ValueError, match="features"):
+        Calibration.from_json(fitted.to_json().replace("dense_max", "something_else"))
+
+
+def test_the_shipped_calibration_loads():
+    assert Calibration.load().fitted_on
+
+
+def test_one_changed_entry_is_embedded_again_and_nothing_else(tmp_path, hashing_embedder):
+    cache = EmbeddingCache(tmp_path / "vectors.sqlite3")
+    first = Retriever(DOCS, hashing_embedder, cache=cache)
+    passages = sum(1 + len(d.aliases) for d in DOCS)
+    assert first.newly_embedded == passages == hashing_embedder.passages_encoded
+    changed = [*DOCS[:-1], SearchDoc("vneid-muc-2", "Đăng ký tài khoản định danh điện tử mức độ 2", aliases=("VNeID mức 2",))]
+    second = Retriever(changed, hashing_embedder, cache=EmbeddingCache(tmp_path / "vectors.sqlite3"))
+    assert second.newly_embedded == 1
+    assert hashing_embedder.passages_encoded == passages + 1
+    assert second.search("đăng ký định danh điện tử").hits[0].doc_id == "vneid-muc-2"
+
+
+def test_progress_is_reported_while_embedding(hashing_embedder):
+    seen = []
+    Retriever(DOCS, hashing_embedder, progress=lambda done, total: seen.append((done, total)))
+    assert seen[0] == (0, 7) and seen[-1] == (7, 7)
+
+
+def test_invalid_inputs_are_refused(hashing_embedder):
+    with pytest.raises(ValueError, match="at least one"):
+        Retriever([], hashing_embedder)
+    with pytest.raises(ValueError, match="unique"):
+        Retriever([DOCS[0], DOCS[0]], hashing_embedder)
+    with pytest.raises(ValueError, match="positive"):
+        RetrieverSettings(top_k=0)
+    with pytest.raises(ValueError, match="probabilities"):
+        RetrieverSettings(min_in_scope=1.5)
+
+
+def test_dense_scores_take_each_documents_best_passage():
+    from retrieval import DenseIndex
+
+    vectors = np.eye(3, dtype=np.float32)
+    index = DenseIndex(vectors, [0, 0, 1], n_docs=2)
+    scores = index.scores(np.array([0.0, 1.0, 0.0], dtype=np.float32))
+    assert scores[0] == pytest.approx(1.0) and scores[1] == pytest.approx(0.0)
