@@ -1,0 +1,34 @@
+"""Channel-free async handlers: routing, dialogues and replies."""
+
+from ._cards import answer_reply, details_reply, procedure_card, procedure_sections
+from ._engine import SearchEngine
+from ._intent import Intent, IntentKind, Section, detect_intent, parse_callback
+from ._messages import Button, IncomingMessage, Outcome, Reply, Turn, split_text
+from ._router import FEEDBACK_MARKER, Dialogue, DialogueState
+from ._store import DialogueStore
+from ._testing import DialogueTester, MemoryDialogueStore
+
+__all__ = (
+    "FEEDBACK_MARKER",
+    "Button",
+    "Dialogue",
+    "DialogueState",
+    "DialogueStore",
+    "DialogueTester",
+    "IncomingMessage",
+    "Intent",
+    "IntentKind",
+    "MemoryDialogueStore",
+    "Outcome",
+    "Reply",
+    "SearchEngine",
+    "Section",
+    "Turn",
+    "answer_reply",
+    "detect_intent",
+    "details_reply",
+    "parse_callback",
+    "procedure_card",
+    "procedure_sections",
+    "split_text",
+)

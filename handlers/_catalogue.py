@@ -1,0 +1,199 @@
+"""Every sentence the bot says to citizens, in one place, so officials can review the wording.
+
+Vietnamese with full diacritics; the citizen is "anh/chị" and the bot "tôi"; plain words before
+official terms. Placeholders are ``str.format`` fields named for what fills them: ``{ward_name}``
+and ``{ward_contact}`` come from the ward's configuration, everything else from the knowledge
+base. Nothing here states a fact that is not either general law named in the text or read from
+the knowledge base at run time.
+"""
+
+from __future__ import annotations
+
+from knowledge import Channel
+
+# --- greeting, help and menu ----------------------------------------------------------------------
+
+GREETING = (
+    "Xin chào anh/chị! Tôi là trợ lý ảo của {ward_name}.\n"
+    "Tôi có thể giúp anh/chị:\n"
+    "• tra cứu thủ tục hành chính: cần giấy tờ gì, lệ phí, thời gian, nộp ở đâu, nộp trực tuyến;\n"
+    "• trả lời câu hỏi thường gặp về cải cách hành chính (tài khoản định danh điện tử VNeID, "
+    "đường dây nóng 1022, thanh toán trực tuyến…);\n"
+    "• ghi nhận phản ánh, kiến nghị để chuyển tới cán bộ.\n"
+    "Anh/chị cứ gõ câu hỏi, ví dụ: «Đăng ký tạm trú cần giấy tờ gì?», hoặc chọn một mục bên dưới."
+)
+HELP = (
+    "Cách dùng trợ lý ảo của {ward_name}:\n"
+    "• Gõ câu hỏi bằng tiếng Việt, có dấu hay không dấu đều được, ví dụ: «làm giấy khai sinh cho con cần gì».\n"
+    "• Sau khi xem một thủ tục, anh/chị hỏi tiếp ngắn gọn: «lệ phí bao nhiêu?», «mất bao lâu?», "
+    "«nộp online được không?», «cần mang gì?», «nộp ở đâu?», «căn cứ pháp lý?».\n"
+    "• Nếu không thấy nút bấm, anh/chị gõ số thứ tự của lựa chọn (ví dụ: 2).\n"
+    "• Bấm 👍 hoặc 👎 để cho biết câu trả lời có giúp được anh/chị không.\n"
+    "• Gõ /start để xem danh mục, /reset để bắt đầu lại.\n"
+    "Thông tin chỉ để tham khảo, lấy từ Cổng Dịch vụ công quốc gia và {ward_name}; kết quả chính thức "
+    "do cơ quan giải quyết. Xin anh/chị đừng gửi số căn cước hay ảnh giấy tờ tùy thân qua đây."
+)
+MENU_PROCEDURES_BUTTON = "📋 Hỏi về thủ tục"
+MENU_FAQ_BUTTON = "❓ Câu hỏi thường gặp"
+MENU_FEEDBACK_BUTTON = "📢 Gửi phản ánh, kiến nghị"
+MENU_CONTACT_BUTTON = "☎️ Liên hệ"
+MENU_HELP_BUTTON = "ℹ️ Cách dùng"
+MENU_PROCEDURES = (
+    "Anh/chị gõ việc cần làm hoặc tên thủ tục, ví dụ: «đăng ký khai sinh», «làm lại căn cước», "
+    "«xác nhận tình trạng hôn nhân». Tôi sẽ cho biết giấy tờ cần mang, lệ phí, thời gian và nơi nộp."
+)
+MENU_FAQ = "Một số câu hỏi thường gặp, anh/chị chọn một câu:"
+MENU_FAQ_EMPTY = "Hiện chưa có câu hỏi thường gặp nào. Anh/chị cứ gõ câu hỏi, tôi sẽ tìm giúp."
+
+# --- small conversation ----------------------------------------------------------------------------
+
+THANKS = "Dạ, không có gì ạ. Anh/chị cần hỏi thêm cứ nhắn cho tôi."
+RESET_DONE = "Tôi đã xóa nội dung trò chuyện trước. Anh/chị muốn hỏi gì ạ?"
+SMALL_TALK = (
+    "Tôi là trợ lý ảo của {ward_name}, chỉ giúp được về thủ tục hành chính, câu hỏi về cải cách "
+    "hành chính và phản ánh, kiến nghị. Anh/chị gõ /help để xem cách dùng."
+)
+CONTACT = (
+    "Liên hệ chính thức của {ward_name}: {ward_contact}.\n"
+    "Tôi không cung cấp số điện thoại hay Zalo cá nhân của cán bộ."
+)
+NON_TEXT = "Hiện tôi chỉ đọc được tin nhắn chữ. Anh/chị vui lòng gõ câu hỏi hoặc mô tả sự việc bằng chữ."
+EXPIRED = (
+    "Lựa chọn này không còn dùng được (thông tin có thể vừa được cập nhật). "
+    "Anh/chị vui lòng gõ lại câu hỏi."
+)
+# Sent by the application, not the handlers, when answering a message failed.
+ERROR_APOLOGY = (
+    "Xin lỗi anh/chị, hệ thống đang gặp sự cố nên chưa trả lời được tin nhắn này. "
+    "Anh/chị vui lòng thử lại sau ít phút, hoặc liên hệ {ward_name}: {ward_contact}."
+)
+ASK_WHICH_PROCEDURE = (
+    "Anh/chị đang hỏi về thủ tục nào ạ? Anh/chị gõ kèm tên thủ tục, ví dụ: «lệ phí đăng ký kết hôn»."
+)
+
+# --- answers, clarification, abstention -----------------------------------------------------------
+
+CLARIFY = "Ý anh/chị là nội dung nào dưới đây ạ?"
+NONE_OF_THESE_BUTTON = "Không phải các ý trên"
+NONE_OF_THESE = (
+    "Anh/chị thử gõ lại câu hỏi cụ thể hơn (việc cần làm, tên giấy tờ), "
+    "hoặc bấm nút bên dưới để tôi chuyển câu hỏi tới cán bộ."
+)
+ABSTAIN = (
+    "Xin lỗi anh/chị, hiện tôi chưa có thông tin để trả lời câu hỏi này.\n"
+    "Anh/chị có thể liên hệ {ward_name}: {ward_contact}.\n"
+    "Hoặc bấm nút bên dưới, tôi sẽ chuyển câu hỏi tới cán bộ."
+)
+SEND_BUTTON = "📨 Gửi câu hỏi cho cán bộ"
+SENT = (
+    "Tôi đã ghi lại câu hỏi của anh/chị để chuyển tới cán bộ {ward_name}:\n«{question}»\n"
+    "Nếu cần gấp, anh/chị liên hệ: {ward_contact}."
+)
+ESCALATE_ASK = "Anh/chị vui lòng gõ câu hỏi cần gửi, tôi sẽ ghi lại để chuyển tới cán bộ."
+
+HELPFUL_BUTTON = "👍 Hữu ích"
+NOT_HELPFUL_BUTTON = "👎 Chưa hữu ích"
+VOTE_UP = "Cảm ơn anh/chị đã đánh giá! 👍"
+VOTE_DOWN = (
+    "Cảm ơn anh/chị đã cho biết, tôi sẽ ghi nhận để trả lời tốt hơn. "
+    "Anh/chị có muốn gửi câu hỏi cho cán bộ không?"
+)
+VOTE_NOTHING = "Cảm ơn anh/chị!"
+
+# --- feedback, complaints and denunciations ------------------------------------------------------
+
+FEEDBACK_ASK = (
+    "Anh/chị vui lòng mô tả sự việc: chuyện gì, ở đâu (số nhà, tên đường, tổ dân phố), từ khi nào. "
+    "Tôi sẽ ghi lại để chuyển tới cán bộ."
+)
+FEEDBACK_RECORDED = (
+    "Cảm ơn anh/chị đã phản ánh. Tôi đã ghi lại nội dung để chuyển tới cán bộ {ward_name} xem xét, xử lý.\n"
+    "Nếu cần liên hệ trực tiếp: {ward_contact}.\n"
+    "Việc khẩn cấp xin gọi ngay: 113 (công an), 114 (cứu hỏa, cứu nạn), 115 (cấp cứu)."
+)
+# Khiếu nại and tố cáo have their own procedures in law and are not feedback (NĐ 20/2008 scope).
+GRIEVANCE = (
+    "Khiếu nại và tố cáo được giải quyết theo thủ tục riêng do luật quy định, trợ lý ảo không tiếp nhận "
+    "được ạ.\n"
+    "• Khiếu nại (Luật Khiếu nại 2011): khi anh/chị cho rằng một quyết định hành chính hoặc việc làm của "
+    "cơ quan, cán bộ xâm phạm quyền, lợi ích hợp pháp của mình. Lần đầu, anh/chị gửi đơn hoặc đến trình "
+    "bày trực tiếp với người đã ra quyết định, hoặc với cơ quan có cán bộ đó; thời hạn là 90 ngày kể từ "
+    "khi nhận được quyết định hoặc biết được việc làm đó.\n"
+    "• Tố cáo (Luật Tố cáo 2018): khi anh/chị báo cho cơ quan có thẩm quyền biết hành vi vi phạm pháp "
+    "luật của cơ quan, tổ chức, cá nhân. Đơn ghi rõ họ tên, địa chỉ của người tố cáo và nội dung tố cáo; "
+    "thông tin người tố cáo được giữ bí mật.\n"
+    "Anh/chị có thể hỏi nơi nhận đơn tại: {ward_contact} ({ward_name}).\n"
+    "Nếu anh/chị chỉ muốn phản ánh, kiến nghị để cán bộ biết và xử lý, xin bấm nút bên dưới."
+)
+GRIEVANCE_AS_FEEDBACK_BUTTON = "📢 Chỉ gửi phản ánh, kiến nghị"
+
+# --- the procedure card ----------------------------------------------------------------------------
+
+CARD_TITLE = "📋 {name}"
+CARD_CODE = "Mã thủ tục: {code}"
+CARD_FIELD = "Lĩnh vực: {field}"
+DOCUMENTS_HEADING = "📄 Giấy tờ cần chuẩn bị:"
+DOCUMENT_GROUP = "{group}:"
+DOCUMENT_LINE = "• {name}"
+DOCUMENT_LINE_COUNTED = "• {name} — {count}"
+DOCUMENT_NOTE = "  – {text}"
+COUNT_ORIGINALS = "{n} bản chính"
+COUNT_COPIES = "{n} bản sao"
+MORE_ITEMS = "… và {count} mục khác (bấm «Xem thêm»)"
+METHODS_HEADING = "⏱ Thời gian giải quyết · 💰 Lệ phí:"
+METHOD_LINE = "• {channels}: {time} · {fee}"
+CHANNEL_NAMES = {Channel.ONLINE: "Trực tuyến", Channel.IN_PERSON: "Trực tiếp", Channel.POST: "Qua bưu chính"}
+CHANNEL_SEPARATOR = " / "
+TIME_WITHOUT_UNIT = "{value} (Cổng Dịch vụ công không ghi đơn vị)"
+NOT_GIVEN = "chưa có thông tin"
+CURRENCY = "đồng"
+WHERE_HEADING = "📍 Nơi nộp:"
+# After 1/7/2025 commune-level centres accept dossiers regardless of administrative boundary within
+# the province (NĐ 118/2025/NĐ-CP; domain notes §3.2).
+WHERE_WARD_CENTRE = "• Trung tâm Phục vụ hành chính công {ward_name};"
+WHERE_ANY_IN_PROVINCE = (
+    "• hoặc Trung tâm Phục vụ hành chính công của bất kỳ xã, phường nào trong tỉnh, thành phố "
+    "(không bắt buộc nộp đúng nơi cư trú)."
+)
+WHERE_AGENCY = "• Cơ quan giải quyết (theo Cổng Dịch vụ công): {agency}"
+WHERE_NOT_WARD = "• Thủ tục này thuộc thẩm quyền {levels}, không do xã, phường giải quyết."
+WHERE_ONLINE = "• Nộp trực tuyến: trên Cổng Dịch vụ công quốc gia (nút bên dưới)."
+LEGAL_SHORT = "⚖️ Căn cứ pháp lý: {items}"
+LEGAL_MORE = "và {count} văn bản khác"
+LEGAL_HEADING = "⚖️ Căn cứ pháp lý:"
+LEGAL_LINE = "• {label}"
+LEGAL_ISSUED = "{label}, ngày {issued}"
+LEGAL_NAMED = "{name} (số {number})"
+SOURCE_LINE = "ℹ️ Nguồn: {source} · Cập nhật: {updated}"
+SOURCE_DECISION = "{source}, công bố tại Quyết định {decision}"
+SOURCE_PORTAL = "Cổng Dịch vụ công quốc gia"
+UPDATED_UNKNOWN = "chưa ghi ngày"
+FILE_ONLINE_BUTTON = "🌐 Nộp trực tuyến"
+PORTAL_BUTTON = "🌐 Xem trên Cổng Dịch vụ công"
+MORE_BUTTON = "📖 Xem thêm"
+
+# --- details and follow-up sections -----------------------------------------------------------------
+
+APPLICANTS = "👤 Ai thực hiện: {text}"
+STEPS_HEADING = "📝 Các bước thực hiện:"
+STEP_LINE = "{number}. {text}"
+CONDITIONS_HEADING = "✅ Yêu cầu, điều kiện:"
+RESULT_HEADING = "📦 Kết quả nhận được:"
+METHOD_DETAIL = "• {channel}: thời gian {time}; lệ phí: {fee}"
+METHOD_DESCRIPTION = "  {text}"
+RAW_TEXT = "(Nguyên văn trên Cổng Dịch vụ công) {text}"
+TIME_HEADING = "⏱ Thời gian giải quyết:"
+TIME_LINE = "• {channels}: {time}"
+FEE_HEADING = "💰 Lệ phí:"
+FEE_LINE = "• {channels}: {fee}"
+ONLINE_YES = "🌐 Thủ tục này nộp trực tuyến được trên Cổng Dịch vụ công quốc gia.\n• Thời gian: {time}\n• Lệ phí: {fee}"
+ONLINE_NO = "Theo Cổng Dịch vụ công, thủ tục này chưa nộp trực tuyến được. Anh/chị nộp theo cách: {channels}."
+SECTION_EMPTY = "Cổng Dịch vụ công chưa có thông tin về mục này."
+
+# --- FAQ answers ---------------------------------------------------------------------------------
+
+FAQ_TITLE = "❓ {question}"
+FAQ_LEGAL = "⚖️ Căn cứ: {items}"
+FAQ_SOURCE = "ℹ️ Nguồn: {source} · Cập nhật: {updated}"
+FAQ_SOURCE_WARD = "{ward_name}"
+ELLIPSIS = "…"

@@ -1,0 +1,380 @@
+"""What the citizen means: rule-based intents on accent-folded text, and the data buttons carry.
+
+Citizens type without diacritics, in teencode and in fragments ("lệ phí bn z ad"), so every cue
+is matched on the folded syllables of :func:`retrieval.normalize_query`'s output: "le phi" matches
+"lệ phí", "le phi" and "lệ phi" alike. Cues are whole-syllable phrases, never substrings, so "phi"
+does not fire inside "phiếu".
+
+Two questions are asked of a message. *Which cues does it contain?* decides the kind of intent.
+*Is there anything else in it?* (the residual after cue phrases and filler words are removed)
+separates "xin chào" (a greeting) from "xin chào, cho hỏi đăng ký tạm trú" (a question), and
+"lệ phí bao nhiêu?" (a follow-up about the procedure under discussion) from "lệ phí đăng ký kết
+hôn bao nhiêu?" (a new question).
+
+The cue lists are reviewed constants: add a phrase when citizens are seen using it, and keep
+phrases specific enough that a procedure question cannot trip them ("hồ sơ quá hạn", not "quá
+hạn", which is also how an expired ID card is described).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+
+from retrieval import normalize_query, syllables
+
+__all__ = [
+    "CONTACT_DATA",
+    "FEEDBACK_DATA",
+    "HELP_DATA",
+    "NONE_DATA",
+    "SEND_DATA",
+    "Intent",
+    "IntentKind",
+    "MenuTopic",
+    "Section",
+    "detect_intent",
+    "menu_data",
+    "more_data",
+    "parse_callback",
+    "pick_data",
+    "vote_data",
+]
+
+
+class Section(str, Enum):
+    """A part of a procedure a follow-up asks about."""
+
+    DOCUMENTS = "documents"
+    TIME = "time"
+    FEE = "fee"
+    ONLINE = "online"
+    WHERE = "where"
+    LEGAL = "legal"
+    DETAILS = "details"  # everything: "xem thêm", "chi tiết"
+
+
+class MenuTopic(str, Enum):
+    PROCEDURES = "procedures"
+    FAQ = "faq"
+    FEEDBACK = "feedback"
+
+
+class IntentKind(str, Enum):
+    GREETING = "greeting"  # /start, "xin chào"
+    HELP = "help"
+    RESET = "reset"
+    THANKS = "thanks"  # also "ok", "vâng": an acknowledgement that needs no search
+    VOTE = "vote"  # 👍/👎, typed or tapped
+    CHOICE = "choice"  # a bare number: the n-th button of the last reply
+    PICK = "pick"  # a tapped entry (a clarification choice, an FAQ from the menu)
+    MORE = "more"  # "xem thêm" on an entry
+    MENU = "menu"
+    CONTACT = "contact"  # the ward's contacts, or an official's personal number
+    SMALL_TALK = "small_talk"
+    GRIEVANCE = "grievance"  # khiếu nại / tố cáo: its own legal channel, not feedback
+    FEEDBACK = "feedback"  # phản ánh, kiến nghị: potholes, noise, late dossiers...
+    ESCALATE = "escalate"  # "send this to an official"
+    NONE_OF_THESE = "none_of_these"  # none of the offered choices fits
+    FOLLOW_UP = "follow_up"  # only asks about sections of the procedure under discussion
+    QUESTION = "question"  # anything else: search the knowledge base
+
+
+@dataclass(frozen=True, slots=True)
+class Intent:
+    """A message's meaning. ``standalone`` is true when the message holds nothing but the cue
+    words (so a FEEDBACK or ESCALATE intent has no content of its own to record)."""
+
+    kind: IntentKind
+    sections: tuple[Section, ...] = ()
+    number: int | None = None  # CHOICE
+    entry_id: str = ""  # PICK, MORE, VOTE from a button
+    helpful: bool | None = None  # VOTE
+    topic: MenuTopic | None = None  # MENU
+    standalone: bool = False
+
+
+# --- callback data ------------------------------------------------------------------------------
+# Short, because Telegram allows 64 bytes of callback data; entry ids (procedure codes, FAQ file
+# names) fit comfortably. A pressed button's data is untrusted input: parse_callback validates it.
+
+SEND_DATA = "send"  # send the stored question to an official
+NONE_DATA = "none"
+FEEDBACK_DATA = "feedback"  # record the stored message as feedback rather than a grievance
+HELP_DATA = "help"
+CONTACT_DATA = "contact"
+_PICK, _MORE, _VOTE, _MENU = "pick:", "more:", "vote:", "menu:"
+
+
+def pick_data(entry_id: str) -> str:
+    return _PICK + entry_id
+
+
+def more_data(entry_id: str) -> str:
+    return _MORE + entry_id
+
+
+def vote_data(entry_id: str, helpful: bool) -> str:
+    return f"{_VOTE}{int(helpful)}:{entry_id}"
+
+
+def menu_data(topic: MenuTopic) -> str:
+    return _MENU + topic.value
+
+
+def parse_callback(data: str) -> Intent | None:
+    """The intent a button press carries, or None for data this version never produced."""
+    fixed = {
+        SEND_DATA: Intent(IntentKind.ESCALATE, standalone=True),
+        NONE_DATA: Intent(IntentKind.NONE_OF_THESE),
+        FEEDBACK_DATA: Intent(IntentKind.FEEDBACK, standalone=True),
+        HELP_DATA: Intent(IntentKind.HELP),
+        CONTACT_DATA: Intent(IntentKind.CONTACT),
+    }
+    if data in fixed:
+        return fixed[data]
+    prefix, _, rest = data.partition(":")
+    if not rest:
+        return None
+    if prefix + ":" == _PICK:
+        return Intent(IntentKind.PICK, entry_id=rest)
+    if prefix + ":" == _MORE:
+        return Intent(IntentKind.MORE, entry_id=rest)
+    if prefix + ":" == _VOTE:
+        flag, _, entry_id = rest.partition(":")
+        if flag in ("0", "1") and entry_id:
+            return Intent(IntentKind.VOTE, entry_id=entry_id, helpful=flag == "1")
+        return None
+    if prefix + ":" == _MENU and rest in MenuTopic._value2member_map_:
+        return Intent(IntentKind.MENU, topic=MenuTopic(rest))
+    return None
+
+
+# --- cue lists (folded syllables) -----------------------------------------------------------------
+
+# Words that carry no subject of their own: pronouns, particles, politeness, and the generic verbs
+# of asking about a procedure. What is left after removing them (and the cues) is the subject.
+FILLER_WORDS = frozenset(
+    """
+    a ah anh chi em minh toi tui ban ad admin bot ong ba co chu bac mn moi nguoi oi
+    nhe nha nhi ha vay the thi di khong chua roi sao gi nao nhu la ma day do nay kia cai con nua
+    them hoi xin cho hay vui long giup duoc luon lam phai can biet muon ve de voi va hoac neu khi
+    ra thu tuc ho so nop dang ky viec o tai cua mot bao nhieu mat het ton
+    """.split()
+)
+
+_COMMANDS = {
+    "start": IntentKind.GREETING,
+    "menu": IntentKind.GREETING,
+    "help": IntentKind.HELP,
+    "reset": IntentKind.RESET,
+}
+
+# Conversational cues count only when nothing else is in the message; the first kind listed wins
+# when several are present ("thôi, cảm ơn" ends a conversation, so RESET comes before THANKS).
+CONVERSATION_CUES: dict[IntentKind, tuple[str, ...]] = {
+    IntentKind.RESET: ("bat dau lai", "lam lai tu dau", "xoa het", "huy", "huy bo", "thoi"),
+    IntentKind.HELP: (
+        "huong dan", "tro giup", "giup do", "su dung", "cach dung", "lam duoc gi", "biet lam gi",
+        "ho tro gi",
+    ),
+    IntentKind.GREETING: (
+        "xin chao", "chao", "hello", "hi", "helo", "alo", "alo alo", "chao buoi sang", "chao buoi chieu",
+        "chao buoi toi", "start", "menu", "danh muc",
+    ),
+    IntentKind.THANKS: (
+        "cam on", "cam on nhieu", "thank", "thanks", "thank you", "ok", "oke", "okay", "okie", "vang",
+        "da", "duoc roi", "hieu roi", "ro roi", "tot qua",
+    ),
+}  # fmt: skip
+
+# Khiếu nại and tố cáo follow their own laws and are never filed as feedback (domain notes §3.1).
+GRIEVANCE_CUES = ("khieu nai", "to cao", "don khieu nai", "don to cao")
+
+# Phản ánh, kiến nghị: the explicit words, then what citizens describe without naming it.
+FEEDBACK_CUES = (
+    # explicit
+    "phan anh", "kien nghi", "gop y",
+    # roads and drains
+    "o ga", "o voi", "duong hong", "duong bi hong", "duong xuong cap", "sut lun", "lun sut", "nap cong",
+    "ho ga", "tac cong", "cong bi tac", "cong thoat nuoc", "nuoc thai",
+    # rubbish and pollution
+    "rac thai", "do rac", "vut rac", "bai rac", "xa rac", "dot rac", "rac ton dong", "khong thu gom rac",
+    "boc mui", "hoi thoi", "o nhiem", "khoi bui",
+    # noise
+    "tieng on", "on ao", "gay on", "karaoke", "loa keo", "hat hoi", "mo nhac to",
+    # flooding
+    "ngap", "ngap nuoc", "ngap ung", "bi ngap",
+    # street lights and trees
+    "den duong", "den chieu sang", "cot den", "cay do", "cay gay", "cay nga",
+    # encroachment and illegal building
+    "lan chiem", "chiem via he", "chiem dung", "chiem long duong", "xay trai phep", "xay dung trai phep",
+    # stray animals
+    "tha rong", "cho hoang", "meo hoang", "bo tha",
+    # water and power cuts
+    "mat nuoc", "cup nuoc", "mat dien", "cup dien", "khong co nuoc", "khong co dien",
+)  # fmt: skip
+# Reports about the service itself. The reform FAQs cover the same ground ("hồ sơ trễ hẹn thì có
+# phiếu xin lỗi không?"), so these count as feedback only when the message is not a question.
+SERVICE_FEEDBACK_CUES = (
+    "thai do", "hach sach", "hach dich", "nhung nhieu", "gay kho khan", "gay kho de", "cua quyen",
+    "thieu trach nhiem", "quat nat", "tre hen", "tre han", "qua hen", "cham tra", "cham tre", "ho so qua han",
+    "chua tra ket qua", "hen lan hen lua", "hen di hen lai",
+)  # fmt: skip
+# The words of "I want to report something" that carry no report of their own.
+_FEEDBACK_INTRO = ("phan anh", "kien nghi", "gop y", "gui", "bao")
+
+ESCALATE_CUES = (
+    "gap can bo", "gap truc tiep", "noi chuyen voi can bo", "noi chuyen voi nguoi", "nguoi that",
+    "chuyen cho can bo", "chuyen can bo", "gui cho can bo", "gui can bo", "hoi can bo", "can bo tra loi",
+    "tu van vien", "lien he can bo", "gui cau hoi", "chuyen cau hoi",
+)  # fmt: skip
+
+# Contact requests count only when nothing else is asked ("số điện thoại đường dây nóng 1022" is
+# an FAQ question); the role words are what citizens add when asking for an official's number.
+CONTACT_CUES = (
+    "so dien thoai", "dien thoai", "so dt", "zalo", "so zalo", "lien he", "lien lac", "email",
+    "dia chi phuong", "dia chi lien he", "chu tich", "pho chu tich", "can bo", "ca nhan", "phuong",
+    "xa", "bi thu", "truong cong an", "cong an", "ubnd", "uy ban nhan dan",
+)  # fmt: skip
+_CONTACT_CORE = ("so dien thoai", "dien thoai", "so dt", "zalo", "so zalo", "lien he", "lien lac", "email")
+
+SMALL_TALK_CUES = (
+    "ban la ai", "ban ten gi", "ten ban la gi", "may tuoi", "an com chua", "khoe khong", "co khoe khong",
+    "thoi tiet", "troi mua", "nhiet do", "gia vang", "ty gia", "gia xang", "xo so", "ket qua xo so",
+    "lo de", "bong da", "lam tho", "bai tho", "ke chuyen", "chuyen cuoi", "haha", "hihi", "test",
+    "nguoi yeu", "buon qua", "chan qua",
+)  # fmt: skip
+
+SECTION_CUES: dict[Section, tuple[str, ...]] = {
+    Section.FEE: (
+        # Not bare "phí", "tiền" or "giá": "đất phi nông nghiệp", "thuận tiện", "hộ gia đình".
+        "le phi", "chi phi", "mien phi", "phi bao nhieu", "bao nhieu phi", "co phi", "mat phi",
+        "ton phi", "thu phi", "phi gi", "bao nhieu tien", "mat tien", "ton tien", "het tien",
+        "gia bao nhieu", "het bao nhieu", "ton bao nhieu", "tra bao nhieu", "bao nhieu dong",
+    ),
+    Section.TIME: (
+        # Not bare "khi nào": "khi nào phải đăng ký" asks about an obligation, not a duration.
+        "bao lau", "may ngay", "bao nhieu ngay", "thoi gian", "thoi han", "lau khong", "may hom",
+        "bao nhieu hom", "may tuan", "khi nao co", "khi nao xong", "khi nao lay", "bao gio co",
+        "bao gio xong", "bao gio lay", "lay ket qua", "co ket qua", "ra ket qua",
+    ),
+    Section.ONLINE: (
+        "online", "onl", "truc tuyen", "qua mang", "tren mang", "qua internet", "qua app", "tren app",
+        "lam tai nha", "nop tai nha", "o nha nop", "o nha lam", "qua dich vu cong", "tren dich vu cong",
+        "cong dich vu cong", "qua vneid", "tren vneid", "bang vneid", "khong can den", "khong phai den",
+        "khoi phai di",
+    ),
+    Section.DOCUMENTS: (
+        "giay to", "can mang", "mang gi", "mang theo", "can gi", "can nhung gi", "chuan bi",
+        "thanh phan", "ho so gom", "gom nhung gi", "gom gi", "to khai", "mau don", "nhung giay",
+    ),
+    Section.WHERE: (
+        "o dau", "nop o dau", "lam o dau", "cho nao", "noi nop", "nop o", "nop tai", "dia chi nop", "dia chi nao", "den dau",
+        "di dau", "co quan nao", "phuong khac", "xa khac", "noi khac",
+    ),
+    Section.LEGAL: (
+        "can cu", "phap ly", "luat nao", "theo luat", "nghi dinh nao", "thong tu nao", "van ban nao",
+        "quy dinh nao", "co so phap ly", "dieu may",
+    ),
+    Section.DETAILS: ("xem them", "chi tiet", "day du", "cu the", "cac buoc", "trinh tu", "them thong tin"),
+}  # fmt: skip
+
+CHOICE_WORDS = frozenset("so chon lua phuong an y cau muc thu".split())
+# How a Vietnamese question ends, or what it contains, when the citizen typed no "?".
+QUESTION_ENDINGS = frozenset("khong chua sao gi nao dau a ha nhi chang".split())
+QUESTION_PHRASES = ("co phai", "lam sao", "the nao", "ra sao", "bao gio", "tai sao", "vi sao", "co duoc")
+
+_THUMBS_UP, _THUMBS_DOWN = "👍", "👎"
+# Skin-tone modifiers and the variation selector that phones append to emoji.
+_EMOJI_TRIMMINGS = re.compile("[\U0001f3fb-\U0001f3ff\ufe0f\\s]")
+_COMMAND = re.compile(r"/([a-z_]+)(?:@\w+)?\b(.*)", re.DOTALL)
+
+
+# --- matching -------------------------------------------------------------------------------------
+
+
+def _padded(tokens: Iterable[str]) -> str:
+    return f" {' '.join(tokens)} "
+
+
+def _found(padded: str, phrases: Iterable[str]) -> bool:
+    return any(f" {phrase} " in padded for phrase in phrases)
+
+
+def _residual(tokens: list[str], phrases: Iterable[str]) -> list[str]:
+    """The words left after removing ``phrases`` and filler words.
+
+    Phrases are matched left to right, longest first at each position, so that overlapping cues
+    ("lệ phí" and "phí bao nhiêu" in "lệ phí bao nhiêu") do not leave half of one behind.
+    """
+    by_first: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in phrases:
+        words = tuple(phrase.split())
+        by_first.setdefault(words[0], []).append(words)
+    left: list[str] = []
+    at = 0
+    while at < len(tokens):
+        candidates = sorted(by_first.get(tokens[at], ()), key=len, reverse=True)
+        match = next((words for words in candidates if tuple(tokens[at : at + len(words)]) == words), None)
+        if match:
+            at += len(match)
+            continue
+        if tokens[at] not in FILLER_WORDS:
+            left.append(tokens[at])
+        at += 1
+    return left
+
+
+def _vote(text: str) -> Intent | None:
+    bare = _EMOJI_TRIMMINGS.sub("", text)
+    if bare and set(bare) == {_THUMBS_UP}:
+        return Intent(IntentKind.VOTE, helpful=True)
+    if bare and set(bare) == {_THUMBS_DOWN}:
+        return Intent(IntentKind.VOTE, helpful=False)
+    return None
+
+
+def _is_question(text: str, tokens: list[str], padded: str) -> bool:
+    return "?" in text or (bool(tokens) and tokens[-1] in QUESTION_ENDINGS) or _found(padded, QUESTION_PHRASES)
+
+
+def detect_intent(text: str) -> Intent:
+    """Classify a typed message; button presses go through :func:`parse_callback` instead."""
+    stripped = text.strip()
+    command = _COMMAND.fullmatch(stripped.lower())
+    if command and not command.group(2).strip():
+        return Intent(_COMMANDS.get(command.group(1), IntentKind.HELP))
+    vote = _vote(stripped)
+    if vote is not None:
+        return vote
+    tokens = syllables(normalize_query(stripped))
+    padded = _padded(tokens)
+
+    leftover = [word for word in tokens if word not in CHOICE_WORDS and word not in FILLER_WORDS]
+    if len(leftover) == 1 and leftover[0].isdigit() and len(tokens) <= 4:
+        return Intent(IntentKind.CHOICE, number=int(leftover[0]))
+
+    conversation = [kind for kind, cues in CONVERSATION_CUES.items() if _found(padded, cues)]
+    if conversation and not _residual(tokens, (c for cues in CONVERSATION_CUES.values() for c in cues)):
+        return Intent(conversation[0], standalone=True)
+
+    if _found(padded, GRIEVANCE_CUES):
+        return Intent(IntentKind.GRIEVANCE)
+    if _found(padded, FEEDBACK_CUES) or (
+        _found(padded, SERVICE_FEEDBACK_CUES) and not _is_question(stripped, tokens, padded)
+    ):
+        return Intent(IntentKind.FEEDBACK, standalone=not _residual(tokens, _FEEDBACK_INTRO))
+    if _found(padded, ESCALATE_CUES):
+        return Intent(IntentKind.ESCALATE, standalone=not _residual(tokens, ESCALATE_CUES))
+    if _found(padded, _CONTACT_CORE) and not _residual(tokens, CONTACT_CUES):
+        return Intent(IntentKind.CONTACT, standalone=True)
+    if _found(padded, SMALL_TALK_CUES):
+        return Intent(IntentKind.SMALL_TALK)
+
+    sections = tuple(section for section, cues in SECTION_CUES.items() if _found(padded, cues))
+    if sections and not _residual(tokens, (c for s in sections for c in SECTION_CUES[s])):
+        return Intent(IntentKind.FOLLOW_UP, sections=sections, standalone=True)
+    return Intent(IntentKind.QUESTION, sections=sections)

@@ -1,0 +1,112 @@
+"""The one message type that comes in and the one reply type that goes out, on every channel.
+
+A channel turns a platform event into an :class:`IncomingMessage` and renders a :class:`Reply`;
+handlers see nothing else. Rich parts degrade: a channel without buttons shows them as numbered
+lines (:meth:`Reply.as_plain_text`), and the citizen answers with the number.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    """A citizen's message or button press, whatever the channel it came from."""
+
+    channel: str  # "telegram", "zalo", "web", "console", ...
+    chat_id: str  # where replies go, as the platform names it
+    user_id: str  # the platform's id of the sender; pseudonymised before it is logged
+    text: str = ""
+    message_id: str = ""  # the platform's id, used to drop duplicate deliveries
+    callback_data: str = ""  # set when a button was pressed instead of text typed
+    received_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    location: tuple[float, float] | None = None  # (latitude, longitude) of a shared location
+    attachment: str = ""  # a platform file id or URL of a photo the citizen sent
+    display_name: str = ""
+
+    @property
+    def conversation(self) -> tuple[str, str]:
+        """The key of this chat's dialogue state: channel ids are not global."""
+        return (self.channel, self.chat_id)
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A choice the citizen can tap; ``data`` comes back as ``callback_data``, or ``url`` opens."""
+
+    label: str
+    data: str = ""
+    url: str = ""
+
+    def __post_init__(self) -> None:
+        if bool(self.data) == bool(self.url):
+            raise ValueError("a button has exactly one of data or url")
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What the bot says: text, then optional rows of buttons."""
+
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()
+
+    @property
+    def choice_buttons(self) -> tuple[Button, ...]:
+        return tuple(b for row in self.buttons for b in row if b.data)
+
+    def as_plain_text(self) -> str:
+        """The text with every button as a line: choices numbered, links spelt out."""
+        lines = [self.text]
+        number = 0
+        for row in self.buttons:
+            for button in row:
+                if button.data:
+                    number += 1
+                    lines.append(f"{number}. {button.label}")
+                else:
+                    lines.append(f"🔗 {button.label}: {button.url}")
+        return "\n".join(lines)
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Split ``text`` into pieces of at most ``limit`` characters, at paragraph, line or word
+    boundaries where possible, so that a long answer survives a platform's message limit."""
+    if limit <= 0:
+        raise ValueError("limit must be positive")
+    pieces: list[str] = []
+    rest = text
+    while len(rest) > limit:
+        window = rest[:limit]
+        cut = max(window.rfind("\n\n"), window.rfind("\n"))
+        if cut <= limit // 2:
+            cut = window.rfind(" ")
+        if cut <= 0:
+            cut = limit
+        pieces.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest or not pieces:
+        pieces.append(rest)
+    return pieces
+
+
+class Outcome(str, Enum):
+    """How a turn ended, as the compliance log counts it."""
+
+    ANSWERED = "answered"  # answered from the knowledge base
+    CLARIFIED = "clarified"  # asked the citizen to choose among close answers
+    ABSTAINED = "abstained"  # had no answer; said so and offered an official
+    ESCALATED = "escalated"  # handed to officials (feedback, a question sent on)
+    CONVERSATION = "conversation"  # greetings, help, menus, votes, resets
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """The handlers' answer to one message: the replies, in order, and what happened."""
+
+    replies: tuple[Reply, ...]
+    outcome: Outcome
+    entry_id: str = ""  # the KB entry answered with, if any
+    score: float | None = None  # its calibrated confidence

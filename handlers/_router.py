@@ -1,0 +1,358 @@
+"""The dialogue: one citizen message in, one :class:`Turn` out, with state kept in the store.
+
+A message is first read for its intent (:mod:`handlers._intent`); only questions reach the
+retriever. The state of a conversation is small and JSON-able (:class:`DialogueState`): the entry
+under discussion, so that "lệ phí bao nhiêu?" refers to it; the buttons of the last reply, so that
+a citizen on a channel without buttons can answer "2"; the last question, so that it can be sent
+to an official; and whether the next message is a question or report to record. It is loaded
+before and saved after every turn, so a restart in the middle of a conversation changes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from dataclasses import dataclass, field
+from typing import Any
+
+from knowledge import Procedure
+from retrieval import Decision, SearchResult
+
+from . import _catalogue as text
+from ._cards import answer_reply, details_reply, entry_title, procedure_sections
+from ._engine import SearchEngine
+from ._intent import (
+    CONTACT_DATA,
+    FEEDBACK_DATA,
+    HELP_DATA,
+    NONE_DATA,
+    SEND_DATA,
+    Intent,
+    IntentKind,
+    MenuTopic,
+    Section,
+    detect_intent,
+    menu_data,
+    parse_callback,
+    pick_data,
+)
+from ._messages import Button, IncomingMessage, Outcome, Reply, Turn
+from ._store import DialogueStore
+
+__all__ = ["FEEDBACK_MARKER", "Dialogue", "DialogueState"]
+
+# Prefix of a recorded report (phản ánh, kiến nghị) among unanswered questions, so that officials'
+# tools can tell the two apart until reports become tickets of their own.
+FEEDBACK_MARKER = "feedback: "
+MENU_FAQS = 6  # FAQ buttons the menu offers
+
+# What the next typed message is, when the bot has just asked for it.
+AWAITING_QUESTION = "question"
+AWAITING_FEEDBACK = "feedback"
+# Intents that still work while the bot waits for a question or report to record.
+_NOT_RECORDED = frozenset({IntentKind.GREETING, IntentKind.HELP, IntentKind.RESET, IntentKind.THANKS})
+
+
+@dataclass
+class DialogueState:
+    """What a conversation remembers between messages; stored as a plain dict."""
+
+    entry_id: str = ""  # the entry under discussion
+    pending: list[str] = field(default_factory=list)  # callback data of the last reply's buttons
+    question: str = ""  # the last question, to send to an official on request
+    awaiting: str = ""  # AWAITING_QUESTION or AWAITING_FEEDBACK: record the next message
+
+    def clear(self) -> None:
+        self.entry_id, self.pending, self.question, self.awaiting = "", [], "", ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "entry_id": self.entry_id,
+            "pending": list(self.pending),
+            "question": self.question,
+            "awaiting": self.awaiting,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> DialogueState:
+        """The state in ``data``; anything missing or malformed (an older or damaged record) is
+        dropped rather than allowed to break the conversation."""
+        data = data if isinstance(data, dict) else {}
+
+        def string(key: str) -> str:
+            value = data.get(key)
+            return value if isinstance(value, str) else ""
+
+        pending = data.get("pending")
+        pending = [item for item in pending if isinstance(item, str)] if isinstance(pending, list) else []
+        awaiting = string("awaiting")
+        return cls(
+            entry_id=string("entry_id"),
+            pending=pending,
+            question=string("question"),
+            awaiting=awaiting if awaiting in (AWAITING_QUESTION, AWAITING_FEEDBACK) else "",
+        )
+
+
+def _menu_buttons() -> tuple[tuple[Button, ...], ...]:
+    return (
+        (
+            Button(text.MENU_PROCEDURES_BUTTON, data=menu_data(MenuTopic.PROCEDURES)),
+            Button(text.MENU_FAQ_BUTTON, data=menu_data(MenuTopic.FAQ)),
+        ),
+        (Button(text.MENU_FEEDBACK_BUTTON, data=menu_data(MenuTopic.FEEDBACK)),),
+        (Button(text.MENU_CONTACT_BUTTON, data=CONTACT_DATA), Button(text.MENU_HELP_BUTTON, data=HELP_DATA)),
+    )
+
+
+_SEND_ROW = (Button(text.SEND_BUTTON, data=SEND_DATA),)
+
+
+class Dialogue:
+    """Routes each message to the right handler and keeps the conversation's state.
+
+    ``engine`` may be replaced at any time (an admin reloading the knowledge base): each turn reads
+    it once, so a turn in flight finishes on the engine it started with and the next uses the new
+    one. Turns of one conversation run one at a time, so their state updates never interleave.
+    """
+
+    def __init__(self, engine: SearchEngine, store: DialogueStore, *, ward_name: str, ward_contact: str) -> None:
+        self.engine = engine
+        self.store = store
+        self.ward_name = ward_name
+        self.ward_contact = ward_contact
+        self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def _lock(self, conversation: tuple[str, str]) -> asyncio.Lock:
+        lock = self._locks.get(conversation)
+        if lock is None:
+            lock = self._locks[conversation] = asyncio.Lock()
+        return lock
+
+    async def handle(self, message: IncomingMessage) -> Turn:
+        """Answer one message: load the state, respond, save the state, return the turn."""
+        engine = self.engine
+        conversation = message.conversation
+        async with self._lock(conversation):
+            state = DialogueState.from_dict(await self.store.load_state(conversation))
+            turn = await self._respond(message, state, engine)
+            state.pending = _last_choices(turn.replies)
+            await self.store.save_state(conversation, state.to_dict())
+        return turn
+
+    # --- routing ----------------------------------------------------------------------------------
+
+    async def _respond(self, message: IncomingMessage, state: DialogueState, engine: SearchEngine) -> Turn:
+        typed = not message.callback_data
+        if typed and not message.text.strip():
+            return self._say(text.NON_TEXT)
+        intent = detect_intent(message.text) if typed else parse_callback(message.callback_data)
+        if intent is None:
+            return self._say(text.EXPIRED)
+        pressed = not typed  # a button, tapped or chosen by its number
+        if intent.kind is IntentKind.CHOICE:
+            chosen = _choice(intent.number, state.pending)
+            pressed = chosen is not None
+            # A number that matches no button is part of a question ("1022", "CT07" without "CT").
+            intent = chosen if chosen is not None else Intent(IntentKind.QUESTION)
+        if not pressed and state.awaiting and intent.kind not in _NOT_RECORDED:
+            return await self._record_awaited(message, state)
+        if intent.kind is not IntentKind.THANKS:
+            state.awaiting = ""  # the citizen moved on; handlers below may ask again
+        kind = intent.kind
+        if kind is IntentKind.GREETING:
+            return self._say(text.GREETING, _menu_buttons())
+        if kind is IntentKind.HELP:
+            return self._say(text.HELP, _menu_buttons())
+        if kind is IntentKind.RESET:
+            state.clear()
+            return self._say(text.RESET_DONE)
+        if kind is IntentKind.THANKS:
+            return self._say(text.THANKS)
+        if kind is IntentKind.CONTACT:
+            return self._say(text.CONTACT)
+        if kind is IntentKind.SMALL_TALK:
+            return self._say(text.SMALL_TALK)
+        if kind is IntentKind.MENU:
+            return self._menu(intent.topic, state, engine)
+        if kind is IntentKind.VOTE:
+            return await self._vote(message, intent, state)
+        if kind is IntentKind.PICK:
+            return self._answer_entry(intent.entry_id, state, engine)
+        if kind is IntentKind.MORE:
+            return self._details(intent.entry_id or state.entry_id, state, engine)
+        if kind is IntentKind.GRIEVANCE:
+            # Kept so that "only send it as feedback" can record it without asking again.
+            state.question = message.text.strip()
+            as_feedback = ((Button(text.GRIEVANCE_AS_FEEDBACK_BUTTON, data=FEEDBACK_DATA),),)
+            return self._say(text.GRIEVANCE, as_feedback, Outcome.ANSWERED)
+        if kind is IntentKind.FEEDBACK:
+            return await self._feedback(message, intent, state, pressed=pressed)
+        if kind is IntentKind.ESCALATE:
+            return await self._escalate(message, intent, state)
+        if kind is IntentKind.NONE_OF_THESE:
+            return self._say(text.NONE_OF_THESE, (_SEND_ROW,), Outcome.ABSTAINED)
+        follow_up = kind is IntentKind.FOLLOW_UP
+        if follow_up and Section.DETAILS in intent.sections and state.entry_id:
+            return self._details(state.entry_id, state, engine)  # "xem thêm" works for FAQs too
+        if follow_up:
+            current = self._current_procedure(state, engine)
+            if current is not None:
+                return self._sections(current, intent.sections)
+        return await self._question(message.text.strip(), intent.sections, state, engine, follow_up=follow_up)
+
+    def _say(
+        self,
+        template: str,
+        buttons: tuple[tuple[Button, ...], ...] = (),
+        outcome: Outcome = Outcome.CONVERSATION,
+        *,
+        entry_id: str = "",
+        score: float | None = None,
+    ) -> Turn:
+        """A one-reply turn from a catalogue template that needs at most the ward's details."""
+        reply = Reply(template.format(ward_name=self.ward_name, ward_contact=self.ward_contact), buttons)
+        return Turn((reply,), outcome, entry_id=entry_id, score=score)
+
+    # --- answers ------------------------------------------------------------------------------------
+
+    def _current_procedure(self, state: DialogueState, engine: SearchEngine) -> Procedure | None:
+        entry = engine.kb.get(state.entry_id) if state.entry_id else None
+        return entry if isinstance(entry, Procedure) else None
+
+    def _sections(self, procedure: Procedure, sections: tuple[Section, ...], score: float | None = None) -> Turn:
+        reply = procedure_sections(procedure, sections, ward_name=self.ward_name)
+        return Turn((reply,), Outcome.ANSWERED, entry_id=procedure.code, score=score)
+
+    def _answer_entry(
+        self, entry_id: str, state: DialogueState, engine: SearchEngine, score: float | None = None
+    ) -> Turn:
+        entry = engine.kb.get(entry_id)
+        if entry is None:  # a button from before a knowledge-base reload
+            return self._say(text.EXPIRED)
+        state.entry_id = entry_id
+        return Turn((answer_reply(entry, ward_name=self.ward_name),), Outcome.ANSWERED, entry_id=entry_id, score=score)
+
+    def _details(self, entry_id: str, state: DialogueState, engine: SearchEngine) -> Turn:
+        entry = engine.kb.get(entry_id) if entry_id else None
+        if entry is None:
+            return self._say(text.EXPIRED if entry_id else text.ASK_WHICH_PROCEDURE)
+        state.entry_id = entry_id
+        return Turn((details_reply(entry, ward_name=self.ward_name),), Outcome.ANSWERED, entry_id=entry_id)
+
+    async def _question(
+        self,
+        question: str,
+        sections: tuple[Section, ...],
+        state: DialogueState,
+        engine: SearchEngine,
+        *,
+        follow_up: bool = False,
+    ) -> Turn:
+        """Search the knowledge base. ``follow_up`` marks a message that only asks about a part of
+        a procedure ("lệ phí bao nhiêu?") while none is under discussion."""
+        state.question = question
+        # The search embeds the query, which takes milliseconds of CPU: keep the loop free meanwhile.
+        result: SearchResult = await asyncio.to_thread(engine.retriever.search, question)
+        current = self._current_procedure(state, engine)
+        if result.decision is Decision.ANSWER and result.top is not None:
+            top = result.top.doc_id
+            if sections and current is not None and current.code == top:
+                # "Lệ phí đăng ký tạm trú?" while discussing it: the part asked about, not the card again.
+                return self._sections(current, sections, score=result.confidence)
+            return self._answer_entry(top, state, engine, score=result.confidence)
+        if result.decision is Decision.CLARIFY and result.choices:
+            return self._clarify(result, engine)
+        if sections and current is not None:
+            # Nothing matched the extra words, so the question is about the procedure at hand.
+            return self._sections(current, sections, score=result.confidence)
+        if follow_up:
+            return self._say(text.ASK_WHICH_PROCEDURE, outcome=Outcome.CLARIFIED, score=result.confidence)
+        return self._say(text.ABSTAIN, (_SEND_ROW,), Outcome.ABSTAINED, score=result.confidence)
+
+    def _clarify(self, result: SearchResult, engine: SearchEngine) -> Turn:
+        rows = []
+        for hit in result.choices:
+            entry = engine.kb.get(hit.doc_id)
+            if entry is not None:
+                rows.append((Button(entry_title(entry), data=pick_data(hit.doc_id)),))
+        rows.append((Button(text.NONE_OF_THESE_BUTTON, data=NONE_DATA),))
+        reply = Reply(text.CLARIFY, tuple(rows))
+        return Turn((reply,), Outcome.CLARIFIED, entry_id=result.choices[0].doc_id, score=result.confidence)
+
+    def _menu(self, topic: MenuTopic | None, state: DialogueState, engine: SearchEngine) -> Turn:
+        if topic is MenuTopic.FEEDBACK:
+            state.awaiting = AWAITING_FEEDBACK
+            return self._say(text.FEEDBACK_ASK)
+        if topic is MenuTopic.FAQ:
+            faqs = list(engine.kb.faqs.values())[:MENU_FAQS]
+            if not faqs:
+                return self._say(text.MENU_FAQ_EMPTY)
+            rows = tuple((Button(entry_title(faq), data=pick_data(faq.id)),) for faq in faqs)
+            return self._say(text.MENU_FAQ, rows)
+        return self._say(text.MENU_PROCEDURES)
+
+    # --- votes, reports and questions for officials ------------------------------------------------
+
+    async def _vote(self, message: IncomingMessage, intent: Intent, state: DialogueState) -> Turn:
+        entry_id = intent.entry_id or state.entry_id
+        if not entry_id:
+            return self._say(text.VOTE_NOTHING)
+        await self.store.record_vote(message, entry_id, bool(intent.helpful))
+        if intent.helpful:
+            return self._say(text.VOTE_UP, entry_id=entry_id)
+        return self._say(text.VOTE_DOWN, (_SEND_ROW,), entry_id=entry_id)
+
+    async def _record(self, message: IncomingMessage, question: str) -> Turn:
+        await self.store.record_unanswered(message, question)
+        reply = Reply(text.SENT.format(ward_name=self.ward_name, ward_contact=self.ward_contact, question=question))
+        return Turn((reply,), Outcome.ESCALATED)
+
+    async def _record_feedback(self, message: IncomingMessage, report: str) -> Turn:
+        await self.store.record_unanswered(message, FEEDBACK_MARKER + report)
+        return self._say(text.FEEDBACK_RECORDED, outcome=Outcome.ESCALATED)
+
+    async def _record_awaited(self, message: IncomingMessage, state: DialogueState) -> Turn:
+        awaiting, state.awaiting = state.awaiting, ""
+        if awaiting == AWAITING_FEEDBACK:
+            return await self._record_feedback(message, message.text.strip())
+        return await self._record(message, message.text.strip())
+
+    async def _feedback(self, message: IncomingMessage, intent: Intent, state: DialogueState, *, pressed: bool) -> Turn:
+        if not intent.standalone:
+            return await self._record_feedback(message, message.text.strip())
+        # The grievance reply's button files the grievance kept in the state as feedback; a typed
+        # "tôi muốn phản ánh" carries no report, so the next message will be the report.
+        if pressed and state.question:
+            report, state.question = state.question, ""
+            return await self._record_feedback(message, report)
+        state.awaiting = AWAITING_FEEDBACK
+        return self._say(text.FEEDBACK_ASK)
+
+    async def _escalate(self, message: IncomingMessage, intent: Intent, state: DialogueState) -> Turn:
+        """Send a question to an official: the one in the message, else the last one asked,
+        else ask for it. Typed "cho tôi gặp cán bộ" and the offer's button mean the same."""
+        if not intent.standalone:
+            return await self._record(message, message.text.strip())
+        if state.question:
+            # Cleared once sent, so that a second tap does not send the same question twice.
+            question, state.question = state.question, ""
+            return await self._record(message, question)
+        state.awaiting = AWAITING_QUESTION
+        return self._say(text.ESCALATE_ASK)
+
+
+def _choice(number: int | None, pending: list[str]) -> Intent | None:
+    """The intent of the ``number``-th button of the last reply, if there is such a button."""
+    if number is None or not 1 <= number <= len(pending):
+        return None
+    return parse_callback(pending[number - 1])
+
+
+def _last_choices(replies: tuple[Reply, ...]) -> list[str]:
+    """The callback data of the last reply that has choice buttons: what a typed number picks."""
+    for reply in reversed(replies):
+        if reply.choice_buttons:
+            return [button.data for button in reply.choice_buttons]
+    return []
+

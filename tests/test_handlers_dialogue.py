@@ -1,0 +1,543 @@
+"""Whole conversations through the dialogue, driven by the collecting tester, with no channel."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from handlers_support import (
+    KHAI_SINH,
+    VNEID_FAQ,
+    WARD_CONTACT,
+    WARD_NAME,
+    async_test,
+    build_engine,
+    make_dialogue,
+    tam_tru,
+)
+
+from handlers import FEEDBACK_MARKER, Dialogue, DialogueTester, IncomingMessage, MemoryDialogueStore, Outcome, Reply
+from handlers import _catalogue as catalogue
+from handlers._intent import CONTACT_DATA, FEEDBACK_DATA, SEND_DATA, MenuTopic, menu_data, more_data
+from retrieval import Decision
+
+
+@pytest.fixture
+def store() -> MemoryDialogueStore:
+    return MemoryDialogueStore()
+
+
+@pytest.fixture
+def answering(hashing_embedder):
+    return build_engine(hashing_embedder, decision=Decision.ANSWER)
+
+
+@pytest.fixture
+def clarifying(hashing_embedder):
+    return build_engine(hashing_embedder, decision=Decision.CLARIFY)
+
+
+@pytest.fixture
+def abstaining(hashing_embedder):
+    return build_engine(hashing_embedder, decision=Decision.ABSTAIN)
+
+
+def talk_to(engine, store: MemoryDialogueStore | None = None) -> DialogueTester:
+    return DialogueTester(make_dialogue(engine, store))
+
+
+def button(reply: Reply, label_part: str) -> str:
+    """The callback data of the reply's button whose label contains ``label_part``."""
+    return next(b.data for b in reply.choice_buttons if label_part in b.label)
+
+
+def state(store: MemoryDialogueStore, chat_id: str = "c1") -> dict:
+    return json.loads(store.states[("test", chat_id)])
+
+
+# --- greeting, help, menu -----------------------------------------------------------------------
+
+
+@async_test
+async def test_start_greets_naming_the_ward_and_offers_a_menu(answering) -> None:
+    bot = talk_to(answering)
+    for text in ("/start", "xin chào ạ"):
+        turn = await bot.push(text)
+        reply = bot.pop()
+        assert turn.outcome is Outcome.CONVERSATION  # never searched, though this engine answers everything
+        assert reply.text.startswith(f"Xin chào anh/chị! Tôi là trợ lý ảo của {WARD_NAME}.")
+        assert [b.label for b in reply.choice_buttons] == [
+            catalogue.MENU_PROCEDURES_BUTTON,
+            catalogue.MENU_FAQ_BUTTON,
+            catalogue.MENU_FEEDBACK_BUTTON,
+            catalogue.MENU_CONTACT_BUTTON,
+            catalogue.MENU_HELP_BUTTON,
+        ]
+
+
+@async_test
+async def test_menu_works_by_typed_number_where_there_are_no_buttons(answering) -> None:
+    bot = talk_to(answering)
+    await bot.push("/start")
+    bot.pop()
+    await bot.push("2")  # the FAQ menu
+    faqs = bot.pop()
+    assert faqs.text == catalogue.MENU_FAQ
+    assert "2. Làm thế nào để có tài khoản định danh điện tử mức độ 2?" in faqs.as_plain_text()
+    turn = await bot.push("2")
+    assert (turn.outcome, turn.entry_id) == (Outcome.ANSWERED, "vneid-muc-2")
+    assert bot.pop().text.startswith("❓ Làm thế nào để có tài khoản định danh")
+
+
+@async_test
+async def test_menu_topics(answering) -> None:
+    bot = talk_to(answering)
+    await bot.push(callback_data=menu_data(MenuTopic.PROCEDURES))
+    assert bot.pop().text == catalogue.MENU_PROCEDURES
+    await bot.push(callback_data=CONTACT_DATA)
+    contact = bot.pop().text
+    assert WARD_CONTACT in contact and "không cung cấp số điện thoại" in contact
+
+
+@async_test
+async def test_help(answering) -> None:
+    bot = talk_to(answering)
+    for text in ("/help", "hướng dẫn sử dụng"):
+        await bot.push(text)
+        help_text = bot.pop().text
+        assert help_text.startswith(f"Cách dùng trợ lý ảo của {WARD_NAME}:")
+        assert "/reset" in help_text and "gõ số thứ tự" in help_text
+
+
+@async_test
+async def test_small_talk_thanks_contacts_and_non_text(answering) -> None:
+    bot = talk_to(answering)
+    replies = []
+    for text in ("thời tiết hôm nay thế nào", "cảm ơn nhé", "cho em xin số zalo của chú chủ tịch phường với", ""):
+        turn = await bot.push(text)
+        assert turn.outcome is Outcome.CONVERSATION
+        replies.append(bot.pop().text)
+    assert replies[0].startswith(f"Tôi là trợ lý ảo của {WARD_NAME}, chỉ giúp được về thủ tục hành chính")
+    assert replies[1] == catalogue.THANKS
+    assert replies[2].startswith(f"Liên hệ chính thức của {WARD_NAME}: {WARD_CONTACT}.")
+    assert replies[3] == catalogue.NON_TEXT
+
+
+# --- answers and follow-ups ---------------------------------------------------------------------
+
+
+@async_test
+async def test_a_question_gets_the_procedure_card_with_votes(answering, store) -> None:
+    bot = talk_to(answering, store)
+    turn = await bot.push("dang ky tam tru can giay to gi")
+    assert (turn.outcome, turn.entry_id, turn.score) == (Outcome.ANSWERED, "1.004194", 0.5)
+    card = bot.pop()
+    assert card.text.startswith("📋 Đăng ký tạm trú")
+    assert "• Trực tuyến: 3 ngày làm việc · 7.000 đồng" in card.text
+    assert [b.label for b in card.choice_buttons][-2:] == [catalogue.HELPFUL_BUTTON, catalogue.NOT_HELPFUL_BUTTON]
+    assert state(store)["entry_id"] == "1.004194"
+    assert state(store)["question"] == "dang ky tam tru can giay to gi"
+
+
+@pytest.mark.parametrize(
+    ("follow_up", "expected"),
+    [
+        ("lệ phí bao nhiêu?", "💰 Lệ phí:\n• Trực tuyến: 7.000 đồng"),
+        ("nộp online được không?", "🌐 Thủ tục này nộp trực tuyến được"),
+        ("mất bao lâu?", "⏱ Thời gian giải quyết:\n• Trực tuyến / Trực tiếp: 3 ngày làm việc"),
+        ("cần mang gì?", "📄 Giấy tờ cần chuẩn bị:\nHồ sơ đăng ký tạm trú gồm:"),
+        ("nộp ở đâu?", "📍 Nơi nộp:\n• Cơ quan giải quyết (theo Cổng Dịch vụ công): Công an cấp xã"),
+        ("căn cứ pháp lý", "⚖️ Căn cứ pháp lý:\n• Luật Cư trú 2020 (số 68/2020/QH14)"),
+        ("le phi bn z ad", "💰 Lệ phí:"),
+    ],
+)
+@async_test
+async def test_follow_ups_refer_to_the_procedure_under_discussion(answering, follow_up: str, expected: str) -> None:
+    bot = talk_to(answering)
+    await bot.push("đăng ký tạm trú")
+    bot.pop()
+    turn = await bot.push(follow_up)
+    reply = bot.pop()
+    assert (turn.outcome, turn.entry_id) == (Outcome.ANSWERED, "1.004194")
+    assert reply.text.startswith("📋 Đăng ký tạm trú\n\n")
+    assert expected in reply.text
+    assert "Mã thủ tục" not in reply.text  # the section asked about, not the card again
+
+
+@async_test
+async def test_a_follow_up_about_a_ward_procedure_names_the_service_centres(answering) -> None:
+    bot = talk_to(answering)
+    await bot.push("làm khai sinh cho con")
+    assert bot.pop().text.startswith("📋 Thủ tục đăng ký khai sinh")
+    await bot.push("nộp ở đâu?")
+    where = bot.pop().text
+    assert f"Trung tâm Phục vụ hành chính công {WARD_NAME};" in where
+    assert "bất kỳ xã, phường nào trong tỉnh" in where
+
+
+@async_test
+async def test_a_question_naming_another_procedure_moves_on_to_it(answering, store) -> None:
+    bot = talk_to(answering, store)
+    await bot.push("đăng ký tạm trú")
+    bot.pop()
+    turn = await bot.push("lệ phí làm khai sinh cho con")
+    assert turn.entry_id == "1.001193"
+    assert bot.pop().text.startswith("📋 Thủ tục đăng ký khai sinh\nMã thủ tục")  # its card
+    assert state(store)["entry_id"] == "1.001193"
+
+
+@async_test
+async def test_asking_again_about_the_procedure_at_hand_gives_the_section(answering) -> None:
+    bot = talk_to(answering)
+    await bot.push("đăng ký tạm trú")
+    bot.pop()
+    turn = await bot.push("lệ phí đăng ký tạm trú bao nhiêu")
+    assert (turn.entry_id, turn.score) == ("1.004194", 0.5)
+    assert bot.pop().text.startswith("📋 Đăng ký tạm trú\n\n💰 Lệ phí:")
+
+
+@async_test
+async def test_a_follow_up_with_nothing_under_discussion_asks_which_procedure(abstaining) -> None:
+    bot = talk_to(abstaining)
+    turn = await bot.push("lệ phí bao nhiêu?")
+    assert turn.outcome is Outcome.CLARIFIED
+    assert bot.pop().text == catalogue.ASK_WHICH_PROCEDURE
+
+
+@async_test
+async def test_a_follow_up_after_an_faq_searches_instead(answering) -> None:
+    bot = talk_to(answering)
+    await bot.push(callback_data=f"pick:{VNEID_FAQ.id}")
+    bot.pop()
+    turn = await bot.push("nộp ở đâu?")
+    assert turn.outcome is Outcome.ANSWERED and turn.score == 0.5  # a search, not a procedure's section
+
+
+@async_test
+async def test_xem_them_shows_the_whole_procedure(answering) -> None:
+    bot = talk_to(answering)
+    await bot.push("đăng ký tạm trú")
+    card = bot.pop()
+    turn = await bot.push(callback_data=button(card, "Xem thêm"))
+    details = bot.pop().text
+    assert (turn.outcome, turn.entry_id) == (Outcome.ANSWERED, "1.004194")
+    assert "📝 Các bước thực hiện:" in details and "Đối với Công an nhân dân" in details
+    await bot.push("xem thêm")  # typed, with the procedure under discussion
+    assert bot.pop().text == details
+
+
+@async_test
+async def test_typed_xem_them_after_an_faq_shows_its_whole_answer(answering) -> None:
+    bot = talk_to(answering)
+    await bot.push(callback_data=f"pick:{VNEID_FAQ.id}")
+    bot.pop()
+    turn = await bot.push("xem thêm")
+    assert (turn.outcome, turn.entry_id) == (Outcome.ANSWERED, VNEID_FAQ.id)
+    assert "⚖️ Căn cứ pháp lý:\n• Nghị định quy định về định danh và xác thực điện tử (số 69/2024/NĐ-CP)" in bot.pop().text
+
+
+# --- clarification ------------------------------------------------------------------------------
+
+
+@async_test
+async def test_close_hits_are_offered_as_buttons(clarifying) -> None:
+    bot = talk_to(clarifying)
+    turn = await bot.push("tạm trú")
+    question = bot.pop()
+    assert (turn.outcome, turn.entry_id, turn.score) == (Outcome.CLARIFIED, "1.004194", 0.5)
+    assert question.text == "Ý anh/chị là nội dung nào dưới đây ạ?"
+    labels = [b.label for b in question.choice_buttons]
+    assert labels[:2] == ["Đăng ký tạm trú", "Gia hạn tạm trú"]
+    assert labels[-1] == catalogue.NONE_OF_THESE_BUTTON
+    turn = await bot.push(callback_data=button(question, "Gia hạn"))
+    assert (turn.outcome, turn.entry_id) == (Outcome.ANSWERED, "1.002755")
+    assert bot.pop().text.startswith("📋 Gia hạn tạm trú")
+
+
+@async_test
+async def test_a_typed_number_picks_a_pending_choice(clarifying, store) -> None:
+    bot = talk_to(clarifying, store)
+    await bot.push("tạm trú")
+    assert "2. Gia hạn tạm trú" in bot.pop().as_plain_text()
+    assert state(store)["pending"][:2] == ["pick:1.004194", "pick:1.002755"]
+    turn = await bot.push("số 2 ạ")
+    assert turn.entry_id == "1.002755"
+    assert bot.pop().text.startswith("📋 Gia hạn tạm trú")
+    # The card's buttons are now what a number picks: 1 is "Xem thêm".
+    assert state(store)["pending"][0] == more_data("1.002755")
+
+
+@async_test
+async def test_none_of_the_choices_offers_an_official(clarifying, store) -> None:
+    bot = talk_to(clarifying, store)
+    await bot.push("tạm trú")
+    turn = await bot.push(callback_data=button(bot.pop(), "Không phải"))
+    assert turn.outcome is Outcome.ABSTAINED
+    offer = bot.pop()
+    assert offer.text == catalogue.NONE_OF_THESE
+    await bot.push(callback_data=button(offer, "Gửi câu hỏi"))
+    assert [question for _, question in store.unanswered] == ["tạm trú"]
+
+
+@async_test
+async def test_a_number_that_picks_nothing_is_part_of_a_question(abstaining) -> None:
+    bot = talk_to(abstaining)
+    turn = await bot.push("1022")
+    assert turn.outcome is Outcome.ABSTAINED
+
+
+# --- abstention and officials -------------------------------------------------------------------
+
+
+@async_test
+async def test_no_answer_is_said_honestly_with_contacts_and_an_offer(abstaining, store) -> None:
+    bot = talk_to(abstaining, store)
+    turn = await bot.push("xin trợ cấp thất nghiệp ở đâu")
+    reply = bot.pop()
+    assert (turn.outcome, turn.entry_id, turn.score) == (Outcome.ABSTAINED, "", 0.5)
+    assert "chưa có thông tin" in reply.text and WARD_CONTACT in reply.text
+    assert [b.data for b in reply.choice_buttons] == [SEND_DATA]
+    turn = await bot.push(callback_data=SEND_DATA)
+    assert turn.outcome is Outcome.ESCALATED
+    sent = bot.pop().text
+    assert "«xin trợ cấp thất nghiệp ở đâu»" in sent and WARD_CONTACT in sent
+    message, question = store.unanswered[0]
+    assert (question, message.chat_id, message.channel) == ("xin trợ cấp thất nghiệp ở đâu", "c1", "test")
+    # A second tap does not send it twice: the citizen is asked to type a question instead.
+    turn = await bot.push(callback_data=SEND_DATA)
+    assert turn.outcome is Outcome.CONVERSATION and bot.pop().text == catalogue.ESCALATE_ASK
+    assert len(store.unanswered) == 1
+
+
+@async_test
+async def test_the_offer_is_accepted_by_typing_its_number(abstaining, store) -> None:
+    bot = talk_to(abstaining, store)
+    await bot.push("xin trợ cấp thất nghiệp ở đâu")
+    bot.pop()
+    turn = await bot.push("1")
+    assert turn.outcome is Outcome.ESCALATED
+    assert [question for _, question in store.unanswered] == ["xin trợ cấp thất nghiệp ở đâu"]
+
+
+@async_test
+async def test_asking_for_an_official_with_nothing_asked_yet_asks_for_the_question(answering, store) -> None:
+    bot = talk_to(answering, store)
+    turn = await bot.push("cho tôi gặp cán bộ")
+    assert (turn.outcome, bot.pop().text) == (Outcome.CONVERSATION, catalogue.ESCALATE_ASK)
+    turn = await bot.push("Nhà tôi muốn xin cấp số nhà thì làm sao?")
+    assert turn.outcome is Outcome.ESCALATED  # recorded, not searched
+    assert [question for _, question in store.unanswered] == ["Nhà tôi muốn xin cấp số nhà thì làm sao?"]
+    assert state(store)["awaiting"] == ""
+
+
+@async_test
+async def test_a_request_for_an_official_that_carries_its_question_is_recorded(answering, store) -> None:
+    bot = talk_to(answering, store)
+    turn = await bot.push("chuyển cho cán bộ giúp: xin giấy phép sửa nhà thế nào")
+    assert turn.outcome is Outcome.ESCALATED
+    assert store.unanswered[0][1] == "chuyển cho cán bộ giúp: xin giấy phép sửa nhà thế nào"
+
+
+# --- feedback and grievances ----------------------------------------------------------------------
+
+
+@async_test
+async def test_feedback_is_recorded_for_officials(answering, store) -> None:
+    bot = talk_to(answering, store)
+    report = "Chó nhà hàng xóm thả rông, hôm qua cắn con tôi chảy máu"
+    turn = await bot.push(report)
+    assert turn.outcome is Outcome.ESCALATED
+    reply = bot.pop().text
+    assert reply.startswith("Cảm ơn anh/chị đã phản ánh.") and "113" in reply
+    assert [question for _, question in store.unanswered] == [FEEDBACK_MARKER + report]
+
+
+@async_test
+async def test_the_feedback_menu_asks_for_the_report_then_records_it(answering, store) -> None:
+    bot = talk_to(answering, store)
+    await bot.push(callback_data=menu_data(MenuTopic.FEEDBACK))
+    assert bot.pop().text == catalogue.FEEDBACK_ASK
+    await bot.push("ok")  # an acknowledgement keeps the bot waiting for the report
+    bot.pop()
+    turn = await bot.push("Đèn ở hẻm 12 tổ 5 tắt cả tuần nay")
+    assert turn.outcome is Outcome.ESCALATED
+    assert store.unanswered[0][1] == FEEDBACK_MARKER + "Đèn ở hẻm 12 tổ 5 tắt cả tuần nay"
+
+
+@async_test
+async def test_moving_on_cancels_a_pending_report(answering, store) -> None:
+    bot = talk_to(answering, store)
+    await bot.push("tôi muốn phản ánh")
+    assert bot.pop().text == catalogue.FEEDBACK_ASK
+    await bot.push(callback_data=CONTACT_DATA)
+    bot.pop()
+    turn = await bot.push("đăng ký tạm trú")
+    assert turn.outcome is Outcome.ANSWERED and store.unanswered == []
+
+
+@async_test
+async def test_grievances_are_explained_and_not_recorded(answering, store) -> None:
+    bot = talk_to(answering, store)
+    grievance = "Tôi muốn khiếu nại quyết định xử phạt của phường"
+    turn = await bot.push(grievance)
+    reply = bot.pop()
+    assert turn.outcome is Outcome.ANSWERED and store.unanswered == []
+    assert "Luật Khiếu nại 2011" in reply.text and "Luật Tố cáo 2018" in reply.text
+    assert WARD_CONTACT in reply.text
+    # The citizen may still choose to send it as ordinary feedback.
+    turn = await bot.push(callback_data=button(reply, "phản ánh"))
+    assert turn.outcome is Outcome.ESCALATED
+    assert store.unanswered[0][1] == FEEDBACK_MARKER + grievance
+    assert (await bot.push(callback_data=FEEDBACK_DATA)).outcome is Outcome.CONVERSATION  # not twice
+
+
+@async_test
+async def test_a_grievance_is_sent_as_feedback_by_typing_the_buttons_number(answering, store) -> None:
+    bot = talk_to(answering, store)
+    await bot.push("Tôi muốn tố cáo cán bộ địa chính")
+    bot.pop()
+    assert (await bot.push("1")).outcome is Outcome.ESCALATED
+    assert store.unanswered[0][1] == FEEDBACK_MARKER + "Tôi muốn tố cáo cán bộ địa chính"
+
+
+# --- votes, reset ---------------------------------------------------------------------------------
+
+
+@async_test
+async def test_votes_are_recorded_against_the_entry(answering, store) -> None:
+    bot = talk_to(answering, store)
+    await bot.push("đăng ký tạm trú")
+    card = bot.pop()
+    turn = await bot.push(callback_data=button(card, "Hữu ích"))
+    assert (turn.outcome, turn.entry_id, bot.pop().text) == (Outcome.CONVERSATION, "1.004194", catalogue.VOTE_UP)
+    await bot.push("👎")  # typed, on a channel without buttons
+    unhappy = bot.pop()
+    assert unhappy.text == catalogue.VOTE_DOWN and unhappy.choice_buttons[0].data == SEND_DATA
+    assert [(entry, helpful) for _, entry, helpful in store.votes] == [("1.004194", True), ("1.004194", False)]
+    await bot.push(callback_data=SEND_DATA)  # the 👎 offer sends the question that was answered badly
+    assert store.unanswered[0][1] == "đăng ký tạm trú"
+
+
+@async_test
+async def test_a_vote_with_nothing_answered_is_only_thanked(answering, store) -> None:
+    bot = talk_to(answering, store)
+    await bot.push("👍")
+    assert bot.pop().text == catalogue.VOTE_NOTHING and store.votes == []
+
+
+@async_test
+async def test_reset_forgets_the_conversation(abstaining, store) -> None:
+    bot = talk_to(abstaining, store)
+    await bot.push(callback_data=f"pick:{KHAI_SINH.code}")
+    await bot.push("/reset")
+    assert bot.pop_all()[-1].text == catalogue.RESET_DONE
+    assert state(store) == {"entry_id": "", "pending": [], "question": "", "awaiting": ""}
+    await bot.push("lệ phí bao nhiêu?")
+    assert bot.pop().text == catalogue.ASK_WHICH_PROCEDURE
+
+
+# --- state, restarts, engines -------------------------------------------------------------------
+
+
+@async_test
+async def test_a_restart_in_the_middle_of_a_conversation_changes_nothing(clarifying, store) -> None:
+    first = talk_to(clarifying, store)
+    await first.push("tạm trú")
+    first.pop()
+    restarted = talk_to(clarifying, store)  # a new process: a new Dialogue over the same store
+    turn = await restarted.push("2")
+    assert turn.entry_id == "1.002755"
+    again = talk_to(clarifying, store)
+    await again.push("mất bao lâu?")
+    assert again.pop().text.startswith("📋 Gia hạn tạm trú\n\n⏱ Thời gian giải quyết:")
+
+
+@async_test
+async def test_conversations_do_not_share_state(answering, store) -> None:
+    bot = talk_to(answering, store)
+    await bot.push("đăng ký tạm trú", chat_id="a")
+    await bot.push("làm khai sinh cho con", chat_id="b")
+    bot.pop_all()
+    await bot.push("lệ phí bao nhiêu?", chat_id="a")
+    assert bot.pop().text.startswith("📋 Đăng ký tạm trú")
+
+
+@async_test
+async def test_the_engine_can_be_swapped_between_turns(hashing_embedder, store) -> None:
+    old = build_engine(hashing_embedder, [tam_tru(), VNEID_FAQ], decision=Decision.ANSWER)
+    new = build_engine(hashing_embedder, [KHAI_SINH, VNEID_FAQ], decision=Decision.ANSWER)
+    dialogue = make_dialogue(old, store)
+    bot = DialogueTester(dialogue)
+    await bot.push("đăng ký tạm trú")
+    card = bot.pop()
+    dialogue.engine = new  # an admin reloads the knowledge base
+    turn = await bot.push("làm khai sinh cho con")
+    assert turn.entry_id == "1.001193"
+    bot.pop()
+    # A button from the old knowledge base whose entry is gone is refused politely.
+    await bot.push(callback_data=button(card, "Xem thêm"))
+    assert bot.pop().text == catalogue.EXPIRED
+
+
+@async_test
+async def test_a_damaged_state_is_ignored(answering, store) -> None:
+    store.states[("test", "c1")] = json.dumps({"entry_id": 7, "pending": "x", "awaiting": "forever"})
+    bot = talk_to(answering, store)
+    turn = await bot.push("đăng ký tạm trú")
+    assert turn.entry_id == "1.004194"
+
+
+@async_test
+async def test_unknown_button_data_is_refused(answering) -> None:
+    bot = talk_to(answering)
+    turn = await bot.push(callback_data="delete-everything")
+    assert (turn.outcome, bot.pop().text) == (Outcome.CONVERSATION, catalogue.EXPIRED)
+
+
+class OrderRecordingStore(MemoryDialogueStore):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[str] = []
+
+    async def load_state(self, conversation):
+        self.calls.append("load")
+        return await super().load_state(conversation)
+
+    async def save_state(self, conversation, state) -> None:
+        self.calls.append("save")
+        await super().save_state(conversation, state)
+
+
+@async_test
+async def test_turns_of_one_conversation_do_not_interleave(answering) -> None:
+    store = OrderRecordingStore()
+    dialogue = make_dialogue(answering, store)
+
+    def message(text: str, chat_id: str) -> IncomingMessage:
+        return IncomingMessage(channel="test", chat_id=chat_id, user_id="u", text=text)
+
+    # Each search runs in a worker thread, so without the lock the second turn would load the
+    # state before the first saved it.
+    await asyncio.gather(dialogue.handle(message("đăng ký tạm trú", "c1")), dialogue.handle(message("tạm trú", "c1")))
+    assert store.calls == ["load", "save", "load", "save"]
+
+
+def test_the_memory_store_only_keeps_json() -> None:
+    store = MemoryDialogueStore()
+    with pytest.raises(TypeError):
+        asyncio.run(store.save_state(("test", "c1"), {"entry_id": {1, 2}}))
+
+
+def test_the_tester_wants_text_or_a_button(answering) -> None:
+    bot = talk_to(answering)
+    with pytest.raises(ValueError):
+        asyncio.run(bot.push())
+    with pytest.raises(AssertionError):
+        bot.pop()
+
+
+def test_dialogue_signature() -> None:
+    """The constructor the application wires: engine and store, then the ward's details by name."""
+    with pytest.raises(TypeError):
+        Dialogue(None, MemoryDialogueStore(), "Phường Mẫu", "contact")  # type: ignore[misc]
