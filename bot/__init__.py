@@ -1,0 +1,1 @@
+"""wardbot application: configuration, channels, storage, scheduler and the command line."""

@@ -1,0 +1,288 @@
+"""The application: every part of the bot on one asyncio loop.
+
+:class:`Application` opens the store, builds the search engine and the dialogue, serves HTTP
+(web chat, webhooks, ``/healthz``, ``/metrics``, ``POST /admin/reload``), starts the channels,
+finishes what a previous run left undone, and stops cleanly on SIGINT/SIGTERM. SIGHUP (or the
+admin route) rebuilds the knowledge base in the background and swaps it in only if it is valid.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import signal
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
+
+from aiohttp import web
+
+from handlers import DialogueStore, Reply, SearchEngine
+from knowledge import KnowledgeBaseError
+from retrieval import Embedder
+
+from ._config import Config
+from ._http import HttpServer
+from ._metrics import Metrics
+from ._pipeline import Pipeline, RetryPolicy, TurnHandler
+from ._search import open_search_engine
+from ._storage import Clock, Storage, load_pseudonym_key, utc_now
+from .channels import Channel
+
+log = logging.getLogger(__name__)
+
+# Seconds that stopping waits for messages being processed; the rest is recovered at next start.
+DRAIN_TIMEOUT_S = 10.0
+REDELIVERY_INTERVAL_S = 15.0
+
+
+class SwappableDialogue(TurnHandler, Protocol):
+    """What the application needs of ``handlers.Dialogue``: ``handle`` and a swappable ``engine``."""
+
+    engine: SearchEngine
+
+
+DialogueFactory = Callable[..., SwappableDialogue]  # (engine, store, *, ward_name, ward_contact)
+
+
+@runtime_checkable
+class ServesHttp(Protocol):
+    """A channel that receives over the bot's HTTP server (web chat, webhooks)."""
+
+    def routes(self) -> list[web.RouteDef]: ...
+
+
+def configured_channels(config: Config) -> list[Channel]:
+    """The channels ``wardbot run`` starts: the web chat always, Telegram when it has a token."""
+    from .channels._web import WebChannel
+
+    channels: list[Channel] = [WebChannel(title=config.ward.name)]
+    if config.telegram_enabled:
+        from .channels._telegram import TelegramChannel
+
+        telegram = config.telegram
+        channels.append(
+            TelegramChannel(
+                config.secrets.telegram_token,
+                api_url=telegram.api_url,
+                mode=telegram.mode,
+                webhook_url=telegram.webhook_url,
+                webhook_secret=config.secrets.telegram_webhook_secret,
+                per_chat_interval=telegram.per_chat_interval,
+            )
+        )
+    return channels
+
+
+def _default_dialogue(
+    engine: SearchEngine, store: DialogueStore, *, ward_name: str, ward_contact: str
+) -> SwappableDialogue:
+    from handlers import Dialogue
+
+    return Dialogue(engine, store, ward_name=ward_name, ward_contact=ward_contact)
+
+
+def _catalogue_apology(config: Config) -> Reply:
+    """The catalogue's apology, sent when the handlers fail on a message."""
+    from handlers._catalogue import ERROR_APOLOGY
+
+    return Reply(ERROR_APOLOGY.format(ward_name=config.ward.name, ward_contact=config.ward.contact))
+
+
+class Application:
+    """Runs the bot. ``channels`` default to :func:`configured_channels`; ``serve_http=False``
+    (``wardbot chat``) runs without the HTTP server. ``embedder`` replaces the configured model
+    (tests), ``dialogue_factory`` the handlers' ``Dialogue``.
+    """
+
+    def __init__(
+        self,
+        config: Config,
+        *,
+        channels: Sequence[Channel] | None = None,
+        serve_http: bool = True,
+        embedder: Embedder | None = None,
+        dialogue_factory: DialogueFactory = _default_dialogue,
+        apology: Reply | None = None,
+        retry: RetryPolicy | None = None,
+        clock: Clock = utc_now,
+        progress: bool = True,
+    ) -> None:
+        self.config = config
+        self.channels = list(channels) if channels is not None else configured_channels(config)
+        self.metrics = Metrics()
+        self.http = (
+            HttpServer(config.http.host, config.http.port, health=self._health, metrics=self.metrics.text)
+            if serve_http
+            else None
+        )
+        self.storage: Storage | None = None
+        self.dialogue: SwappableDialogue | None = None
+        self.pipeline: Pipeline | None = None
+        self._embedder = embedder
+        self._dialogue_factory = dialogue_factory
+        self._apology = apology
+        self._retry = retry
+        self._clock = clock
+        self._progress = progress
+        self._started: list[Channel] = []
+        self._background: set[asyncio.Task[Any]] = set()
+        self._reload: asyncio.Task[bool] | None = None
+        if self.http is not None:
+            self._add_routes(self.http)
+
+    def _add_routes(self, http: HttpServer) -> None:
+        # Routes are fixed before the server starts, so every channel's are added now.
+        for channel in self.channels:
+            if isinstance(channel, ServesHttp):
+                http.add_routes(channel.routes())
+        if self.config.secrets.admin_token:
+            http.add_routes([web.post("/admin/reload", self._admin_reload)])
+
+    # --- Life cycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Open everything and start receiving; on failure, close what was opened and re-raise."""
+        try:
+            await self._start()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _start(self) -> None:
+        config = self.config
+        apology = self._apology or _catalogue_apology(config)  # before the slow part: fail fast
+        self.storage = await Storage.open(
+            config.database_path, pseudonym_key=load_pseudonym_key(config), clock=self._clock
+        )
+        engine = await self._build_engine(self._embedder, progress=self._progress)
+        log.info("knowledge base: %d entries (%s)", len(engine.kb), engine.kb.fingerprint[:12])
+        self.dialogue = self._dialogue_factory(
+            engine, self.storage, ward_name=config.ward.name, ward_contact=config.ward.contact
+        )
+        self.pipeline = Pipeline(
+            self.storage,
+            self.dialogue,
+            apology=apology,
+            channels=self.channels,
+            metrics=self.metrics,
+            retry=self._retry,
+            clock=self._clock,
+        )
+        for channel in self.channels:
+            await channel.start(self.pipeline)
+            self._started.append(channel)
+            log.info("channel %s started", channel.name)
+        if self.http is not None:
+            await self.http.start()
+        # Channels are up, so replies of an interrupted run can be delivered.
+        await self.pipeline.recover()
+        self._spawn(self.pipeline.run_redelivery(REDELIVERY_INTERVAL_S), "redelivery")
+
+    async def stop(self) -> None:
+        """Stop receiving, let messages in progress finish briefly, then close; safe to call
+        on a partly started application and more than once."""
+        while self._started:
+            channel = self._started.pop()
+            try:
+                await channel.stop()
+            except Exception:
+                log.exception("channel %s did not stop cleanly", channel.name)
+        if self.pipeline is not None:
+            await self.pipeline.drain(DRAIN_TIMEOUT_S)
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        if self.http is not None:
+            await self.http.stop()
+        if self.storage is not None:
+            storage, self.storage = self.storage, None
+            await storage.close()
+
+    async def run(self, *, until: Awaitable[Any] | None = None) -> None:
+        """Start, serve until SIGINT/SIGTERM (or until ``until`` completes), then stop.
+        SIGHUP reloads the knowledge base."""
+        await self.start()
+        loop = asyncio.get_running_loop()
+        stopping = asyncio.Event()
+        handlers = {signal.SIGINT: stopping.set, signal.SIGTERM: stopping.set, signal.SIGHUP: self.request_reload}
+        installed = []
+        for signum, handler in handlers.items():
+            try:
+                loop.add_signal_handler(signum, handler)
+                installed.append(signum)
+            except (NotImplementedError, RuntimeError):  # not the main thread, or no such signal here
+                pass
+        waiters = [asyncio.ensure_future(stopping.wait())]
+        if until is not None:
+            waiters.append(asyncio.ensure_future(until))
+        try:
+            await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            log.info("stopping")
+        finally:
+            for waiter in waiters:
+                waiter.cancel()
+            for signum in installed:
+                loop.remove_signal_handler(signum)
+            await self.stop()
+
+    def _spawn(self, coroutine: Awaitable[Any], name: str) -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coroutine)
+        task.set_name(name)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+    # --- Knowledge base reload -----------------------------------------------------------------
+
+    async def _build_engine(self, embedder: Embedder | None, *, progress: bool) -> SearchEngine:
+        # Loading, validating and embedding take seconds to minutes: off the loop.
+        return await asyncio.to_thread(open_search_engine, self.config, embedder=embedder, progress=progress)
+
+    def request_reload(self) -> bool:
+        """Start rebuilding the knowledge base in the background; False if one is running."""
+        if self.dialogue is None or (self._reload is not None and not self._reload.done()):
+            return False
+        self._reload = self._spawn(self.reload_knowledge(), "kb-reload")
+        return True
+
+    async def reload_knowledge(self) -> bool:
+        """Rebuild the search engine from the configured KB and swap it in if it is valid;
+        otherwise keep serving the current one and log every problem. Whether it swapped."""
+        assert self.dialogue is not None, "reload before start"
+        current = self.dialogue.engine
+        log.info("reloading the knowledge base")
+        try:
+            # The model already loaded is reused: reloading the KB must not reload weights.
+            engine = await self._build_engine(self._embedder or current.retriever.embedder, progress=False)
+        except KnowledgeBaseError as exc:
+            log.error("knowledge base reload refused; still serving the previous one (%d entries).\n%s", len(current.kb), exc)
+            return False
+        except Exception:
+            log.exception("knowledge base reload failed; still serving the previous one (%d entries)", len(current.kb))
+            return False
+        # One attribute assignment on the loop's thread: a turn sees the old or the new engine whole.
+        self.dialogue.engine = engine
+        log.info(
+            "knowledge base reloaded: %d entries (%s, was %s)",
+            len(engine.kb),
+            engine.kb.fingerprint[:12],
+            current.kb.fingerprint[:12],
+        )
+        return True
+
+    # --- HTTP ----------------------------------------------------------------------------------
+
+    async def _admin_reload(self, request: web.Request) -> web.Response:
+        expected = f"Bearer {self.config.secrets.admin_token}".encode()
+        if not hmac.compare_digest(request.headers.get("Authorization", "").encode(), expected):
+            return web.json_response({"error": "unauthorized"}, status=401)
+        if not self.request_reload():
+            return web.json_response({"status": "a reload is already running"}, status=409)
+        return web.json_response({"status": "reloading"}, status=202)
+
+    def _health(self) -> Mapping[str, object]:
+        if self.dialogue is None:
+            raise RuntimeError("starting")
+        kb = self.dialogue.engine.kb
+        return {"kb_entries": len(kb), "kb_fingerprint": kb.fingerprint, "channels": [c.name for c in self._started]}

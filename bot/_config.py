@@ -1,0 +1,235 @@
+"""Configuration: embedded defaults, overlaid by ``bot.toml`` and ``WARDBOT_*`` environment variables.
+
+Validation is eager: a wrong key or value stops start-up with one message naming the key.
+Secrets (bot tokens, the admin token, the pseudonym key) come from the environment only.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+
+class ConfigError(Exception):
+    """A configuration problem, with the key it concerns (e.g. ``retrieval.threads``)."""
+
+    def __init__(self, key: str, message: str, source: str = "") -> None:
+        self.key = key
+        where = f"{source}: " if source else ""
+        super().__init__(f"{where}{key}: {message}")
+
+
+def _env_override(default: Any, variable: str) -> Any:
+    """A settings field that the environment variable ``variable`` overrides when set."""
+    return field(default=default, metadata={"env": variable})
+
+
+@dataclass(frozen=True)
+class WardSettings:
+    name: str = "Phường Mẫu"
+    contact: str = "Bộ phận Một cửa, Trung tâm Phục vụ hành chính công phường"
+
+
+@dataclass(frozen=True)
+class KnowledgeSettings:
+    paths: tuple[str, ...] = ()  # relative paths are resolved against the config file's folder
+
+
+@dataclass(frozen=True)
+class RetrievalSettings:
+    model: str = ""
+    threads: int = 2
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    """The one aiohttp server: web chat, Telegram webhook, ``/healthz``, ``/metrics``, admin."""
+
+    host: str = "127.0.0.1"
+    port: int = _env_override(8080, "WARDBOT_HTTP_PORT")  # 0 picks a free port (tests)
+
+
+@dataclass(frozen=True)
+class TelegramSettings:
+    mode: str = "polling"  # or "webhook": updates arrive at POST /webhooks/telegram
+    webhook_url: str = ""  # the public https address Telegram posts to, in webhook mode
+    per_chat_interval: float = 1.0  # seconds between two messages to one chat (Telegram's limit)
+    api_url: str = _env_override("https://api.telegram.org/bot", "WARDBOT_TELEGRAM_API_URL")
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Values read from the environment only, and never shown by ``repr``."""
+
+    telegram_token: str = field(default="", repr=False)
+    telegram_webhook_secret: str = field(default="", repr=False)
+    admin_token: str = field(default="", repr=False)  # guards POST /admin/reload
+    pseudonym_key: str = field(default="", repr=False)  # else generated into the data directory
+
+
+# Each secret's environment variable, and the bot.toml key someone might wrongly put it under.
+_SECRET_VARIABLES = {
+    "telegram_token": ("WARDBOT_TELEGRAM_TOKEN", "telegram.token"),
+    "telegram_webhook_secret": ("WARDBOT_TELEGRAM_WEBHOOK_SECRET", "telegram.webhook_secret"),
+    "admin_token": ("WARDBOT_ADMIN_TOKEN", "http.admin_token"),
+    "pseudonym_key": ("WARDBOT_PSEUDONYM_KEY", "log.pseudonym_key"),
+}
+_SECRET_KEYS = {key: variable for variable, key in _SECRET_VARIABLES.values()}
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: Path = Path("data")
+    ward: WardSettings = field(default_factory=WardSettings)
+    knowledge: KnowledgeSettings = field(default_factory=KnowledgeSettings)
+    retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
+    http: HttpSettings = field(default_factory=HttpSettings)
+    telegram: TelegramSettings = field(default_factory=TelegramSettings)
+    secrets: Secrets = field(default_factory=Secrets)
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+    @property
+    def database_path(self) -> Path:
+        """The SQLite file holding messages, the outbox, dialogue state and the compliance log."""
+        return self.data_dir / "wardbot.sqlite3"
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.secrets.telegram_token)
+
+
+_SECTIONS = {
+    "ward": WardSettings,
+    "knowledge": KnowledgeSettings,
+    "retrieval": RetrievalSettings,
+    "http": HttpSettings,
+    "telegram": TelegramSettings,
+}
+_EXPECTED = {bool: "true or false", int: "a whole number", float: "a number", tuple: "a list of strings"}
+# What Telegram accepts as a webhook secret token.
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+def _coerce(key: str, value: Any, default: Any, source: str) -> Any:
+    """Check ``value`` against the type of the default it replaces."""
+    if isinstance(default, bool):
+        ok = isinstance(value, bool)
+    elif isinstance(default, int):
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif isinstance(default, float):
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+        value = float(value) if ok else value
+    elif isinstance(default, tuple):
+        ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        value = tuple(value) if ok else value
+    else:
+        ok = isinstance(value, str)
+    if not ok:
+        raise ConfigError(key, f"expected {_EXPECTED.get(type(default), 'a string')}, got {value!r}", source)
+    return value
+
+
+def _parse_env(variable: str, text: str, default: Any) -> Any:
+    """An environment variable's text as the type of the setting it overrides."""
+    if isinstance(default, (int, float)) and not isinstance(default, bool):
+        try:
+            return type(default)(text)
+        except ValueError:
+            raise ConfigError(variable, f"expected {_EXPECTED[type(default)]}, got {text!r}") from None
+    return text
+
+
+def _section(name: str, raw: Any, source: str, env: Mapping[str, str]) -> Any:
+    cls = _SECTIONS[name]
+    if not isinstance(raw, dict):
+        raise ConfigError(name, "expected a table", source)
+    defaults = cls()
+    known = {f.name for f in fields(cls)}
+    values = {}
+    for key, value in raw.items():
+        if f"{name}.{key}" in _SECRET_KEYS:
+            variable = _SECRET_KEYS[f"{name}.{key}"]
+            raise ConfigError(f"{name}.{key}", f"secrets are never read from the file: set {variable}", source)
+        if key not in known:
+            raise ConfigError(f"{name}.{key}", f"unknown key (known: {', '.join(sorted(known))})", source)
+        values[key] = _coerce(f"{name}.{key}", value, getattr(defaults, key), source)
+    for f in fields(cls):
+        variable = f.metadata.get("env")
+        if variable and env.get(variable):
+            values[f.name] = _parse_env(variable, env[variable], getattr(defaults, f.name))
+    return cls(**values)
+
+
+def _check(config: Config, source: str, env: Mapping[str, str]) -> None:
+    """Value and cross-field rules, each failure naming the key (or environment variable) to fix."""
+
+    def key(name: str, variable: str) -> str:
+        return variable if env.get(variable) else name
+
+    if not 0 <= config.http.port <= 65535:
+        port_key = key("http.port", "WARDBOT_HTTP_PORT")
+        raise ConfigError(port_key, f"expected a port number 0-65535, got {config.http.port}", source)
+    if not config.http.host:
+        raise ConfigError("http.host", "must not be empty", source)
+    telegram = config.telegram
+    if telegram.mode not in ("polling", "webhook"):
+        raise ConfigError("telegram.mode", f'expected "polling" or "webhook", got {telegram.mode!r}', source)
+    if telegram.per_chat_interval < 0:
+        raise ConfigError("telegram.per_chat_interval", "must not be negative", source)
+    if not telegram.api_url.startswith(("http://", "https://")):
+        api_key = key("telegram.api_url", "WARDBOT_TELEGRAM_API_URL")
+        raise ConfigError(api_key, f"expected an http(s) address, got {telegram.api_url!r}", source)
+    if telegram.webhook_url and not telegram.webhook_url.startswith("https://"):
+        raise ConfigError("telegram.webhook_url", "Telegram only posts to https:// addresses", source)
+    secret = config.secrets.telegram_webhook_secret
+    if secret and not _WEBHOOK_SECRET.fullmatch(secret):
+        raise ConfigError("WARDBOT_TELEGRAM_WEBHOOK_SECRET", "1-256 characters of A-Z a-z 0-9 _ -")
+    if config.telegram_enabled and telegram.mode == "webhook":
+        if not telegram.webhook_url:
+            raise ConfigError("telegram.webhook_url", "required when telegram.mode is webhook", source)
+        if not secret:
+            raise ConfigError("WARDBOT_TELEGRAM_WEBHOOK_SECRET", "required when telegram.mode is webhook")
+
+
+def load_config(path: str | Path | None = None, *, environ: dict[str, str] | None = None) -> Config:
+    """Build the configuration from the defaults, a TOML file and the environment.
+
+    The file is ``path``, else ``$WARDBOT_CONFIG``, else ``./bot.toml`` when it exists.
+    """
+    env = os.environ if environ is None else environ
+    explicit = path or env.get("WARDBOT_CONFIG")
+    file = Path(explicit) if explicit else Path("bot.toml")
+    raw: dict[str, Any] = {}
+    source = str(file)
+    if file.exists():
+        try:
+            raw = tomllib.loads(file.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError("(file)", f"not valid TOML: {exc}", source) from None
+    elif explicit:
+        raise ConfigError("WARDBOT_CONFIG" if not path else "(file)", f"no such file: {file}")
+    for name in raw:
+        if name not in _SECTIONS:
+            raise ConfigError(name, f"unknown section (known: {', '.join(sorted(_SECTIONS))})", source)
+    # Every section is built, so that environment overrides apply even without a file.
+    sections = {name: _section(name, raw.get(name, {}), source, env) for name in _SECTIONS}
+    # KB paths written in the file mean "next to this file", wherever wardbot is started from.
+    knowledge = sections["knowledge"]
+    sections["knowledge"] = KnowledgeSettings(paths=tuple(str(file.parent / p) for p in knowledge.paths))
+    secrets = Secrets(**{name: env.get(variable, "") for name, (variable, _) in _SECRET_VARIABLES.items()})
+    data_dir = Path(env.get("WARDBOT_DATA_DIR") or "data")
+    config = Config(data_dir=data_dir, secrets=secrets, **sections)
+    _check(config, source, env)
+    return config

@@ -1,0 +1,607 @@
+"""The bot's one SQLite file: inbound messages, the reply outbox, dialogue state, unanswered
+questions, votes and the compliance log.
+
+Nothing is lost: a message is recorded before it is handled, and each reply waits in the outbox
+until the platform has taken it, so that after a crash the pipeline knows what to do again.
+The compliance log keeps, for every inbound message, who (pseudonymised), when, how fast and
+with what outcome the bot answered; ``wardbot log stats`` reads it.
+
+Every database call runs on one worker thread that owns the connection: the event loop never
+waits on the disk, and SQLite sees a single writer from this process (WAL lets a second
+process, such as ``wardbot chat`` beside ``wardbot run``, read and write alongside).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import hmac
+import json
+import logging
+import math
+import os
+import secrets
+import sqlite3
+from collections import Counter
+from collections.abc import Callable, Collection, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any, TypeVar
+
+import sqlite_utils
+
+from handlers import Button, IncomingMessage, Reply
+
+from ._config import Config
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], dt.datetime]
+T = TypeVar("T")
+
+PSEUDONYM_KEY_FILE = "pseudonym.key"
+# A turn whose handlers raised: the citizen got the catalogue's apology. Not a handlers.Outcome,
+# because handlers never decide it; the compliance log counts it beside theirs.
+ERROR_OUTCOME = "error"
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _timestamp(moment: dt.datetime) -> str:
+    """UTC, fixed width, so that timestamps compare correctly as text in SQL."""
+    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def _parse_timestamp(text: str) -> dt.datetime:
+    return dt.datetime.fromisoformat(text)
+
+
+def load_pseudonym_key(config: Config) -> bytes:
+    """The secret that pseudonymises user ids: ``WARDBOT_PSEUDONYM_KEY``, else a key generated
+    once into the data directory (readable by its owner only), so pseudonyms stay stable
+    across restarts without the key ever being written to the repository."""
+    if config.secrets.pseudonym_key:
+        return config.secrets.pseudonym_key.encode()
+    path = config.data_dir / PSEUDONYM_KEY_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_bytes().strip()
+    key = secrets.token_hex(32).encode()
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(key)
+    log.info("generated a pseudonym key in %s", path)
+    return key
+
+
+class MessageStatus(str, Enum):
+    RECEIVED = "received"  # recorded, not yet handled (or handling was interrupted)
+    HANDLED = "handled"  # the turn is recorded; its replies wait in the outbox
+    ANSWERED = "answered"  # every reply was delivered
+    FAILED = "failed"  # a reply could not be delivered, or handling was given up
+
+
+class DeliveryStatus(str, Enum):
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+# Migrations by number: MIGRATIONS[n - 1] brings the schema from version n - 1 to n, recorded in
+# SQLite's user_version. A released migration is never edited; changes append a new one.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY,
+        channel TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        user TEXT NOT NULL,                      -- pseudonymised
+        platform_id TEXT NOT NULL DEFAULT '',    -- the platform's message id, for dropping duplicates
+        text TEXT NOT NULL DEFAULT '',
+        callback_data TEXT NOT NULL DEFAULT '',
+        payload TEXT,                            -- the whole message as JSON, until it is settled
+        status TEXT NOT NULL DEFAULT 'received',
+        attempts INTEGER NOT NULL DEFAULT 0,     -- how often handling began
+        received_at TEXT NOT NULL,
+        handled_at TEXT,
+        outcome TEXT,
+        entry_id TEXT,
+        score REAL
+    );
+    CREATE UNIQUE INDEX messages_platform_id ON messages (channel, platform_id) WHERE platform_id != '';
+    CREATE INDEX messages_status ON messages (status);
+
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        message INTEGER NOT NULL REFERENCES messages (id),
+        seq INTEGER NOT NULL,                    -- the reply's place in its turn
+        channel TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        reply TEXT NOT NULL,                     -- JSON
+        status TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        last_error TEXT NOT NULL DEFAULT '',
+        delivered_at TEXT,
+        UNIQUE (message, seq)
+    );
+    CREATE INDEX outbox_pending ON outbox (status, next_attempt_at);
+
+    CREATE TABLE conversations (
+        channel TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        state TEXT NOT NULL,                     -- JSON
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (channel, chat_id)
+    );
+
+    CREATE TABLE unanswered (
+        id INTEGER PRIMARY KEY,
+        channel TEXT NOT NULL,
+        chat_id TEXT NOT NULL,                   -- where an official's answer can be sent
+        user TEXT NOT NULL,
+        question TEXT NOT NULL,
+        asked_at TEXT NOT NULL
+    );
+
+    CREATE TABLE votes (
+        id INTEGER PRIMARY KEY,
+        channel TEXT NOT NULL,
+        user TEXT NOT NULL,
+        entry_id TEXT NOT NULL,
+        helpful INTEGER NOT NULL,
+        voted_at TEXT NOT NULL
+    );
+
+    CREATE TABLE compliance_log (
+        message INTEGER PRIMARY KEY REFERENCES messages (id),
+        channel TEXT NOT NULL,
+        user TEXT NOT NULL,
+        received_at TEXT NOT NULL,
+        replied_at TEXT,                         -- NULL when the reply never reached the citizen
+        latency_ms INTEGER,
+        outcome TEXT NOT NULL,
+        entry_id TEXT NOT NULL DEFAULT '',
+        score REAL
+    );
+    CREATE INDEX compliance_log_received ON compliance_log (received_at);
+    """,
+)
+
+
+class StorageError(Exception):
+    """The database cannot be used (e.g. written by a newer wardbot)."""
+
+
+@dataclass(frozen=True, slots=True)
+class UnhandledMessage:
+    """A message recorded but never handled to the end, as found after a restart."""
+
+    id: int
+    message: IncomingMessage
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class PendingReply:
+    """A reply waiting in the outbox."""
+
+    id: int
+    message_id: int  # the inbound message it answers
+    seq: int
+    channel: str
+    chat_id: str
+    reply: Reply
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class SettledMessage:
+    """What the compliance log recorded when a message was settled."""
+
+    channel: str
+    outcome: str
+    answered: bool
+    latency_ms: int | None
+
+
+def percentile(sorted_values: Sequence[int], share: float) -> int | None:
+    """The nearest-rank percentile (``share`` in (0, 1]) of already sorted values."""
+    if not sorted_values:
+        return None
+    rank = math.ceil(round(share * len(sorted_values), 9))  # rounded first: 0.95 * 60 is 57.000...01
+    return sorted_values[min(max(rank, 1), len(sorted_values)) - 1]
+
+
+@dataclass(frozen=True)
+class LogStats:
+    """Figures over the compliance log: answer latency and counts by outcome and channel."""
+
+    since: dt.datetime | None
+    messages: int
+    answered: int  # messages whose replies all reached the citizen
+    latency_p50_ms: int | None
+    latency_p95_ms: int | None
+    latency_max_ms: int | None
+    by_outcome: dict[str, int] = field(default_factory=dict)
+    by_channel: dict[str, int] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "since": self.since.isoformat() if self.since else None,
+            "messages": self.messages,
+            "answered": self.answered,
+            "undelivered": self.messages - self.answered,
+            "latency_ms": {"p50": self.latency_p50_ms, "p95": self.latency_p95_ms, "max": self.latency_max_ms},
+            "by_outcome": self.by_outcome,
+            "by_channel": self.by_channel,
+        }
+
+
+def reply_to_json(reply: Reply) -> str:
+    rows = [[{"label": b.label, "data": b.data, "url": b.url} for b in row] for row in reply.buttons]
+    return json.dumps({"text": reply.text, "buttons": rows}, ensure_ascii=False)
+
+
+def reply_from_json(text: str) -> Reply:
+    value = json.loads(text)
+    buttons = tuple(tuple(Button(**b) for b in row) for row in value["buttons"])
+    return Reply(value["text"], buttons)
+
+
+def _message_to_json(message: IncomingMessage) -> str:
+    return json.dumps(
+        {
+            "channel": message.channel,
+            "chat_id": message.chat_id,
+            "user_id": message.user_id,
+            "text": message.text,
+            "message_id": message.message_id,
+            "callback_data": message.callback_data,
+            "received_at": message.received_at.isoformat(),
+            "location": list(message.location) if message.location else None,
+            "attachment": message.attachment,
+            "display_name": message.display_name,
+        },
+        ensure_ascii=False,
+    )
+
+
+def _message_from_json(text: str) -> IncomingMessage:
+    value = json.loads(text)
+    value["received_at"] = _parse_timestamp(value["received_at"])
+    value["location"] = tuple(value["location"]) if value["location"] else None
+    return IncomingMessage(**value)
+
+
+class Storage:
+    """Async access to the SQLite file; implements :class:`handlers.DialogueStore`.
+
+    Open with :meth:`open` (which creates the file and applies migrations) and close with
+    :meth:`close`, or use ``async with await Storage.open(...)``.
+    """
+
+    def __init__(self, executor: ThreadPoolExecutor, db: sqlite_utils.Database, key: bytes, clock: Clock) -> None:
+        self._executor = executor
+        self._db = db
+        self._key = key
+        self._clock = clock
+
+    @classmethod
+    async def open(cls, path: str | Path, *, pseudonym_key: bytes, clock: Clock = utc_now) -> Storage:
+        if not pseudonym_key:
+            raise ValueError("a pseudonym key is required")
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wardbot-sqlite")
+        try:
+            db = await asyncio.get_running_loop().run_in_executor(executor, _connect, Path(path))
+        except BaseException:
+            executor.shutdown(wait=False)
+            raise
+        return cls(executor, db, pseudonym_key, clock)
+
+    async def close(self) -> None:
+        await self._run(self._db.close)
+        self._executor.shutdown(wait=True)
+
+    async def __aenter__(self) -> Storage:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def _run(self, function: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+
+    def pseudonym(self, channel: str, user_id: str) -> str:
+        """A stable stand-in for a platform user id: keyed HMAC, so it cannot be reversed or
+        recomputed without the key; the channel is included because ids are per platform."""
+        digest = hmac.new(self._key, f"{channel}\0{user_id}".encode(), hashlib.sha256)
+        return digest.hexdigest()[:32]
+
+    # --- Inbound messages and the outbox -------------------------------------------------------
+
+    async def record_inbound(self, message: IncomingMessage) -> int | None:
+        """Record a message before it is handled; its row id, or None for a duplicate delivery
+        (the same platform message id on the same channel)."""
+        row = {
+            "channel": message.channel,
+            "chat_id": message.chat_id,
+            "user": self.pseudonym(message.channel, message.user_id),
+            "platform_id": message.message_id,
+            "text": message.text,
+            "callback_data": message.callback_data,
+            "payload": _message_to_json(message),
+            "received_at": _timestamp(self._clock()),
+        }
+
+        def insert() -> int | None:
+            try:
+                return self._db["messages"].insert(row).last_pk
+            except sqlite3.IntegrityError:
+                return None
+
+        return await self._run(insert)
+
+    async def claim(self, message_id: int) -> bool:
+        """Take a recorded message for handling: True if it still waits to be handled. The
+        attempt is counted before handling begins, so that a message that crashes the process
+        is not retried forever."""
+
+        def write() -> bool:
+            with self._db.conn:
+                cursor = self._db.execute(
+                    "UPDATE messages SET attempts = attempts + 1 WHERE id = ? AND status = ?",
+                    [message_id, MessageStatus.RECEIVED.value],
+                )
+            return cursor.rowcount == 1
+
+        return await self._run(write)
+
+    async def record_turn(
+        self,
+        message_id: int,
+        replies: Sequence[Reply],
+        *,
+        outcome: str,
+        entry_id: str = "",
+        score: float | None = None,
+    ) -> list[PendingReply]:
+        """Record what the handlers decided and put the replies in the outbox, in one transaction."""
+        now = _timestamp(self._clock())
+
+        def write() -> list[PendingReply]:
+            with self._db.conn:
+                message = self._db["messages"].get(message_id)
+                self._db["messages"].update(
+                    message_id,
+                    {
+                        "status": MessageStatus.HANDLED.value,
+                        "handled_at": now,
+                        "outcome": outcome,
+                        "entry_id": entry_id,
+                        "score": score,
+                    },
+                )
+                rows = [
+                    {
+                        "message": message_id,
+                        "seq": seq,
+                        "channel": message["channel"],
+                        "chat_id": message["chat_id"],
+                        "reply": reply_to_json(reply),
+                        "next_attempt_at": now,
+                    }
+                    for seq, reply in enumerate(replies)
+                ]
+                self._db["outbox"].insert_all(rows)
+            return self._pending_of(message_id)
+
+        return await self._run(write)
+
+    def _pending_of(self, message_id: int) -> list[PendingReply]:
+        rows = self._db.query(
+            "SELECT * FROM outbox WHERE message = ? AND status = ? ORDER BY seq",
+            [message_id, DeliveryStatus.PENDING.value],
+        )
+        return [
+            PendingReply(r["id"], r["message"], r["seq"], r["channel"], r["chat_id"], reply_from_json(r["reply"]), r["attempts"])
+            for r in rows
+        ]
+
+    async def pending_replies(self, message_id: int) -> list[PendingReply]:
+        """The replies of one message still to deliver, in order."""
+        return await self._run(self._pending_of, message_id)
+
+    async def messages_with_pending_replies(
+        self, channels: Collection[str], *, due_by: dt.datetime | None = None
+    ) -> list[int]:
+        """Messages on ``channels`` with replies to deliver, whose next reply in order is due by
+        ``due_by`` (or any, without it)."""
+        params: list[Any] = [DeliveryStatus.PENDING.value, *channels]
+        due = ""
+        if due_by is not None:
+            due, params = "AND next_attempt_at <= ?", [*params, _timestamp(due_by)]
+        query = f"""
+            SELECT message FROM outbox AS o
+            WHERE status = ? AND channel IN ({",".join("?" * len(channels))}) {due}
+              AND seq = (SELECT MIN(seq) FROM outbox WHERE message = o.message AND status = o.status)
+            ORDER BY message
+        """
+        return await self._run(lambda: [row["message"] for row in self._db.query(query, params)])
+
+    async def mark_delivered(self, reply_id: int) -> None:
+        values = {"status": DeliveryStatus.DELIVERED.value, "delivered_at": _timestamp(self._clock())}
+        await self._run(lambda: self._db["outbox"].update(reply_id, values))
+
+    async def record_delivery_failure(self, reply_id: int, error: str, *, retry_at: dt.datetime | None) -> None:
+        """Count a failed attempt; the reply stays pending until ``retry_at``, or fails for good,
+        and then so do the replies after it in its turn: they would make no sense alone."""
+
+        def write() -> None:
+            row = self._db["outbox"].get(reply_id)
+            values: dict[str, Any] = {"attempts": row["attempts"] + 1, "last_error": error[:500]}
+            with self._db.conn:
+                if retry_at is None:
+                    values["status"] = DeliveryStatus.FAILED.value
+                    failed, pending = DeliveryStatus.FAILED.value, DeliveryStatus.PENDING.value
+                    self._db.execute(
+                        "UPDATE outbox SET status = ?, last_error = ? WHERE message = ? AND seq > ? AND status = ?",
+                        [failed, "an earlier reply failed", row["message"], row["seq"], pending],
+                    )
+                else:
+                    values["next_attempt_at"] = _timestamp(retry_at)
+                self._db["outbox"].update(reply_id, values)
+
+        await self._run(write)
+
+    async def settle(self, message_id: int) -> SettledMessage | None:
+        """Close a handled message whose replies are all delivered (answered) or of which one
+        failed for good (failed), and write its compliance log row; None while replies wait."""
+
+        def write() -> SettledMessage | None:
+            message = self._db["messages"].get(message_id)
+            if message["status"] != MessageStatus.HANDLED.value:
+                return None
+            statuses = Counter(
+                row["status"] for row in self._db.query("SELECT status FROM outbox WHERE message = ?", [message_id])
+            )
+            if statuses[DeliveryStatus.FAILED.value]:
+                return self._close(message, MessageStatus.FAILED, replied_at=None)
+            if statuses[DeliveryStatus.PENDING.value]:
+                return None
+            last = self._db.execute("SELECT MAX(delivered_at) FROM outbox WHERE message = ?", [message_id]).fetchone()[0]
+            # A turn without replies (nothing to say) counts as answered when it was handled.
+            return self._close(message, MessageStatus.ANSWERED, replied_at=last or message["handled_at"])
+
+        return await self._run(write)
+
+    def _close(self, message: dict[str, Any], status: MessageStatus, *, replied_at: str | None) -> SettledMessage:
+        """Give a message its final status and its compliance log row, in one transaction."""
+        latency_ms = None
+        if replied_at is not None:
+            elapsed = _parse_timestamp(replied_at) - _parse_timestamp(message["received_at"])
+            latency_ms = max(0, round(elapsed.total_seconds() * 1000))
+        outcome = message["outcome"] or ERROR_OUTCOME
+        with self._db.conn:
+            # The payload holds raw platform ids; once settled, nothing needs it any more.
+            self._db["messages"].update(message["id"], {"status": status.value, "payload": None})
+            self._db["compliance_log"].insert(
+                {
+                    "message": message["id"],
+                    "channel": message["channel"],
+                    "user": message["user"],
+                    "received_at": message["received_at"],
+                    "replied_at": replied_at,
+                    "latency_ms": latency_ms,
+                    "outcome": outcome,
+                    "entry_id": message["entry_id"] or "",
+                    "score": message["score"],
+                }
+            )
+        return SettledMessage(message["channel"], outcome, status is MessageStatus.ANSWERED, latency_ms)
+
+    async def unhandled_messages(self, channels: Collection[str]) -> list[UnhandledMessage]:
+        """Messages on ``channels`` recorded but never handled to the end, oldest first."""
+        query = "SELECT id, payload, attempts FROM messages WHERE status = ? AND channel IN ({}) ORDER BY id".format(
+            ",".join("?" * len(channels))
+        )
+        params = [MessageStatus.RECEIVED.value, *channels]
+
+        def read() -> list[UnhandledMessage]:
+            return [
+                UnhandledMessage(row["id"], _message_from_json(row["payload"]), row["attempts"])
+                for row in self._db.query(query, params)
+            ]
+
+        return await self._run(read)
+
+    async def give_up(self, message_id: int) -> SettledMessage:
+        """Close a message unanswered without handling it again (it crashed the bot before)."""
+        return await self._run(
+            lambda: self._close(self._db["messages"].get(message_id), MessageStatus.FAILED, replied_at=None)
+        )
+
+    # --- handlers.DialogueStore ----------------------------------------------------------------
+
+    async def load_state(self, conversation: tuple[str, str]) -> dict[str, Any] | None:
+        def read() -> dict[str, Any] | None:
+            rows = list(
+                self._db.query("SELECT state FROM conversations WHERE channel = ? AND chat_id = ?", list(conversation))
+            )
+            return json.loads(rows[0]["state"]) if rows else None
+
+        return await self._run(read)
+
+    async def save_state(self, conversation: tuple[str, str], state: dict[str, Any]) -> None:
+        channel, chat_id = conversation
+        row = {
+            "channel": channel,
+            "chat_id": chat_id,
+            "state": json.dumps(state, ensure_ascii=False),
+            "updated_at": _timestamp(self._clock()),
+        }
+        await self._run(lambda: self._db["conversations"].upsert(row, pk=("channel", "chat_id")))
+
+    async def record_unanswered(self, message: IncomingMessage, question: str) -> None:
+        row = {
+            "channel": message.channel,
+            "chat_id": message.chat_id,
+            "user": self.pseudonym(message.channel, message.user_id),
+            "question": question,
+            "asked_at": _timestamp(self._clock()),
+        }
+        await self._run(lambda: self._db["unanswered"].insert(row))
+
+    async def record_vote(self, message: IncomingMessage, entry_id: str, helpful: bool) -> None:
+        row = {
+            "channel": message.channel,
+            "user": self.pseudonym(message.channel, message.user_id),
+            "entry_id": entry_id,
+            "helpful": int(helpful),
+            "voted_at": _timestamp(self._clock()),
+        }
+        await self._run(lambda: self._db["votes"].insert(row))
+
+    # --- Reports ------------------------------------------------------------------------------
+
+    async def log_stats(self, since: dt.datetime | None = None) -> LogStats:
+        """Answer latency (over delivered answers) and counts by outcome and channel."""
+        sql = "SELECT channel, outcome, latency_ms FROM compliance_log"
+        params: list[str] = []
+        if since is not None:
+            sql, params = sql + " WHERE received_at >= ?", [_timestamp(since)]
+        rows = await self._run(lambda: list(self._db.query(sql, params)))
+        latencies = sorted(r["latency_ms"] for r in rows if r["latency_ms"] is not None)
+        return LogStats(
+            since=since,
+            messages=len(rows),
+            answered=len(latencies),
+            latency_p50_ms=percentile(latencies, 0.50),
+            latency_p95_ms=percentile(latencies, 0.95),
+            latency_max_ms=latencies[-1] if latencies else None,
+            by_outcome=dict(sorted(Counter(r["outcome"] for r in rows).items())),
+            by_channel=dict(sorted(Counter(r["channel"] for r in rows).items())),
+        )
+
+
+def _connect(path: Path) -> sqlite_utils.Database:
+    """Open (creating) the database, in WAL mode, and bring its schema up to date."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite_utils.Database(sqlite3.connect(path, timeout=10.0))
+    db.enable_wal()
+    db.execute("PRAGMA foreign_keys = ON")
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(MIGRATIONS):
+        db.close()
+        raise StorageError(f"{path}: schema version {version} is newer than this wardbot knows ({len(MIGRATIONS)})")
+    for number in range(version + 1, len(MIGRATIONS) + 1):
+        # One transaction per migration, the version bump included: all of it or none.
+        db.conn.executescript(f"BEGIN;\n{MIGRATIONS[number - 1]}\nPRAGMA user_version = {number};\nCOMMIT;")
+        log.info("%s: schema migrated to version %d", path, number)
+    return db

@@ -1,0 +1,5 @@
+"""Channels: each turns one platform's events into IncomingMessage values and renders Reply values."""
+
+from ._base import Channel, DeliveryError, Dispatch
+
+__all__ = ("Channel", "DeliveryError", "Dispatch")

@@ -1,0 +1,39 @@
+"""The knowledge base: procedures and FAQs, their file formats, validation and loading."""
+
+from ._kb import KnowledgeBase
+from ._markdown import EntryError, dump_entry, load_entry_file, parse_entry
+from ._portal import ParsedRecord, PortalFormatError, iter_portal_jsonl, parse_portal_record
+from ._search_docs import search_docs, service_popularity
+from ._schema import Channel, DocumentItem, Entry, Faq, LegalBasis, Procedure, SubmissionMethod
+from ._validate import KnowledgeBaseError, Problem, export_entries, load_knowledge_base, validate_paths
+
+__all__ = (
+    # entry types
+    "Channel",
+    "DocumentItem",
+    "Entry",
+    "Faq",
+    "LegalBasis",
+    "Procedure",
+    "SubmissionMethod",
+    # the Markdown entry format
+    "EntryError",
+    "dump_entry",
+    "load_entry_file",
+    "parse_entry",
+    # portal exports
+    "ParsedRecord",
+    "PortalFormatError",
+    "iter_portal_jsonl",
+    "parse_portal_record",
+    # loading and checking
+    "KnowledgeBase",
+    "KnowledgeBaseError",
+    "Problem",
+    "export_entries",
+    "load_knowledge_base",
+    "validate_paths",
+    # what the retriever indexes
+    "search_docs",
+    "service_popularity",
+)

@@ -1,0 +1,139 @@
+"""The application: one loop serving HTTP and channels, recovery at start, the KB reload that
+never serves a broken knowledge base, and ``wardbot chat`` in a console."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+from pathlib import Path
+
+import aiohttp
+import pytest
+from conftest import TINY_PROCEDURE, CollectingChannel, HashingEmbedder
+
+from bot._app import Application
+from bot._config import Config, HttpSettings, KnowledgeSettings, Secrets
+from bot._storage import Storage, load_pseudonym_key
+from bot.channels._console import ConsoleChannel
+from handlers import DialogueStore, IncomingMessage, Outcome, Reply, SearchEngine, Turn
+
+ADMIN = "admin-token"
+
+
+class CountingDialogue:
+    """Says how many entries its engine has, so a test sees which engine answers."""
+
+    def __init__(self, engine: SearchEngine, store: DialogueStore, *, ward_name: str, ward_contact: str) -> None:
+        self.engine = engine
+        self.ward_name = ward_name
+
+    async def handle(self, message: IncomingMessage) -> Turn:
+        return Turn((Reply(f"{self.ward_name}: {len(self.engine.kb)} mục"),), Outcome.CONVERSATION)
+
+
+def config(tmp_path: Path, kb: Path) -> Config:
+    return Config(
+        data_dir=tmp_path / "data",
+        knowledge=KnowledgeSettings(paths=(str(kb),)),
+        http=HttpSettings(port=0),
+        secrets=Secrets(admin_token=ADMIN),
+    )
+
+
+def application(cfg: Config, channels: list, *, serve_http: bool = True) -> Application:
+    return Application(
+        cfg,
+        channels=channels,
+        serve_http=serve_http,
+        embedder=HashingEmbedder(),
+        dialogue_factory=CountingDialogue,
+        apology=Reply("Xin lỗi."),
+        progress=False,
+    )
+
+
+def test_serves_health_metrics_and_messages_then_stops(tmp_path: Path, tiny_kb: Path) -> None:
+    channel = CollectingChannel()
+    app = application(config(tmp_path, tiny_kb), [channel])
+
+    async def scenario() -> tuple[dict, str]:
+        await app.start()
+        try:
+            await channel.dispatch(IncomingMessage("test", "c1", "u1", text="xin chào"))
+            async with aiohttp.ClientSession(app.http.url) as http:
+                async with http.get("/healthz") as response:
+                    health = await response.json()
+                async with http.get("/metrics") as response:
+                    metrics = await response.text()
+        finally:
+            await app.stop()
+        return health, metrics
+
+    health, metrics = asyncio.run(scenario())
+    assert health["kb_entries"] == 3 and health["channels"] == ["test"]
+    assert 'wardbot_messages_total{channel="test"} 1.0' in metrics
+    assert "wardbot_reply_latency_seconds_bucket" in metrics
+    assert channel.texts == ["Phường Mẫu: 3 mục"]
+    assert channel.dispatch is None  # stopped
+
+
+def test_a_message_left_unanswered_by_a_crash_is_answered_at_start(tmp_path: Path, tiny_kb: Path) -> None:
+    cfg = config(tmp_path, tiny_kb)
+    channel = CollectingChannel()
+
+    async def scenario() -> None:
+        async with await Storage.open(cfg.database_path, pseudonym_key=load_pseudonym_key(cfg)) as storage:
+            await storage.record_inbound(IncomingMessage("test", "c1", "u1", text="lệ phí?", message_id="1"))
+        app = application(cfg, [channel])
+        await app.start()
+        await app.stop()
+
+    asyncio.run(scenario())
+    assert channel.texts == ["Phường Mẫu: 3 mục"]
+
+
+def test_admin_reload_swaps_a_valid_kb_and_keeps_the_old_one_when_broken(
+    tmp_path: Path, tiny_kb: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    channel = CollectingChannel()
+    app = application(config(tmp_path, tiny_kb), [channel])
+    broken = tiny_kb / "procedures" / "9.999999.md"
+
+    async def reload(http: aiohttp.ClientSession, token: str = ADMIN) -> int:
+        async with http.post("/admin/reload", headers={"Authorization": f"Bearer {token}"}) as response:
+            status = response.status
+        if status == 202:
+            await app._reload  # the rebuild runs in the background
+        return status
+
+    async def ask() -> str:
+        await channel.dispatch(IncomingMessage("test", "c1", "u1", text="?"))
+        return channel.texts[-1]
+
+    async def scenario() -> list[object]:
+        await app.start()
+        seen: list[object] = []
+        try:
+            async with aiohttp.ClientSession(app.http.url) as http:
+                seen.append(await reload(http, token="wrong"))
+                broken.write_text(TINY_PROCEDURE.format(code="9.999999", name="").replace("kind: procedure", "kind: x"))
+                seen += [await reload(http), await ask()]
+                broken.write_text(TINY_PROCEDURE.format(code="9.999999", name="Thủ tục mới"), encoding="utf-8")
+                seen += [await reload(http), await ask()]
+        finally:
+            await app.stop()
+        return seen
+
+    with caplog.at_level(logging.ERROR, logger="bot._app"):
+        seen = asyncio.run(scenario())
+    assert seen == [401, 202, "Phường Mẫu: 3 mục", 202, "Phường Mẫu: 4 mục"]
+    assert "reload refused" in caplog.text and f"{broken}:2:" in caplog.text
+
+
+def test_wardbot_chat_talks_on_the_console_until_quit(tmp_path: Path, tiny_kb: Path) -> None:
+    output = io.StringIO()
+    console = ConsoleChannel(input=io.StringIO("xin chào\n/quit\n"), output=output)
+    app = application(config(tmp_path, tiny_kb), [console], serve_http=False)
+    asyncio.run(asyncio.wait_for(app.run(until=console.closed.wait()), 30))
+    assert "Phường Mẫu: 3 mục" in output.getvalue()

@@ -1,0 +1,114 @@
+"""Configuration: defaults, the file, environment overrides and secrets, and errors naming the key."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot._config import ConfigError, load_config
+from bot.cli import main
+
+TOKEN = {"WARDBOT_TELEGRAM_TOKEN": "123:abc"}
+
+
+def config_file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "bot.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def error_key(tmp_path: Path, text: str, environ: dict[str, str] | None = None) -> str:
+    with pytest.raises(ConfigError) as caught:
+        load_config(config_file(tmp_path, text), environ=environ or {})
+    return caught.value.key
+
+
+def test_defaults_without_a_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # no ./bot.toml here
+    config = load_config(environ={})
+    assert (config.http.host, config.http.port) == ("127.0.0.1", 8080)
+    assert config.telegram.mode == "polling"
+    assert config.telegram.webhook_url == ""
+    assert config.telegram.per_chat_interval == 1.0
+    assert config.telegram.api_url == "https://api.telegram.org/bot"
+    assert not config.telegram_enabled
+    assert config.database_path == Path("data/wardbot.sqlite3")
+
+
+def test_the_file_and_the_environment_overlay_the_defaults(tmp_path: Path) -> None:
+    path = config_file(
+        tmp_path,
+        '[http]\nhost = "0.0.0.0"\nport = 9000\n[telegram]\nper_chat_interval = 2\n',
+    )
+    env = {
+        "WARDBOT_HTTP_PORT": "9100",
+        "WARDBOT_TELEGRAM_API_URL": "http://127.0.0.1:8081/bot",
+        "WARDBOT_DATA_DIR": str(tmp_path / "d"),
+        **TOKEN,
+    }
+    config = load_config(path, environ=env)
+    assert (config.http.host, config.http.port) == ("0.0.0.0", 9100)
+    assert config.telegram.per_chat_interval == 2.0
+    assert config.telegram.api_url == "http://127.0.0.1:8081/bot"
+    assert config.telegram_enabled and config.secrets.telegram_token == "123:abc"
+    assert config.database_path == tmp_path / "d" / "wardbot.sqlite3"
+
+
+def test_secrets_never_show_in_repr(tmp_path: Path) -> None:
+    env = {**TOKEN, "WARDBOT_ADMIN_TOKEN": "s3cret", "WARDBOT_PSEUDONYM_KEY": "k3y"}
+    text = repr(load_config(config_file(tmp_path, ""), environ=env))
+    assert "123:abc" not in text and "s3cret" not in text and "k3y" not in text
+
+
+def test_relative_knowledge_paths_resolve_against_the_config_folder(tmp_path: Path) -> None:
+    folder = tmp_path / "ward"
+    folder.mkdir()
+    absolute = tmp_path / "elsewhere"
+    path = config_file(folder, f'[knowledge]\npaths = ["kb", "{absolute}"]\n')
+    assert load_config(path, environ={}).knowledge.paths == (str(folder / "kb"), str(absolute))
+
+
+@pytest.mark.parametrize(
+    ("text", "environ", "key"),
+    [
+        ("[http]\nport = 70000\n", {}, "http.port"),
+        ('[http]\nport = "80"\n', {}, "http.port"),
+        ("[http]\nport = 8080\n", {"WARDBOT_HTTP_PORT": "eighty"}, "WARDBOT_HTTP_PORT"),
+        ("", {"WARDBOT_HTTP_PORT": "99999"}, "WARDBOT_HTTP_PORT"),
+        ('[http]\nhost = ""\n', {}, "http.host"),
+        ("[http]\nhots = 1\n", {}, "http.hots"),
+        ('[telegram]\nmode = "push"\n', {}, "telegram.mode"),
+        ("[telegram]\nper_chat_interval = -1\n", {}, "telegram.per_chat_interval"),
+        ('[telegram]\nwebhook_url = "http://bot.example/hook"\n', {}, "telegram.webhook_url"),
+        ('[telegram]\napi_url = "api.telegram.org"\n', {}, "telegram.api_url"),
+        ("", {"WARDBOT_TELEGRAM_API_URL": "ftp://x"}, "WARDBOT_TELEGRAM_API_URL"),
+        ('[telegram]\nmode = "webhook"\n', TOKEN, "telegram.webhook_url"),
+        ('[telegram]\nmode = "webhook"\nwebhook_url = "https://bot.example/hook"\n', TOKEN, "WARDBOT_TELEGRAM_WEBHOOK_SECRET"),
+        ("", {"WARDBOT_TELEGRAM_WEBHOOK_SECRET": "not allowed!"}, "WARDBOT_TELEGRAM_WEBHOOK_SECRET"),
+        ("[log]\nlevel = 1\n", {}, "log"),
+    ],
+)
+def test_a_wrong_value_is_one_error_naming_its_key(tmp_path: Path, text: str, environ: dict[str, str], key: str) -> None:
+    assert error_key(tmp_path, text, environ) == key
+
+
+def test_webhook_mode_is_checked_only_when_telegram_runs(tmp_path: Path) -> None:
+    config = load_config(config_file(tmp_path, '[telegram]\nmode = "webhook"\n'), environ={})
+    assert config.telegram.mode == "webhook" and not config.telegram_enabled
+    env = {**TOKEN, "WARDBOT_TELEGRAM_WEBHOOK_SECRET": "abc_DEF-123"}
+    text = '[telegram]\nmode = "webhook"\nwebhook_url = "https://bot.example/hook"\n'
+    assert load_config(config_file(tmp_path, text), environ=env).secrets.telegram_webhook_secret == "abc_DEF-123"
+
+
+def test_a_secret_in_the_file_is_refused_with_its_variable(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(config_file(tmp_path, '[telegram]\ntoken = "123:abc"\n'), environ={})
+    assert caught.value.key == "telegram.token"
+    assert "WARDBOT_TELEGRAM_TOKEN" in str(caught.value)
+
+
+def test_the_command_line_prints_the_key_and_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = config_file(tmp_path, '[telegram]\nmode = "push"\n')
+    assert main(["--config", str(path), "log", "stats"]) == 2
+    assert "telegram.mode" in capsys.readouterr().err

@@ -1,0 +1,327 @@
+"""The pipeline: record before handling, drop duplicates, survive handler errors, retry
+deliveries with backoff, and finish after a crash what a previous run started (exactly once)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from conftest import CollectingChannel, ManualClock
+
+from bot._pipeline import Pipeline, RetryPolicy
+from bot._storage import Storage
+from handlers import DialogueStore, IncomingMessage, Outcome, Reply, Turn
+
+KEY = b"test-key"
+APOLOGY = Reply("Xin lỗi anh/chị, hệ thống đang gặp sự cố.")
+
+
+class ScriptedDialogue:
+    """Echoes each message with a per-conversation turn count kept in the store; fails on "boom"."""
+
+    def __init__(self, store: DialogueStore, *, replies: int = 1) -> None:
+        self.store = store
+        self.replies = replies
+        self.handled: list[str] = []
+        self.seen_in_database: list[tuple] = []  # what the database held when handling began
+
+    async def handle(self, message: IncomingMessage) -> Turn:
+        self.handled.append(message.text)
+        if message.text == "boom":
+            raise RuntimeError("a bug in the handlers")
+        state = await self.store.load_state(message.conversation) or {"turns": 0}
+        state["turns"] += 1
+        await self.store.save_state(message.conversation, state)
+        texts = [f"{message.text} #{state['turns']}"] + [f"part {n}" for n in range(2, self.replies + 1)]
+        return Turn(tuple(Reply(t) for t in texts), Outcome.ANSWERED, entry_id="1.001193", score=0.9)
+
+
+class RecordingSleep:
+    """Stands in for asyncio.sleep: records each delay and moves the clock on instead of waiting."""
+
+    def __init__(self, clock: ManualClock) -> None:
+        self.clock = clock
+        self.delays: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+        self.clock.advance(seconds)
+        await asyncio.sleep(0)
+
+
+def message(text: str, *, message_id: str = "", chat: str = "chat-1") -> IncomingMessage:
+    return IncomingMessage(channel="test", chat_id=chat, user_id="user-1", text=text, message_id=message_id)
+
+
+def rows(path: Path, sql: str) -> list[tuple]:
+    with sqlite3.connect(path) as db:
+        return db.execute(sql).fetchall()
+
+
+@contextlib.asynccontextmanager
+async def running(
+    path: Path,
+    channel: CollectingChannel,
+    clock: ManualClock,
+    *,
+    replies: int = 1,
+    retry: RetryPolicy | None = None,
+) -> AsyncIterator[tuple[Pipeline, ScriptedDialogue, RecordingSleep]]:
+    """A pipeline over the store at ``path``; leaving the block is a restart."""
+    storage = await Storage.open(path, pseudonym_key=KEY, clock=clock)
+    dialogue = ScriptedDialogue(storage, replies=replies)
+    sleep = RecordingSleep(clock)
+    pipeline = Pipeline(
+        storage, dialogue, apology=APOLOGY, channels=[channel], retry=retry, clock=clock, sleep=sleep
+    )
+    try:
+        yield pipeline, dialogue, sleep
+    finally:
+        await storage.close()
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    return tmp_path / "wardbot.sqlite3"
+
+
+def test_a_message_is_recorded_handled_answered_and_logged(db: Path, clock: ManualClock, collecting_channel: CollectingChannel) -> None:
+    async def scenario() -> None:
+        async with running(db, collecting_channel, clock) as (pipeline, dialogue, _):
+            original = dialogue.handle
+
+            async def handle(msg: IncomingMessage) -> Turn:
+                # Recorded before processing: another connection already sees it.
+                dialogue.seen_in_database.extend(rows(db, "SELECT text, status FROM messages"))
+                clock.advance(0.25)
+                return await original(msg)
+
+            dialogue.handle = handle
+            await pipeline(message("lệ phí khai sinh", message_id="100"))
+            assert "wardbot_messages_total{channel=\"test\"} 1.0" in pipeline.metrics.text()
+            assert 'wardbot_turns_total{channel="test",outcome="answered"} 1.0' in pipeline.metrics.text()
+
+        assert dialogue.seen_in_database == [("lệ phí khai sinh", "received")]
+
+    asyncio.run(scenario())
+    assert collecting_channel.sent == [("chat-1", Reply("lệ phí khai sinh #1"))]
+    assert rows(db, "SELECT status FROM messages") == [("answered",)]
+    assert rows(db, "SELECT channel, latency_ms, outcome, entry_id, score FROM compliance_log") == [
+        ("test", 250, "answered", "1.001193", 0.9)
+    ]
+
+
+def test_a_duplicate_delivery_is_answered_once(db: Path, clock: ManualClock, collecting_channel: CollectingChannel) -> None:
+    async def scenario() -> list[str]:
+        async with running(db, collecting_channel, clock) as (pipeline, dialogue, _):
+            await pipeline(message("xin chào", message_id="5"))
+            await pipeline(message("xin chào", message_id="5"))
+            assert 'wardbot_duplicate_messages_total{channel="test"} 1.0' in pipeline.metrics.text()
+            return dialogue.handled
+
+    assert asyncio.run(scenario()) == ["xin chào"]
+    assert collecting_channel.texts == ["xin chào #1"]
+
+
+def test_a_handler_error_gets_the_apology_and_the_next_message_is_answered(
+    db: Path, clock: ManualClock, collecting_channel: CollectingChannel, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def scenario() -> None:
+        async with running(db, collecting_channel, clock) as (pipeline, _, _):
+            await pipeline(message("boom"))
+            await pipeline(message("mất bao lâu?"))
+
+    asyncio.run(scenario())
+    assert collecting_channel.texts == [APOLOGY.text, "mất bao lâu? #1"]
+    assert rows(db, "SELECT outcome FROM compliance_log ORDER BY message") == [("error",), ("answered",)]
+    assert "a bug in the handlers" in caplog.text
+
+
+def test_a_send_that_fails_twice_is_retried_with_backoff(db: Path, clock: ManualClock, collecting_channel: CollectingChannel) -> None:
+    collecting_channel.fail_next(2)
+
+    async def scenario() -> list[float]:
+        async with running(db, collecting_channel, clock) as (pipeline, _, sleep):
+            await pipeline(message("nộp online được không?"))
+            return sleep.delays
+
+    assert asyncio.run(scenario()) == [0.5, 1.0]
+    assert collecting_channel.attempts == 3
+    assert collecting_channel.texts == ["nộp online được không? #1"]
+    assert rows(db, "SELECT status, attempts FROM outbox") == [("delivered", 2)]
+    assert rows(db, "SELECT latency_ms FROM compliance_log") == [(1500,)]
+
+
+def test_retry_after_from_the_platform_is_honoured(db: Path, clock: ManualClock, collecting_channel: CollectingChannel) -> None:
+    collecting_channel.fail_next(1, retry_after=7.0)
+
+    async def scenario() -> list[float]:
+        async with running(db, collecting_channel, clock) as (pipeline, _, sleep):
+            await pipeline(message("a"))
+            return sleep.delays
+
+    assert asyncio.run(scenario()) == [7.0]
+    assert collecting_channel.texts == ["a #1"]
+
+
+def test_a_non_retryable_failure_is_final_for_the_whole_turn(
+    db: Path, clock: ManualClock, collecting_channel: CollectingChannel
+) -> None:
+    collecting_channel.fail_next(1, retryable=False)
+
+    async def scenario() -> list[float]:
+        async with running(db, collecting_channel, clock, replies=2) as (pipeline, _, sleep):
+            await pipeline(message("a"))
+            await pipeline.redeliver_due(everything=True)
+            return sleep.delays
+
+    assert asyncio.run(scenario()) == []
+    assert collecting_channel.attempts == 1 and collecting_channel.sent == []
+    assert rows(db, "SELECT seq, status FROM outbox ORDER BY seq") == [(0, "failed"), (1, "failed")]
+    assert rows(db, "SELECT status FROM messages") == [("failed",)]
+    assert rows(db, "SELECT replied_at, latency_ms FROM compliance_log") == [(None, None)]
+
+
+def test_a_reply_still_undelivered_after_a_round_is_redelivered_later(
+    db: Path, clock: ManualClock, collecting_channel: CollectingChannel
+) -> None:
+    policy = RetryPolicy(attempts_per_round=2, redeliver_after=60.0)
+    collecting_channel.fail_next(3)
+
+    async def scenario() -> None:
+        async with running(db, collecting_channel, clock, replies=2, retry=policy) as (pipeline, _, _):
+            await pipeline(message("a"))
+            assert collecting_channel.sent == []
+            assert rows(db, "SELECT status FROM messages") == [("handled",)]
+            clock.advance(30)
+            await pipeline.redeliver_due()  # not due yet
+            assert collecting_channel.attempts == 2
+            clock.advance(30)
+            await pipeline.redeliver_due()  # fails once more, then delivers both replies in order
+
+    asyncio.run(scenario())
+    assert collecting_channel.texts == ["a #1", "part 2"]
+    assert rows(db, "SELECT status FROM messages") == [("answered",)]
+
+
+def test_after_a_crash_an_unhandled_message_is_answered_exactly_once(
+    db: Path, clock: ManualClock, collecting_channel: CollectingChannel
+) -> None:
+    async def scenario() -> tuple[list[str], list[str]]:
+        # The first run recorded the message and died before handling it.
+        async with await Storage.open(db, pseudonym_key=KEY, clock=clock) as storage:
+            await storage.record_inbound(message("cần mang gì?", message_id="9"))
+        async with running(db, collecting_channel, clock) as (pipeline, dialogue, _):
+            await pipeline.recover()
+            await pipeline(message("cần mang gì?", message_id="9"))  # the platform redelivers it too
+            first = list(dialogue.handled)
+        async with running(db, collecting_channel, clock) as (pipeline, dialogue, _):
+            await pipeline.recover()
+            return first, dialogue.handled
+
+    first_restart, second_restart = asyncio.run(scenario())
+    assert first_restart == ["cần mang gì?"] and second_restart == []
+    assert collecting_channel.texts == ["cần mang gì? #1"]
+    assert rows(db, "SELECT status, attempts FROM messages") == [("answered", 1)]
+
+
+def test_after_a_crash_a_handled_turn_is_delivered_without_handling_it_again(
+    db: Path, clock: ManualClock, collecting_channel: CollectingChannel
+) -> None:
+    down = CollectingChannel()
+    down.fail_next(3)  # the first run's whole delivery round fails, then it stops
+
+    async def scenario() -> list[str]:
+        async with running(db, down, clock) as (pipeline, _, _):
+            await pipeline(message("a"))
+        async with running(db, collecting_channel, clock) as (pipeline, dialogue, _):
+            await pipeline.recover()
+            return dialogue.handled
+
+    assert asyncio.run(scenario()) == []
+    assert collecting_channel.texts == ["a #1"]
+    assert rows(db, "SELECT status FROM messages") == [("answered",)]
+
+
+def test_a_message_that_keeps_crashing_the_bot_is_given_up(
+    db: Path, clock: ManualClock, collecting_channel: CollectingChannel
+) -> None:
+    async def scenario() -> list[str]:
+        async with await Storage.open(db, pseudonym_key=KEY, clock=clock) as storage:
+            message_id = await storage.record_inbound(message("poison"))
+            for _ in range(2):  # two runs died while handling it
+                assert await storage.claim(message_id)
+        async with running(db, collecting_channel, clock) as (pipeline, dialogue, _):
+            await pipeline.recover()
+            return dialogue.handled
+
+    assert asyncio.run(scenario()) == []
+    assert rows(db, "SELECT status, payload FROM messages") == [("failed", None)]
+    assert rows(db, "SELECT outcome, replied_at FROM compliance_log") == [("error", None)]
+
+
+def test_conversation_state_survives_a_restart(db: Path, clock: ManualClock, collecting_channel: CollectingChannel) -> None:
+    async def scenario() -> None:
+        async with running(db, collecting_channel, clock) as (pipeline, _, _):
+            await pipeline(message("a"))
+            await pipeline(message("b", chat="chat-2"))
+        async with running(db, collecting_channel, clock) as (pipeline, _, _):
+            await pipeline(message("c"))
+
+    asyncio.run(scenario())
+    assert collecting_channel.texts == ["a #1", "b #1", "c #2"]
+
+
+def test_messages_of_one_conversation_are_handled_in_order(
+    db: Path, clock: ManualClock, collecting_channel: CollectingChannel
+) -> None:
+    async def scenario() -> None:
+        async with running(db, collecting_channel, clock) as (pipeline, dialogue, _):
+            release = asyncio.Event()
+            original = dialogue.handle
+
+            async def slow_first(msg: IncomingMessage) -> Turn:
+                if msg.text == "first":
+                    await release.wait()
+                return await original(msg)
+
+            dialogue.handle = slow_first
+            first = asyncio.create_task(pipeline(message("first")))
+            second = asyncio.create_task(pipeline(message("second")))
+            other = asyncio.create_task(pipeline(message("other", chat="chat-2")))
+            await other  # another conversation is not held up
+            release.set()
+            await asyncio.gather(first, second)
+
+    asyncio.run(scenario())
+    assert collecting_channel.texts == ["other #1", "first #1", "second #2"]
+
+
+def test_recovery_leaves_alone_a_message_being_handled_live(
+    db: Path, clock: ManualClock, collecting_channel: CollectingChannel
+) -> None:
+    async def scenario() -> list[str]:
+        async with running(db, collecting_channel, clock) as (pipeline, dialogue, _):
+            started, release = asyncio.Event(), asyncio.Event()
+            original = dialogue.handle
+
+            async def blocking(msg: IncomingMessage) -> Turn:
+                started.set()
+                await release.wait()
+                return await original(msg)
+
+            dialogue.handle = blocking
+            live = asyncio.create_task(pipeline(message("live")))
+            await started.wait()  # recorded, claimed and in the handlers, but not answered yet
+            recovery = asyncio.create_task(pipeline.recover())
+            await asyncio.sleep(0.05)
+            release.set()
+            await asyncio.gather(live, recovery)
+            return dialogue.handled
+
+    assert asyncio.run(scenario()) == ["live"]
+    assert collecting_channel.texts == ["live #1"]
