@@ -1,0 +1,366 @@
+"""The bot's HTTP server and the web chat's JSON API, over real HTTP on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from bot._http import HttpServer
+from bot.channels._web import WebChannel
+from handlers import Button, IncomingMessage, Reply
+
+SESSION_A = "a" * 32
+SESSION_B = "b" * 32
+
+
+def async_test(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    """Run an async test body on a fresh event loop (no pytest plugin needed)."""
+
+    @functools.wraps(test)
+    def run(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(test(*args, **kwargs))
+
+    return run
+
+
+class EchoBot:
+    """A dispatch that answers every message through the channel, as the pipeline does."""
+
+    def __init__(self, channel: WebChannel) -> None:
+        self.channel = channel
+        self.received: list[IncomingMessage] = []
+        self.release = asyncio.Event()
+        self.release.set()  # tests that need a slow turn clear it
+
+    async def __call__(self, message: IncomingMessage) -> None:
+        self.received.append(message)
+        await self.release.wait()
+        said = message.callback_data or message.text
+        buttons = ((Button("Có", data="yes"), Button("Cổng DVC", url="https://dichvucong.gov.vn/")),)
+        await self.channel.send(message.chat_id, Reply(f"Bạn nói: {said}", buttons))
+
+
+class Bot:
+    """A running server with a web channel, and an HTTP client for it."""
+
+    def __init__(self, server: HttpServer, channel: WebChannel, echo: EchoBot, http: aiohttp.ClientSession):
+        self.server, self.channel, self.echo, self.http = server, channel, echo, http
+
+    async def post(self, body: object) -> tuple[int, dict[str, Any]]:
+        data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        async with self.http.post(f"{self.server.url}/api/messages", data=data) as response:
+            return response.status, await response.json()
+
+    async def poll(self, session: str, after: int = 0) -> tuple[int, dict[str, Any]]:
+        url = f"{self.server.url}/api/messages"
+        async with self.http.get(url, params={"session": session, "after": str(after)}) as response:
+            return response.status, await response.json()
+
+
+@asynccontextmanager
+async def running_bot(*, start_channel: bool = True, **channel_options: Any) -> AsyncIterator[Bot]:
+    channel_options.setdefault("poll_timeout_s", 2.0)
+    channel = WebChannel(title="Phường <Mẫu>", **channel_options)
+    echo = EchoBot(channel)
+    server = HttpServer(
+        "127.0.0.1",
+        0,
+        health=lambda: {"kb_entries": 42, "kb_fingerprint": "abc123"},
+        metrics=lambda: "wardbot_messages_total 7\n",
+    )
+    server.add_routes(channel.routes())
+    await server.start()
+    if start_channel:
+        await channel.start(echo)
+    try:
+        async with aiohttp.ClientSession() as http:
+            yield Bot(server, channel, echo, http)
+    finally:
+        await channel.stop()
+        await server.stop()
+
+
+@async_test
+async def test_a_message_is_accepted_and_its_reply_arrives_by_polling() -> None:
+    async with running_bot() as bot:
+        status, body = await bot.post({"session": SESSION_A, "text": "  lệ phí bao nhiêu?  ", "message_id": "m1"})
+        assert (status, body) == (202, {"accepted": True, "message_id": "m1"})
+
+        status, body = await bot.poll(SESSION_A)
+
+        assert status == 200
+        [reply] = body["replies"]
+        assert reply["text"] == "Bạn nói: lệ phí bao nhiêu?"
+        assert reply["buttons"] == [
+            [{"label": "Có", "data": "yes"}, {"label": "Cổng DVC", "url": "https://dichvucong.gov.vn/"}]
+        ]
+        [message] = bot.echo.received
+        assert (message.channel, message.chat_id, message.user_id) == ("web", SESSION_A, SESSION_A)
+        assert (message.text, message.message_id) == ("lệ phí bao nhiêu?", "m1")
+
+
+@async_test
+async def test_a_pressed_button_reaches_dispatch_as_callback_data() -> None:
+    async with running_bot() as bot:
+        status, _ = await bot.post({"session": SESSION_A, "callback_data": "vote:up"})
+        assert status == 202
+        _, body = await bot.poll(SESSION_A)
+        assert body["replies"][0]["text"] == "Bạn nói: vote:up"
+        [message] = bot.echo.received
+        assert (message.callback_data, message.text) == ("vote:up", "")
+        assert message.message_id  # generated when the page sends none
+
+
+@async_test
+async def test_a_long_poll_returns_as_soon_as_a_reply_is_sent() -> None:
+    async with running_bot(poll_timeout_s=20.0) as bot:
+        started = time.monotonic()
+        poll = asyncio.create_task(bot.poll(SESSION_A))
+        await asyncio.sleep(0.2)
+        assert not poll.done()
+
+        await bot.channel.send(SESSION_A, Reply("Hồ sơ đã được tiếp nhận."))
+
+        status, body = await asyncio.wait_for(poll, 5)
+        assert status == 200
+        assert [r["text"] for r in body["replies"]] == ["Hồ sơ đã được tiếp nhận."]
+        assert time.monotonic() - started < 5
+
+
+@async_test
+async def test_a_long_poll_with_nothing_new_ends_empty_after_the_timeout() -> None:
+    async with running_bot(poll_timeout_s=0.3) as bot:
+        await bot.channel.send(SESSION_A, Reply("cũ"))
+        _, body = await bot.poll(SESSION_A)
+        latest = body["replies"][-1]["seq"]
+
+        started = time.monotonic()
+        status, body = await bot.poll(SESSION_A, after=latest)
+
+        assert (status, body) == (200, {"replies": []})
+        assert 0.25 < time.monotonic() - started < 3
+
+
+@async_test
+async def test_sessions_only_see_their_own_replies() -> None:
+    async with running_bot(poll_timeout_s=0.2) as bot:
+        await bot.post({"session": SESSION_A, "text": "của A"})
+        await bot.post({"session": SESSION_B, "text": "của B"})
+        _, body_a = await bot.poll(SESSION_A)
+        _, body_b = await bot.poll(SESSION_B)
+        assert [r["text"] for r in body_a["replies"]] == ["Bạn nói: của A"]
+        assert [r["text"] for r in body_b["replies"]] == ["Bạn nói: của B"]
+
+
+@async_test
+async def test_replies_for_a_closed_browser_wait_in_a_bounded_queue() -> None:
+    async with running_bot(queue_size=3) as bot:
+        for n in range(5):  # nobody is polling: send must neither fail nor block
+            await bot.channel.send(SESSION_A, Reply(f"trả lời {n}"))
+        _, body = await bot.poll(SESSION_A)
+        assert [r["text"] for r in body["replies"]] == ["trả lời 2", "trả lời 3", "trả lời 4"]
+        seqs = [r["seq"] for r in body["replies"]]
+        assert seqs == sorted(seqs)
+
+        _, body = await bot.poll(SESSION_A, after=seqs[1])
+        assert [r["text"] for r in body["replies"]] == ["trả lời 4"]
+
+
+@async_test
+async def test_sequence_numbers_keep_growing_across_a_restart() -> None:
+    async with running_bot() as bot:
+        await bot.channel.send(SESSION_A, Reply("trước"))
+        _, body = await bot.poll(SESSION_A)
+        cursor = body["replies"][0]["seq"]
+    async with running_bot() as restarted:
+        await restarted.channel.send(SESSION_A, Reply("sau"))
+        _, body = await restarted.poll(SESSION_A, after=cursor)
+        assert [r["text"] for r in body["replies"]] == ["sau"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        ({"session": SESSION_A, "text": ""}, 400, "empty_text"),
+        ({"session": SESSION_A, "text": " \n\t "}, 400, "empty_text"),
+        ({"session": SESSION_A}, 400, "empty_text"),
+        ({"session": SESSION_A, "text": "x" * 51}, 400, "text_too_long"),
+        ({"session": "short", "text": "chào"}, 400, "bad_session"),
+        ({"session": "../" + "a" * 20, "text": "chào"}, 400, "bad_session"),
+        ({"text": "chào"}, 400, "bad_session"),
+        ({"session": SESSION_A, "text": 5}, 400, "bad_request"),
+        ({"session": SESSION_A, "callback_data": "x" * 65}, 400, "bad_request"),
+        ({"session": SESSION_A, "text": "chào", "message_id": "bad id!"}, 400, "bad_request"),
+        (["not", "an", "object"], 400, "bad_request"),
+        (b"{not json", 400, "bad_request"),
+        (b"\xff\xfe", 400, "bad_request"),
+        ({"session": SESSION_A, "text": "x" * 40_000}, 413, "bad_request"),
+    ],
+)
+@async_test
+async def test_invalid_messages_are_refused_with_a_vietnamese_explanation(body: object, status: int, code: str) -> None:
+    async with running_bot(max_text_chars=50) as bot:
+        got_status, got = await bot.post(body)
+        assert (got_status, got["error"]) == (status, code)
+        assert got["message"].startswith(("Anh/chị", "Câu hỏi", "Phiên", "Yêu cầu"))
+        if code == "text_too_long":
+            assert got["message"] == "Câu hỏi dài quá 50 ký tự. Anh/chị vui lòng viết ngắn gọn hơn."
+        assert bot.echo.received == []
+
+
+@pytest.mark.parametrize("query", [{"session": "x"}, {"session": SESSION_A, "after": "abc"}, {}])
+@async_test
+async def test_invalid_polls_are_refused(query: dict[str, str]) -> None:
+    async with running_bot() as bot:
+        async with bot.http.get(f"{bot.server.url}/api/messages", params=query) as response:
+            assert response.status == 400
+            assert (await response.json())["error"] in {"bad_session", "bad_request"}
+
+
+@async_test
+async def test_a_session_with_too_many_unanswered_messages_is_asked_to_wait() -> None:
+    async with running_bot(max_in_flight=2) as bot:
+        bot.echo.release.clear()  # the bot is slow: turns stay in flight
+        assert (await bot.post({"session": SESSION_A, "text": "1"}))[0] == 202
+        assert (await bot.post({"session": SESSION_A, "text": "2"}))[0] == 202
+        status, body = await bot.post({"session": SESSION_A, "text": "3"})
+        assert (status, body["error"]) == (429, "too_many")
+        assert (await bot.post({"session": SESSION_B, "text": "khác"}))[0] == 202  # others unaffected
+
+        bot.echo.release.set()
+        _, body = await bot.poll(SESSION_A)
+        assert len(body["replies"]) == 2
+        assert (await bot.post({"session": SESSION_A, "text": "4"}))[0] == 202
+
+
+@async_test
+async def test_a_failing_turn_does_not_break_the_channel(caplog: pytest.LogCaptureFixture) -> None:
+    async with running_bot(start_channel=False, max_in_flight=1) as bot:
+
+        async def broken(message: IncomingMessage) -> None:
+            raise RuntimeError("handler crashed")
+
+        await bot.channel.start(broken)
+        assert (await bot.post({"session": SESSION_A, "text": "1"}))[0] == 202
+        await asyncio.sleep(0.1)
+        assert (await bot.post({"session": SESSION_A, "text": "2"}))[0] == 202  # the slot was freed
+        assert "dispatch failed" in caplog.text
+
+
+@async_test
+async def test_before_start_and_after_stop_the_api_answers_503() -> None:
+    async with running_bot(start_channel=False) as bot:
+        status, body = await bot.post({"session": SESSION_A, "text": "chào"})
+        assert (status, body["error"]) == (503, "unavailable")
+        assert (await bot.poll(SESSION_A))[0] == 503
+
+
+@async_test
+async def test_stop_releases_waiting_polls_at_once() -> None:
+    async with running_bot(poll_timeout_s=3.0) as bot:
+        poll = asyncio.create_task(bot.poll(SESSION_A))
+        await asyncio.sleep(0.2)
+        started = time.monotonic()
+        await bot.channel.stop()
+        status, body = await asyncio.wait_for(poll, 3)
+        assert (status, body) == (200, {"replies": []})
+        assert time.monotonic() - started < 1
+
+        await bot.channel.start(bot.echo)  # started again, polls wait again
+        started = time.monotonic()
+        assert await bot.poll(SESSION_A) == (200, {"replies": []})
+        assert time.monotonic() - started > 2.5
+
+
+@async_test
+async def test_healthz_reports_status_uptime_and_the_knowledge_base() -> None:
+    async with running_bot() as bot:
+        async with bot.http.get(f"{bot.server.url}/healthz") as response:
+            assert response.status == 200
+            body = await response.json()
+        assert body["status"] == "ok"
+        assert (body["kb_entries"], body["kb_fingerprint"]) == (42, "abc123")
+        assert body["uptime_s"] >= 0
+
+
+@async_test
+async def test_healthz_is_503_when_the_health_callback_fails() -> None:
+    def broken() -> dict[str, object]:
+        raise RuntimeError("knowledge base not loaded")
+
+    server = HttpServer("127.0.0.1", 0, health=broken)
+    await server.start()
+    try:
+        async with aiohttp.ClientSession() as http, http.get(f"{server.url}/healthz") as response:
+            assert response.status == 503
+            assert await response.json() == {"status": "error", "error": "knowledge base not loaded"}
+    finally:
+        await server.stop()
+
+
+@async_test
+async def test_metrics_serves_the_callbacks_text_as_prometheus_exposition() -> None:
+    async with running_bot() as bot:
+        async with bot.http.get(f"{bot.server.url}/metrics") as response:
+            assert response.status == 200
+            assert response.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
+            assert await response.text() == "wardbot_messages_total 7\n"
+
+
+@async_test
+async def test_the_server_binds_a_real_port_and_takes_routes_only_before_start() -> None:
+    async def hello(request: web.Request) -> web.Response:
+        return web.Response(text="xin chào")
+
+    server = HttpServer("127.0.0.1", 0)
+    assert server.url == ""
+    server.add_routes([web.post("/webhooks/telegram", hello)])
+    await server.start()
+    try:
+        assert server.url.startswith("http://127.0.0.1:") and not server.url.endswith(":0")
+        with pytest.raises(RuntimeError):
+            server.add_routes([web.get("/late", hello)])
+        async with aiohttp.ClientSession() as http:
+            async with http.post(f"{server.url}/webhooks/telegram") as response:
+                assert await response.text() == "xin chào"
+            async with http.get(f"{server.url}/metrics") as response:
+                assert await response.text() == ""
+    finally:
+        await server.stop()
+
+
+@async_test
+async def test_the_page_and_widget_are_served_with_safe_headers() -> None:
+    async with running_bot(frame_ancestors="https://phuongmau.gov.vn") as bot:
+        async with bot.http.get(f"{bot.server.url}/") as response:
+            page = await response.text()
+            assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+            assert "frame-ancestors https://phuongmau.gov.vn" in response.headers["Content-Security-Policy"]
+            etag = response.headers["ETag"]
+        assert '<html lang="vi">' in page
+        assert "<title>Phường &lt;Mẫu&gt;</title>" in page  # the title is escaped
+        assert 'maxlength="2000"' in page
+
+        async with bot.http.get(f"{bot.server.url}/", headers={"If-None-Match": etag}) as response:
+            assert response.status == 304
+
+        for path in ("/static/index.js", "/widget.js"):
+            async with bot.http.get(f"{bot.server.url}{path}") as response:
+                assert response.status == 200
+                assert response.headers["Content-Type"] == "text/javascript; charset=utf-8"
+        async with bot.http.get(f"{bot.server.url}/static/index.css") as response:
+            assert response.headers["Content-Type"] == "text/css; charset=utf-8"
+        # The widget is an iframe of the bot's own origin, so the API needs no CORS at all.
+        async with bot.http.options(
+            f"{bot.server.url}/api/messages", headers={"Origin": "https://phuongmau.gov.vn"}
+        ) as response:
+            assert "Access-Control-Allow-Origin" not in response.headers
