@@ -1,0 +1,527 @@
+"""The Telegram channel, on python-telegram-bot 22 used as it ships.
+
+Receiving: long polling by default (PTB's ``Updater``), or a webhook at ``POST /webhooks/telegram``
+served by the bot's own aiohttp server (:meth:`TelegramChannel.routes`), which feeds
+``Application.process_update``. Either way everything runs on the caller's asyncio loop: no
+threads and no ``run_polling()``, which would take the loop over.
+
+Messages from one chat are dispatched one after another, in order; different chats run
+concurrently, so one slow answer does not hold up other citizens.
+
+Sending: ``AIORateLimiter`` keeps the bot under Telegram's overall and group limits and honours
+``retry_after``; on top of it each chat gets about one message a second, which Telegram also
+asks for and AIORateLimiter does not enforce. Network failures are retried with backoff; what
+still fails becomes :class:`DeliveryError`, retryable or not, for the application to handle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import functools
+import hashlib
+import hmac
+import logging
+import re
+import time
+import warnings
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Sequence
+
+from aiohttp import web
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    MaybeInaccessibleMessage,
+    Message,
+    Update,
+)
+from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ContextTypes,
+    TypeHandler,
+)
+from telegram.warnings import PTBDeprecationWarning
+
+from handlers import Button, IncomingMessage, Reply, split_text
+
+from ._base import Channel, DeliveryError, Dispatch
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://api.telegram.org/bot"
+WEBHOOK_PATH = "/webhooks/telegram"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MODES = ("polling", "webhook")
+# Only what the bot handles, so Telegram does not send (and we do not poll for) the rest.
+ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
+
+TEXT_LIMIT = int(MessageLimit.MAX_TEXT_LENGTH)
+CALLBACK_DATA_LIMIT = int(InlineKeyboardButtonLimit.MAX_CALLBACK_DATA)
+
+# Sending one message: attempts, and the backoff between network failures. A longer outage is
+# the application's to retry (it keeps the reply), not this call's.
+SEND_ATTEMPTS = 4
+BACKOFF_FIRST_S = 0.5
+BACKOFF_MAX_S = 4.0
+# AIORateLimiter waits out this many 429s per request (pausing all requests meanwhile).
+RATE_LIMIT_RETRIES = 3
+# Connecting at start-up when Telegram is unreachable: retried in the background.
+RECONNECT_FIRST_S = 1.0
+RECONNECT_MAX_S = 60.0
+# On stop, dispatches already running get this long to send their replies.
+STOP_GRACE_S = 10.0
+
+_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
+
+
+class TelegramChannel(Channel):
+    """Telegram through python-telegram-bot: ``mode="polling"`` (default) or ``"webhook"``.
+
+    ``api_url`` is the Bot API base URL with the token left off (``WARDBOT_TELEGRAM_API_URL``).
+    Webhook mode needs ``webhook_url`` (the public HTTPS address of ``POST /webhooks/telegram``)
+    and ``webhook_secret`` (1–256 of ``A-Z a-z 0-9 _ -``), and the routes from :meth:`routes`
+    added to the bot's HTTP server before it starts. ``per_chat_interval`` is the least time
+    between two messages to one chat, in seconds.
+    """
+
+    name = "telegram"
+
+    def __init__(
+        self,
+        token: str,
+        *,
+        api_url: str = DEFAULT_API_URL,
+        mode: str = "polling",
+        webhook_url: str = "",
+        webhook_secret: str = "",
+        per_chat_interval: float = 1.0,
+    ) -> None:
+        if not token:
+            raise ValueError("token: the Telegram bot token is empty")
+        if mode not in MODES:
+            raise ValueError(f"mode: expected one of {', '.join(MODES)}, got {mode!r}")
+        if mode == "webhook":
+            if not webhook_url:
+                raise ValueError("webhook_url: required in webhook mode")
+            if not _SECRET_TOKEN.fullmatch(webhook_secret):
+                raise ValueError("webhook_secret: required in webhook mode, 1-256 of A-Z a-z 0-9 _ -")
+        if per_chat_interval < 0:
+            raise ValueError("per_chat_interval: must not be negative")
+        self._mode = mode
+        self._webhook_url = webhook_url
+        self._webhook_secret = webhook_secret
+        builder = (
+            ApplicationBuilder()
+            .token(token)
+            .base_url(api_url)
+            .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        )
+        if api_url.endswith("/bot"):
+            # Files live beside the API (".../file/bot<token>/<path>"), on a test server too.
+            builder = builder.base_file_url(api_url.removesuffix("/bot") + "/file/bot")
+        if mode == "webhook":
+            builder = builder.updater(None)
+        self._application: Application = builder.build()
+        self._application.add_handler(TypeHandler(Update, self._on_update))
+        self._pacer = _ChatPacer(per_chat_interval)
+        self._callback_data = _CallbackDataTable()
+        self._dispatch: Dispatch | None = None
+        self._reconnect_task: asyncio.Task[None] | None = None
+        self._chat_tails: dict[str, asyncio.Task[None]] = {}  # the last dispatch queued per chat
+        self._dispatches: set[asyncio.Task[None]] = set()
+
+    # ----------------------------------------------------------------------------- lifecycle
+
+    def routes(self) -> list[web.RouteDef]:
+        """The HTTP routes to add to the bot's aiohttp server: the webhook in webhook mode, none
+        when polling."""
+        if self._mode != "webhook":
+            return []
+        return [web.post(WEBHOOK_PATH, self.handle_webhook)]
+
+    async def start(self, dispatch: Dispatch) -> None:
+        """Connect (getMe; then deleteWebhook and polling, or setWebhook) and hand every message
+        to ``dispatch``. A rejected token or webhook URL raises; an unreachable Telegram is
+        logged and retried in the background, so the rest of the bot still starts."""
+        if self._dispatch is not None:
+            raise RuntimeError("the Telegram channel is already started")
+        self._dispatch = dispatch
+        try:
+            await self._connect()
+        except (InvalidToken, BadRequest, Forbidden) as error:
+            await self.stop()
+            if isinstance(error, InvalidToken):
+                # PTB's message quotes the token, which must not end up in logs.
+                raise InvalidToken("the Telegram bot token was rejected by the server") from None
+            raise
+        except TelegramError as error:
+            log.warning("Telegram is unreachable (%s); connecting in the background", error)
+            self._reconnect_task = asyncio.create_task(self._keep_connecting(), name="telegram-connect")
+
+    async def stop(self) -> None:
+        """Stop receiving, let running dispatches send their replies, then close connections."""
+        if self._reconnect_task is not None:
+            self._reconnect_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reconnect_task
+            self._reconnect_task = None
+        application = self._application
+        if application.updater is not None and application.updater.running:
+            await application.updater.stop()
+        if application.running:
+            await application.stop()  # processes updates already fetched, answers callbacks
+        if self._dispatches:
+            _, late = await asyncio.wait(self._dispatches, timeout=STOP_GRACE_S)
+            for task in late:
+                task.cancel()
+            if late:
+                log.warning("cancelled %d Telegram dispatches still running at stop", len(late))
+                await asyncio.wait(late)
+        await application.shutdown()
+        await application.bot.shutdown()  # closes connections even if start-up never completed
+        self._dispatch = None
+
+    async def _connect(self) -> None:
+        """Bring the application up; each step is skipped if done, so a failed try can resume."""
+        application = self._application
+        await application.initialize()
+        if not application.running:
+            await application.start()
+        if self._mode == "polling":
+            assert application.updater is not None
+            if not application.updater.running:
+                await application.updater.start_polling(
+                    allowed_updates=ALLOWED_UPDATES, error_callback=self._on_polling_error
+                )
+        else:
+            await application.bot.set_webhook(
+                url=self._webhook_url, secret_token=self._webhook_secret, allowed_updates=ALLOWED_UPDATES
+            )
+        log.info("Telegram channel up as @%s (%s)", application.bot.username, self._mode)
+
+    async def _keep_connecting(self) -> None:
+        delay = RECONNECT_FIRST_S
+        while True:
+            await asyncio.sleep(delay)
+            try:
+                await self._connect()
+                return
+            except InvalidToken:
+                log.error("the Telegram bot token was rejected by the server; Telegram stays off")
+                return
+            except (BadRequest, Forbidden) as error:
+                log.error("Telegram refused the bot's set-up, Telegram stays off: %s", error)
+                return
+            except TelegramError as error:
+                delay = min(delay * 2, RECONNECT_MAX_S)
+                log.warning("Telegram still unreachable (%s); next try in %.0f s", error, delay)
+
+    @staticmethod
+    def _on_polling_error(error: TelegramError) -> None:
+        # PTB's polling loop retries with its own backoff (up to 30 s); it only needs telling.
+        log.warning("Telegram polling failed, retrying: %s", error)
+
+    # ----------------------------------------------------------------------------- receiving
+
+    async def handle_webhook(self, request: web.Request) -> web.Response:
+        """``POST /webhooks/telegram``: check the secret header, then process the update."""
+        if self._mode != "webhook":
+            return web.Response(status=404)
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if not hmac.compare_digest(given, self._webhook_secret.encode()):
+            log.warning("Telegram webhook call with a missing or wrong secret from %s", request.remote)
+            return web.Response(status=403, text="forbidden")
+        if not self._application.running:
+            # Telegram retries a failed delivery later, when the channel is up again.
+            return web.Response(status=503, text="not ready")
+        try:
+            update = Update.de_json(await request.json(), self._application.bot)
+        except (ValueError, TypeError, KeyError, AttributeError):
+            return web.Response(status=400, text="not a Telegram update")
+        # Fast: the handler only queues the message for its chat, so Telegram gets its 200 at once.
+        await self._application.process_update(update)
+        return web.Response(text="ok")
+
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.callback_query is not None:
+            # Stops the spinner on the citizen's button; tracked by the application until stop.
+            self._application.create_task(self._answer_callback(update.callback_query))
+        message = self._to_incoming(update)
+        if message is None:
+            return
+        self._queue_dispatch(message)
+
+    @staticmethod
+    async def _answer_callback(query: CallbackQuery) -> None:
+        try:
+            await query.answer()
+        except TelegramError as error:
+            # Only cosmetic: the press itself is still handled.
+            log.info("could not answer a Telegram callback query: %s", error)
+
+    def _to_incoming(self, update: Update) -> IncomingMessage | None:
+        """The :class:`IncomingMessage` for a message or button press, or None for anything the
+        bot does not handle (edited messages, stickers, voice, commands for other bots...)."""
+        if (query := update.callback_query) is not None:
+            chat_id = query.message.chat.id if query.message is not None else query.from_user.id
+            data = self._callback_data.decode(query.data or "")
+            text = ""
+            if data is None:
+                # A long button's data was forgotten (the bot restarted): pass on its label
+                # as if typed, which the handlers understand as a choice.
+                data, text = "", _button_label(query.message, query.data or "")
+            return IncomingMessage(
+                channel=self.name,
+                chat_id=str(chat_id),
+                user_id=str(query.from_user.id),
+                text=text,
+                message_id=f"callback:{query.id}",
+                callback_data=data,
+                display_name=query.from_user.full_name,
+            )
+        message = update.message
+        if message is None or message.from_user is None:
+            return None
+        text = message.text or message.caption or ""
+        if text.startswith("/"):
+            text = self._without_bot_mention(text)
+            if text is None:
+                return None
+        location = (message.location.latitude, message.location.longitude) if message.location else None
+        attachment = message.photo[-1].file_id if message.photo else ""  # the largest size
+        if not (text or location or attachment):
+            log.debug("ignoring a Telegram message with no text, location or photo")
+            return None
+        return IncomingMessage(
+            channel=self.name,
+            chat_id=str(message.chat.id),
+            user_id=str(message.from_user.id),
+            text=text,
+            message_id=str(message.message_id),
+            location=location,
+            attachment=attachment,
+            display_name=message.from_user.full_name,
+        )
+
+    def _without_bot_mention(self, command_text: str) -> str | None:
+        """``/start@ourbot args`` → ``/start args``; None when the command names another bot."""
+        command, _, rest = command_text.partition(" ")
+        name, _, mentioned = command.partition("@")
+        if mentioned and mentioned.lower() != (self._application.bot.username or "").lower():
+            return None
+        return f"{name} {rest}" if rest else name
+
+    def _queue_dispatch(self, message: IncomingMessage) -> None:
+        """Dispatch after the chat's previous message is done: in order within a chat,
+        concurrently across chats."""
+        previous = self._chat_tails.get(message.chat_id)
+        task = asyncio.create_task(self._dispatch_after(previous, message), name=f"telegram-chat-{message.chat_id}")
+        self._chat_tails[message.chat_id] = task
+        self._dispatches.add(task)
+        task.add_done_callback(functools.partial(self._dispatch_done, message.chat_id))
+
+    def _dispatch_done(self, chat_id: str, task: asyncio.Task[None]) -> None:
+        self._dispatches.discard(task)
+        if self._chat_tails.get(chat_id) is task:
+            del self._chat_tails[chat_id]
+
+    async def _dispatch_after(self, previous: asyncio.Task[None] | None, message: IncomingMessage) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])  # only its end matters here; it logged its own failure
+        assert self._dispatch is not None
+        try:
+            await self._dispatch(message)
+        except Exception:
+            # One failed message must not stop the channel; the application logged what it could.
+            log.exception("dispatching Telegram message %s from chat %s failed", message.message_id, message.chat_id)
+
+    # ------------------------------------------------------------------------------- sending
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        """Send ``reply``: text split at Telegram's limit, buttons as an inline keyboard under the
+        last piece. Raises :class:`DeliveryError` when a piece cannot be delivered; pieces
+        already sent stay sent."""
+        markup = self._keyboard(reply.buttons)
+        pieces = _split_for_telegram(reply.text)
+        async with self._pacer.turn(chat_id) as chat:
+            for index, piece in enumerate(pieces):
+                async with chat.next_message():
+                    await self._send_piece(chat_id, piece, markup if index == len(pieces) - 1 else None)
+
+    async def _send_piece(self, chat_id: str, text: str, markup: InlineKeyboardMarkup | None) -> None:
+        delay = BACKOFF_FIRST_S
+        for attempt in range(1, SEND_ATTEMPTS + 1):
+            try:
+                await self._application.bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
+                return
+            except RetryAfter as error:
+                # AIORateLimiter already waited out RATE_LIMIT_RETRIES of these.
+                raise DeliveryError(
+                    f"Telegram flood control for chat {chat_id}: {error}",
+                    retryable=True,
+                    retry_after=_retry_after_seconds(error),
+                ) from error
+            except (BadRequest, Forbidden) as error:
+                # Checked before NetworkError, which BadRequest subclasses: the chat is gone, the
+                # bot is blocked, or the message is malformed; sending again cannot help.
+                raise DeliveryError(
+                    f"Telegram refused a message to chat {chat_id}: {error}", retryable=False
+                ) from error
+            except NetworkError as error:  # TimedOut included
+                if attempt == SEND_ATTEMPTS:
+                    raise DeliveryError(
+                        f"Telegram unreachable for chat {chat_id} after {attempt} attempts: {error}", retryable=True
+                    ) from error
+                log.warning("sending to Telegram chat %s failed (%s); retrying in %.1f s", chat_id, error, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, BACKOFF_MAX_S)
+            except TelegramError as error:
+                # InvalidToken, ChatMigrated, Conflict...: not something a retry fixes.
+                raise DeliveryError(f"Telegram error for chat {chat_id}: {error}", retryable=False) from error
+
+    def _keyboard(self, rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
+        keyboard = [[self._inline_button(button) for button in row] for row in rows if row]
+        return InlineKeyboardMarkup(keyboard) if keyboard else None
+
+    def _inline_button(self, button: Button) -> InlineKeyboardButton:
+        if button.url:
+            return InlineKeyboardButton(button.label, url=button.url)
+        return InlineKeyboardButton(button.label, callback_data=self._callback_data.encode(button.data))
+
+
+def _split_for_telegram(text: str) -> list[str]:
+    """Pieces within Telegram's 4,096-character limit. Telegram counts UTF-16 code units, so a
+    piece holding emoji beyond the Basic Multilingual Plane may need cutting again."""
+    pieces: list[str] = []
+    for piece in split_text(text, TEXT_LIMIT):
+        if len(piece.encode("utf-16-le")) // 2 > TEXT_LIMIT:
+            pieces.extend(split_text(piece, TEXT_LIMIT // 2))
+        else:
+            pieces.append(piece)
+    return pieces
+
+
+def _retry_after_seconds(error: RetryAfter) -> float:
+    # PTB 22 returns an int or a timedelta depending on PTB_TIMEDELTA and warns about the int;
+    # either way we only need seconds.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = error.retry_after
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+def _button_label(message: MaybeInaccessibleMessage | None, callback_data: str) -> str:
+    """The label of the button carrying ``callback_data`` under ``message``, if still visible."""
+    if isinstance(message, Message) and message.reply_markup is not None:
+        for row in message.reply_markup.inline_keyboard:
+            for button in row:
+                if button.callback_data == callback_data:
+                    return button.text
+    return ""
+
+
+class _CallbackDataTable:
+    """Fits button data into Telegram's 64-byte ``callback_data``.
+
+    Data that fits goes as it is. Longer data, or data that looks like a token, is replaced by a
+    token (a hash, so the same data always gets the same token) remembered in a bounded table.
+    """
+
+    PREFIX = "~"
+    CAPACITY = 10_000
+
+    def __init__(self) -> None:
+        self._data: OrderedDict[str, str] = OrderedDict()
+
+    def encode(self, data: str) -> str:
+        if len(data.encode("utf-8")) <= CALLBACK_DATA_LIMIT and not data.startswith(self.PREFIX):
+            return data
+        token = self.PREFIX + hashlib.blake2b(data.encode("utf-8"), digest_size=16).hexdigest()
+        self._data[token] = data
+        self._data.move_to_end(token)
+        if len(self._data) > self.CAPACITY:
+            self._data.popitem(last=False)
+        return token
+
+    def decode(self, callback_data: str) -> str | None:
+        """The button's data, or None if it was a token this table no longer knows."""
+        if not callback_data.startswith(self.PREFIX):
+            return callback_data
+        data = self._data.get(callback_data)
+        if data is not None:
+            self._data.move_to_end(callback_data)
+        return data
+
+
+class _ChatSlot:
+    """One chat's turn-taking: a lock that keeps a reply's pieces together, and the time before
+    which the chat gets no further message."""
+
+    def __init__(self, interval: float) -> None:
+        self._interval = interval
+        self.lock = asyncio.Lock()
+        self.free_at = 0.0  # time.monotonic()
+        self.users = 0
+
+    @contextlib.asynccontextmanager
+    async def next_message(self) -> AsyncIterator[None]:
+        """Wait for the chat's slot, send inside, and start the interval once the send is over.
+
+        Counting from the end of the previous send, not its start, keeps the spacing even when
+        AIORateLimiter or a retry delays one message more than the next."""
+        delay = self.free_at - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        try:
+            yield
+        finally:
+            self.free_at = time.monotonic() + self._interval
+
+
+class _ChatPacer:
+    """Spaces messages to one chat ``interval`` apart and keeps a reply's pieces together.
+
+    Telegram asks for about one message a second per chat; AIORateLimiter enforces only the
+    overall and per-group limits.
+    """
+
+    # Idle chats are forgotten once there are this many, so the table does not grow forever.
+    PRUNE_ABOVE = 1_000
+
+    def __init__(self, interval: float) -> None:
+        self._interval = interval
+        self._chats: dict[str, _ChatSlot] = {}
+
+    @contextlib.asynccontextmanager
+    async def turn(self, chat_id: str) -> AsyncIterator[_ChatSlot]:
+        """Hold the chat for one reply."""
+        slot = self._chats.get(chat_id)
+        if slot is None:
+            if len(self._chats) >= self.PRUNE_ABOVE:
+                self._prune()
+            slot = self._chats[chat_id] = _ChatSlot(self._interval)
+        slot.users += 1
+        try:
+            async with slot.lock:
+                yield slot
+        finally:
+            slot.users -= 1
+
+    def _prune(self) -> None:
+        now = time.monotonic()
+        for chat_id in [c for c, slot in self._chats.items() if slot.users == 0 and slot.free_at <= now]:
+            del self._chats[chat_id]
