@@ -82,7 +82,7 @@ def _default_dialogue(
     return Dialogue(engine, store, ward_name=ward_name, ward_contact=ward_contact)
 
 
-def _catalogue_apology(config: Config) -> Reply:
+def catalogue_apology(config: Config) -> Reply:
     """The catalogue's apology, sent when the handlers fail on a message."""
     from handlers._catalogue import ERROR_APOLOGY
 
@@ -151,7 +151,7 @@ class Application:
 
     async def _start(self) -> None:
         config = self.config
-        apology = self._apology or _catalogue_apology(config)  # before the slow part: fail fast
+        apology = self._apology or catalogue_apology(config)  # before the slow part: fail fast
         self.storage = await Storage.open(
             config.database_path, pseudonym_key=load_pseudonym_key(config), clock=self._clock
         )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import os
 import resource
 import statistics
 import tempfile
@@ -10,11 +12,16 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from handlers import Dialogue, SearchEngine
 from knowledge import load_knowledge_base, search_docs
 from retrieval import EmbeddingCache, Retriever, read_questions
 
+from ._app import catalogue_apology
+from ._bench_telegram import bench_telegram_end_to_end
 from ._config import Config
+from ._pipeline import Pipeline
 from ._search import kb_paths, open_embedder
+from ._storage import Storage
 
 # Used when no question file is given: everyday questions in the styles citizens write.
 SAMPLE_QUERIES = (
@@ -66,6 +73,7 @@ def run_benchmark(config: Config, kb: Sequence[str | Path], questions: str | Pat
         latencies.append((time.perf_counter() - t0) * 1000)
     total_s = time.perf_counter() - started
 
+    telegram = asyncio.run(_bench_telegram(config, SearchEngine(knowledge, retriever)))
     return {
         "kb_entries": len(docs),
         "queries": len(queries),
@@ -80,4 +88,22 @@ def run_benchmark(config: Config, kb: Sequence[str | Path], questions: str | Pat
         "queries_per_s": round(len(queries) / total_s, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "threads": config.retrieval.threads,
+        "telegram_end_to_end": telegram,
     }
+
+
+async def _bench_telegram(config: Config, engine: SearchEngine) -> dict:
+    """50 concurrent chats through the fake Telegram server, the channel and the real pipeline."""
+    with tempfile.TemporaryDirectory() as scratch:
+        storage = await Storage.open(Path(scratch) / "bench.sqlite3", pseudonym_key=os.urandom(32))
+        try:
+            ward = config.ward
+            dialogue = Dialogue(engine, storage, ward_name=ward.name, ward_contact=ward.contact)
+            apology = catalogue_apology(config)
+
+            def dispatch_factory(channel):
+                return Pipeline(storage, dialogue, apology=apology, channels=[channel])
+
+            return await bench_telegram_end_to_end(dispatch_factory, chats=50)
+        finally:
+            await storage.close()

@@ -1,16 +1,27 @@
-"""``wardbot eval``: retrieval quality and abstention on a labelled question set."""
+"""``wardbot eval``: retrieval quality and abstention on a labelled question set.
+
+Rankings come from the retriever; what the bot *does* with each question (answer, ask which
+procedure, abstain, treat it as feedback) comes from running it through the real dialogue
+handlers in a fresh conversation, so the figures describe the bot citizens talk to.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from pathlib import Path
 
-from knowledge import Faq
-from retrieval import Calibration, Decision, LabelledQuestion, Outcome, read_questions, summarize
+from handlers import (
+    Dialogue,
+    IncomingMessage,
+    MemoryDialogueStore,
+    Outcome,
+    SearchEngine,
+)
+from retrieval import Calibration, LabelledQuestion, read_questions, summarize
+from retrieval import Outcome as EvalOutcome
 
 from ._config import Config
-from handlers import SearchEngine
-
 from ._search import open_search_engine
 
 
@@ -22,8 +33,8 @@ def evaluate(
     progress: bool = True,
     fit_calibration: Path | None = None,
 ) -> dict:
-    """Run every question through the retriever and summarise; optionally first fit and write a
-    new calibration from these questions (then the figures are in-sample for abstention)."""
+    """Run every question through the bot and summarise; optionally first fit and write a new
+    calibration from these questions (the abstention figures are then in-sample)."""
     questions = read_questions(questions_path)
     calibration = Calibration.neutral() if fit_calibration else None
     engine = open_search_engine(config, kb, progress=progress, calibration=calibration)
@@ -31,17 +42,28 @@ def evaluate(
         fitted_on = f"{Path(questions_path).name}: {len(questions)} questions, KB of {len(engine.kb)} entries"
         engine.retriever.calibration = fit(engine, questions, fitted_on=fitted_on)
         fit_calibration.write_text(engine.retriever.calibration.to_json(), encoding="utf-8")
-    outcomes = []
-    for question in questions:
-        result = engine.retriever.search(question.query)
-        procedures = tuple(h.doc_id for h in result.hits if not isinstance(engine.kb.get(h.doc_id), Faq))
-        top_is_faq = result.top is not None and isinstance(engine.kb.get(result.top.doc_id), Faq)
-        answered = result.decision is Decision.ANSWER and not top_is_faq
-        abstained = result.decision is Decision.ABSTAIN or (result.decision is Decision.ANSWER and top_is_faq)
-        outcomes.append(Outcome(question=question, ranking=procedures, answered=answered, abstained=abstained))
+    outcomes = asyncio.run(_run_dialogues(config, engine, questions))
     summary = summarize(outcomes)
     summary["kb_entries"] = len(engine.kb)
     return summary
+
+
+async def _run_dialogues(
+    config: Config, engine: SearchEngine, questions: Sequence[LabelledQuestion]
+) -> list[EvalOutcome]:
+    dialogue = Dialogue(engine, MemoryDialogueStore(), ward_name=config.ward.name, ward_contact=config.ward.contact)
+    outcomes = []
+    for question in questions:
+        ranking = tuple(
+            hit.doc_id for hit in engine.retriever.search(question.query).hits if hit.doc_id in engine.kb.procedures
+        )
+        # Each question opens its own conversation, as a first message from a new citizen.
+        turn = await dialogue.handle(IncomingMessage(channel="eval", chat_id=question.id, user_id=question.id, text=question.query))
+        with_procedure = turn.entry_id in engine.kb.procedures
+        answered = turn.outcome is Outcome.ANSWERED and with_procedure
+        abstained = turn.outcome is not Outcome.CLARIFIED and not with_procedure
+        outcomes.append(EvalOutcome(question=question, ranking=ranking, answered=answered, abstained=abstained))
+    return outcomes
 
 
 def fit(engine: SearchEngine, questions: Sequence[LabelledQuestion], *, fitted_on: str) -> Calibration:

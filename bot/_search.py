@@ -9,7 +9,14 @@ from pathlib import Path
 
 from handlers import SearchEngine
 from knowledge import load_knowledge_base, search_docs
-from retrieval import Calibration, EmbeddingCache, Retriever, RetrieverSettings, SentenceTransformerEmbedder, ensure_e5_model
+from retrieval import (
+    Calibration,
+    EmbeddingCache,
+    Retriever,
+    RetrieverSettings,
+    SentenceTransformerEmbedder,
+    ensure_e5_model,
+)
 
 from ._config import Config
 

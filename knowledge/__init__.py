@@ -3,8 +3,8 @@
 from ._kb import KnowledgeBase
 from ._markdown import EntryError, dump_entry, load_entry_file, parse_entry
 from ._portal import ParsedRecord, PortalFormatError, iter_portal_jsonl, parse_portal_record
-from ._search_docs import search_docs, service_popularity
 from ._schema import Channel, DocumentItem, Entry, Faq, LegalBasis, Procedure, SubmissionMethod
+from ._search_docs import search_docs, service_popularity
 from ._validate import KnowledgeBaseError, Problem, export_entries, load_knowledge_base, validate_paths
 
 __all__ = (

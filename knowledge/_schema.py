@@ -6,8 +6,8 @@ share them without importing one another.
 
 from __future__ import annotations
 
-import datetime as dt
 import dataclasses
+import datetime as dt
 from dataclasses import dataclass
 from enum import Enum
 

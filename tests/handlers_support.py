@@ -10,10 +10,8 @@ answers, which lets each test say which branch of the dialogue it exercises.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import functools
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Sequence
 
 from handlers import Dialogue, MemoryDialogueStore, SearchEngine
 from knowledge import (
@@ -39,16 +37,6 @@ _DECISION_SETTINGS = {
     Decision.CLARIFY: RetrieverSettings(min_in_scope=0.5, answer_confidence=0.6),
     Decision.ABSTAIN: RetrieverSettings(min_in_scope=0.6),
 }
-
-
-def async_test(test: Callable[..., Awaitable[None]]) -> Callable[..., None]:
-    """Run an ``async def`` test on a fresh event loop; fixtures pass through unchanged."""
-
-    @functools.wraps(test)
-    def run(*args, **kwargs) -> None:
-        asyncio.run(test(*args, **kwargs))
-
-    return run
 
 
 def build_engine(embedder: Embedder, entries: Sequence[Entry] | None = None, *, decision: Decision) -> SearchEngine:

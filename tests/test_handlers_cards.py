@@ -6,12 +6,12 @@ import dataclasses
 import string
 
 import pytest
+from handlers_support import APOLOGY_FAQ, BANK_BRANCH, KHAI_SINH, TAM_TRU_RECORD, VNEID_FAQ, WARD_NAME, tam_tru
 
 from handlers import Section, answer_reply, details_reply, procedure_card, procedure_sections
 from handlers import _catalogue as catalogue
 from handlers._intent import more_data, vote_data
 from knowledge import LegalBasis
-from handlers_support import APOLOGY_FAQ, BANK_BRANCH, KHAI_SINH, TAM_TRU_RECORD, VNEID_FAQ, WARD_NAME, tam_tru
 
 
 def card_of(procedure):

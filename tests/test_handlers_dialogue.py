@@ -6,20 +6,35 @@ import asyncio
 import json
 
 import pytest
+from aio import async_test
 from handlers_support import (
     KHAI_SINH,
     VNEID_FAQ,
     WARD_CONTACT,
     WARD_NAME,
-    async_test,
     build_engine,
     make_dialogue,
     tam_tru,
 )
 
-from handlers import FEEDBACK_MARKER, Dialogue, DialogueTester, IncomingMessage, MemoryDialogueStore, Outcome, Reply
+from handlers import (
+    FEEDBACK_MARKER,
+    Dialogue,
+    DialogueTester,
+    IncomingMessage,
+    MemoryDialogueStore,
+    Outcome,
+    Reply,
+)
 from handlers import _catalogue as catalogue
-from handlers._intent import CONTACT_DATA, FEEDBACK_DATA, SEND_DATA, MenuTopic, menu_data, more_data
+from handlers._intent import (
+    CONTACT_DATA,
+    FEEDBACK_DATA,
+    SEND_DATA,
+    MenuTopic,
+    menu_data,
+    more_data,
+)
 from retrieval import Decision
 
 

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
 import pytest
+from aio import async_test
 from aiohttp import web
 
 from bot._http import HttpServer
@@ -20,16 +20,6 @@ from handlers import Button, IncomingMessage, Reply
 
 SESSION_A = "a" * 32
 SESSION_B = "b" * 32
-
-
-def async_test(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
-    """Run an async test body on a fresh event loop (no pytest plugin needed)."""
-
-    @functools.wraps(test)
-    def run(*args: Any, **kwargs: Any) -> None:
-        asyncio.run(test(*args, **kwargs))
-
-    return run
 
 
 class EchoBot:
