@@ -43,7 +43,7 @@ class KnowledgeSettings:
 @dataclass(frozen=True)
 class RetrievalSettings:
     model: str = ""
-    threads: int = 2
+    threads: int = 1
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import datetime as dt
 import asyncio
 import datetime as dt
 import json
@@ -48,7 +50,8 @@ def _cmd_kb_import_portal(args: argparse.Namespace) -> int:
             popular = args.popular_min is not None and popularity.get(code, 0) >= args.popular_min
             if not (at_level or popular):
                 continue
-            selected.append(parsed.procedure)
+            procedure = parsed.procedure
+            selected.append(dataclasses.replace(procedure, updated=args.updated) if args.updated else procedure)
             clean["methods"] += parsed.methods_ok
             clean["documents"] += parsed.documents_ok
             clean["legal basis"] += parsed.legal_ok
@@ -186,6 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="also keep procedures whose portal usage weight is at least WEIGHT, whatever their level",
     )
     imp.add_argument("--out", required=True, type=Path, help="folder to write procedures/<code>.md into")
+    imp.add_argument(
+        "--updated",
+        type=dt.date.fromisoformat,
+        metavar="YYYY-MM-DD",
+        help="the date the portal export was taken, recorded as each entry's last update",
+    )
     imp.set_defaults(handler=_cmd_kb_import_portal)
 
     ev = commands.add_parser("eval", help="measure retrieval quality on a labelled question set")
