@@ -49,9 +49,11 @@ def test_everyday_words_reach_official_names_through_the_lexicon(retriever):
 
 def test_decisions_follow_the_calibrated_probabilities(hashing_embedder):
     always = Calibration.neutral()  # every probability 0.5
-    answer = Retriever(DOCS, hashing_embedder, calibration=always, settings=RetrieverSettings(answer_confidence=0.5))
+    settings = RetrieverSettings(min_in_scope=0.5, answer_confidence=0.5)
+    answer = Retriever(DOCS, hashing_embedder, calibration=always, settings=settings)
     assert answer.search("đăng ký tạm trú").decision is Decision.ANSWER
-    clarify = Retriever(DOCS, hashing_embedder, calibration=always, settings=RetrieverSettings(answer_confidence=0.6))
+    settings = RetrieverSettings(min_in_scope=0.5, answer_confidence=0.6)
+    clarify = Retriever(DOCS, hashing_embedder, calibration=always, settings=settings)
     result = clarify.search("đăng ký tạm trú")
     assert result.decision is Decision.CLARIFY and len(result.choices) == 3
     abstain = Retriever(DOCS, hashing_embedder, calibration=always, settings=RetrieverSettings(min_in_scope=0.6))
