@@ -67,13 +67,20 @@ async def _run_dialogues(
 
 
 def fit(engine: SearchEngine, questions: Sequence[LabelledQuestion], *, fitted_on: str) -> Calibration:
-    rows, top_correct, in_scope = [], [], []
+    rows, top_correct, in_scope, rankings, gold_positions = [], [], [], [], []
     for question in questions:
         features, ranking = engine.retriever.features(question.query)
+        ids = [doc_id for doc_id, _ in ranking]
         rows.append(features)
-        top_correct.append(bool(ranking) and ranking[0] in question.gold)
+        top_correct.append(bool(ids) and ids[0] in question.gold)
         in_scope.append(not question.out_of_scope)
-    return Calibration.fit(rows, top_correct, in_scope, fitted_on=fitted_on)
+        found = [position for position, doc_id in enumerate(ids) if doc_id in question.gold]
+        if found:
+            rankings.append([score for _, score in ranking])
+            gold_positions.append(found[0])
+    return Calibration.fit(
+        rows, top_correct, in_scope, rankings=rankings, gold_positions=gold_positions, fitted_on=fitted_on
+    )
 
 
 def _pct(value) -> str:

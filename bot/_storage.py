@@ -114,7 +114,8 @@ MIGRATIONS: tuple[str, ...] = (
         entry_id TEXT,
         score REAL
     );
-    CREATE UNIQUE INDEX messages_platform_id ON messages (channel, platform_id) WHERE platform_id != '';
+    -- Telegram numbers messages per chat, so a platform id is unique only within its chat.
+    CREATE UNIQUE INDEX messages_platform_id ON messages (channel, chat_id, platform_id) WHERE platform_id != '';
     CREATE INDEX messages_status ON messages (status);
 
     CREATE TABLE outbox (

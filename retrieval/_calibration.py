@@ -1,7 +1,9 @@
 """Calibrated confidence: logistic models over features of a ranking.
 
 Two probabilities are estimated for each message: that the knowledge base can answer it at all
-(``in_scope``) and that the top hit is right (``confidence``). Their coefficients are fitted by
+(``in_scope``) and that the top hit is right (``confidence``). The hits below the top get a share
+of that confidence by a softmax over their fused scores, with a fitted temperature, so every hit
+carries a probability on the same scale. The coefficients are fitted by
 ``wardbot eval --fit-calibration`` on a labelled question set and shipped in
 ``calibration.json``; the features are cheap by-products of the search itself.
 """
@@ -89,23 +91,61 @@ class LogisticModel:
         return cls(tuple(data["coefficients"]), float(data["intercept"]), tuple(data["mean"]), tuple(data["scale"]))
 
 
+def fit_temperature(rankings: Sequence[Sequence[float]], gold_positions: Sequence[int]) -> float:
+    """The softmax temperature over fused scores that best predicts where the right entry ranks.
+
+    ``rankings`` holds each question's fused scores, best first; ``gold_positions`` the index of
+    the right entry among them. Maximum likelihood by a grid search: one parameter, no surprises.
+    """
+    best, best_likelihood = 1.0, -math.inf
+    for temperature in np.geomspace(0.005, 2.0, 200):
+        likelihood = 0.0
+        for scores, gold in zip(rankings, gold_positions):
+            z = np.asarray(scores, dtype=np.float64) / temperature
+            z -= z.max()
+            likelihood += z[gold] - math.log(np.exp(z).sum())
+        if likelihood > best_likelihood:
+            best, best_likelihood = float(temperature), likelihood
+    return best
+
+
 @dataclass(frozen=True, slots=True)
 class Calibration:
     answer: LogisticModel  # P(top hit is right)
     in_scope: LogisticModel  # P(the KB answers this message at all)
+    temperature: float = 0.05  # softmax temperature over fused scores, for the hits below the top
     fitted_on: str = ""
+
+    def hit_probabilities(self, fused_top: Sequence[float], top_confidence: float) -> list[float]:
+        """A probability for each ranked hit: the top's calibrated confidence, the others scaled
+        from it by their softmax share relative to the top."""
+        z = np.asarray(fused_top, dtype=np.float64) / self.temperature
+        relative = np.exp(z - z[0])
+        return [float(top_confidence * r) for r in relative]
 
     @classmethod
     def neutral(cls) -> Calibration:
         """Every probability 0.5: for fitting a new calibration, before one exists."""
         flat = LogisticModel((0.0,) * len(FEATURES), 0.0, (0.0,) * len(FEATURES), (1.0,) * len(FEATURES))
-        return cls(flat, flat, "neutral")
+        return cls(flat, flat, fitted_on="neutral")
 
     @classmethod
-    def fit(cls, rows: Sequence[Sequence[float]], top_correct: Sequence[bool], in_scope: Sequence[bool], *, fitted_on: str = "") -> Calibration:
+    def fit(
+        cls,
+        rows: Sequence[Sequence[float]],
+        top_correct: Sequence[bool],
+        in_scope: Sequence[bool],
+        *,
+        rankings: Sequence[Sequence[float]] = (),
+        gold_positions: Sequence[int] = (),
+        fitted_on: str = "",
+    ) -> Calibration:
+        """Fit both logistic models; and the temperature when rankings with a known right entry
+        (its position in each) are given."""
         return cls(
             answer=LogisticModel.fit(rows, [int(v) for v in top_correct]),
             in_scope=LogisticModel.fit(rows, [int(v) for v in in_scope]),
+            temperature=fit_temperature(rankings, gold_positions) if rankings else cls.temperature,
             fitted_on=fitted_on,
         )
 
@@ -113,6 +153,7 @@ class Calibration:
         data = {
             "features": list(FEATURES),
             "fitted_on": self.fitted_on,
+            "temperature": self.temperature,
             "answer": self.answer.to_dict(),
             "in_scope": self.in_scope.to_dict(),
         }
@@ -123,7 +164,12 @@ class Calibration:
         data = json.loads(text)
         if tuple(data.get("features", ())) != FEATURES:
             raise ValueError(f"calibration features {data.get('features')} do not match {list(FEATURES)}")
-        return cls(LogisticModel.from_dict(data["answer"]), LogisticModel.from_dict(data["in_scope"]), data.get("fitted_on", ""))
+        return cls(
+            LogisticModel.from_dict(data["answer"]),
+            LogisticModel.from_dict(data["in_scope"]),
+            temperature=float(data["temperature"]),
+            fitted_on=data.get("fitted_on", ""),
+        )
 
     @classmethod
     def load(cls, path: str | Path | None = None) -> Calibration:

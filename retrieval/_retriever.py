@@ -129,12 +129,14 @@ class Retriever:
         parts = self.component_scores(query)
         fused = self.fuse(parts)
         order = np.argsort(-fused)[: s.top_k]
-        hits = tuple(
-            Hit(self.docs[i].id, float(fused[i]), float(parts.lexical[i]), float(parts.dense[i])) for i in order
-        )
         features = ranking_features(fused, parts.lexical, parts.dense, len(parts.tokens))
         confidence = self.calibration.answer.probability(features)
         in_scope = self.calibration.in_scope.probability(features)
+        probabilities = self.calibration.hit_probabilities(fused[order], confidence)
+        hits = tuple(
+            Hit(self.docs[i].id, p, float(fused[i]), float(parts.lexical[i]), float(parts.dense[i]))
+            for i, p in zip(order, probabilities)
+        )
         if in_scope < s.min_in_scope:
             decision, choices = Decision.ABSTAIN, ()
         elif confidence >= s.answer_confidence:
@@ -143,9 +145,9 @@ class Retriever:
             decision, choices = Decision.CLARIFY, hits[: s.clarify_choices]
         return SearchResult(query, parts.normalized, hits, decision, confidence, in_scope, choices)
 
-    def features(self, query: str) -> tuple[list[float], list[str]]:
-        """Calibration features of a query and its ranked ids (for fitting the calibration)."""
+    def features(self, query: str) -> tuple[list[float], list[tuple[str, float]]]:
+        """Calibration features of a query and its ranking as (id, fused score), best first."""
         parts = self.component_scores(query)
         fused = self.fuse(parts)
-        ranking = [self.docs[i].id for i in np.argsort(-fused)[: self.settings.top_k]]
+        ranking = [(self.docs[i].id, float(fused[i])) for i in np.argsort(-fused)[: self.settings.top_k]]
         return ranking_features(fused, parts.lexical, parts.dense, len(parts.tokens)), ranking

@@ -34,9 +34,11 @@ class Decision(str, Enum):
 
 @dataclass(frozen=True, slots=True)
 class Hit:
-    """A ranked entry: its fused score and the parts it was fused from."""
+    """A ranked entry: the calibrated probability that it is the answer, its fused score and the
+    parts that were fused (raw BM25, best-passage cosine)."""
 
     doc_id: str
+    confidence: float
     score: float
     lexical: float = 0.0
     dense: float = 0.0

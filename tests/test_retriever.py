@@ -78,7 +78,7 @@ def test_out_of_scope_messages_abstain_with_a_fitted_calibration(retriever):
     for query, gold in labelled:
         features, ranking = retriever.features(query)
         rows.append(features)
-        top_correct.append(ranking[0] == gold)
+        top_correct.append(ranking[0][0] == gold)
         in_scope.append(gold is not None)
     retriever.calibration = Calibration.fit(rows, top_correct, in_scope)
     assert retriever.search("giá vàng hôm nay").decision is Decision.ABSTAIN
@@ -135,3 +135,20 @@ def test_dense_scores_take_each_documents_best_passage():
     index = DenseIndex(vectors, [0, 0, 1], n_docs=2)
     scores = index.scores(np.array([0.0, 1.0, 0.0], dtype=np.float32))
     assert scores[0] == pytest.approx(1.0) and scores[1] == pytest.approx(0.0)
+
+
+def test_every_hit_carries_a_probability_anchored_at_the_calibrated_top(retriever):
+    result = retriever.search("đăng ký tạm trú ở đâu")
+    probabilities = [hit.confidence for hit in result.hits]
+    assert probabilities[0] == pytest.approx(result.confidence)
+    assert probabilities == sorted(probabilities, reverse=True)
+    assert all(0 <= p <= 1 for p in probabilities)
+
+
+def test_the_temperature_follows_how_decisive_the_scores_are():
+    from retrieval._calibration import fit_temperature
+
+    rankings = [[5.0, 4.0, 3.9], [6.0, 5.1, 5.0], [4.2, 3.0, 2.9]]
+    sharp = fit_temperature(rankings, [0, 0, 0])  # the right entry always leads clearly
+    mixed = fit_temperature(rankings, [0, 1, 2])  # it is anywhere
+    assert sharp < mixed

@@ -17,8 +17,10 @@ from handlers import Button, IncomingMessage, Reply
 KEY = b"test-key"
 
 
-def message(text: str = "xin chào", *, channel: str = "telegram", message_id: str = "", user: str = "42") -> IncomingMessage:
-    return IncomingMessage(channel=channel, chat_id="chat-1", user_id=user, text=text, message_id=message_id)
+def message(
+    text: str = "xin chào", *, channel: str = "telegram", chat: str = "chat-1", message_id: str = "", user: str = "42"
+) -> IncomingMessage:
+    return IncomingMessage(channel=channel, chat_id=chat, user_id=user, text=text, message_id=message_id)
 
 
 def rows(path: Path, sql: str) -> list[tuple]:
@@ -49,20 +51,21 @@ def test_a_file_from_a_newer_wardbot_is_refused(tmp_path: Path) -> None:
         asyncio.run(Storage.open(path, pseudonym_key=KEY))
 
 
-def test_duplicate_deliveries_are_dropped_per_channel(tmp_path: Path) -> None:
+def test_duplicate_deliveries_are_dropped_per_channel_and_chat(tmp_path: Path) -> None:
     async def scenario() -> list[int | None]:
         async with await Storage.open(tmp_path / "bot.sqlite3", pseudonym_key=KEY) as storage:
             return [
                 await storage.record_inbound(message(message_id="7")),
                 await storage.record_inbound(message(message_id="7")),  # the platform delivered it again
                 await storage.record_inbound(message(message_id="7", channel="web")),  # ids are per channel
+                await storage.record_inbound(message(message_id="7", chat="chat-2")),  # Telegram: per chat
                 await storage.record_inbound(message()),  # no platform id: never a duplicate
                 await storage.record_inbound(message()),
             ]
 
-    first, again, other_channel, plain, plain_again = asyncio.run(scenario())
+    first, again, other_channel, other_chat, plain, plain_again = asyncio.run(scenario())
     assert again is None
-    assert len({first, other_channel, plain, plain_again}) == 4
+    assert len({first, other_channel, other_chat, plain, plain_again}) == 5
 
 
 def test_user_ids_are_stored_only_as_keyed_pseudonyms(tmp_path: Path) -> None:
