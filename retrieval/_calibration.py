@@ -91,6 +91,9 @@ class LogisticModel:
         return cls(tuple(data["coefficients"]), float(data["intercept"]), tuple(data["mean"]), tuple(data["scale"]))
 
 
+DEFAULT_TEMPERATURE = 0.05
+
+
 def fit_temperature(rankings: Sequence[Sequence[float]], gold_positions: Sequence[int]) -> float:
     """The softmax temperature over fused scores that best predicts where the right entry ranks.
 
@@ -113,7 +116,7 @@ def fit_temperature(rankings: Sequence[Sequence[float]], gold_positions: Sequenc
 class Calibration:
     answer: LogisticModel  # P(top hit is right)
     in_scope: LogisticModel  # P(the KB answers this message at all)
-    temperature: float = 0.05  # softmax temperature over fused scores, for the hits below the top
+    temperature: float = DEFAULT_TEMPERATURE  # softmax over fused scores, for the hits below the top
     fitted_on: str = ""
 
     def hit_probabilities(self, fused_top: Sequence[float], top_confidence: float) -> list[float]:
@@ -145,7 +148,7 @@ class Calibration:
         return cls(
             answer=LogisticModel.fit(rows, [int(v) for v in top_correct]),
             in_scope=LogisticModel.fit(rows, [int(v) for v in in_scope]),
-            temperature=fit_temperature(rankings, gold_positions) if rankings else cls.temperature,
+            temperature=fit_temperature(rankings, gold_positions) if rankings else DEFAULT_TEMPERATURE,
             fitted_on=fitted_on,
         )
 
