@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import datetime as dt
 import asyncio
+import dataclasses
 import datetime as dt
 import json
 import logging

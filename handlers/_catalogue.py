@@ -197,3 +197,13 @@ FAQ_LEGAL = "⚖️ Căn cứ: {items}"
 FAQ_SOURCE = "ℹ️ Nguồn: {source} · Cập nhật: {updated}"
 FAQ_SOURCE_WARD = "{ward_name}"
 ELLIPSIS = "…"
+
+# Web chat: what the page shows when the server refuses a message (keyed by the API error code).
+WEB_ERRORS = {
+    "empty_text": "Anh/chị vui lòng nhập câu hỏi.",
+    "text_too_long": "Câu hỏi dài quá {limit} ký tự. Anh/chị vui lòng viết ngắn gọn hơn.",
+    "bad_session": "Phiên trò chuyện không hợp lệ. Anh/chị vui lòng tải lại trang.",
+    "bad_request": "Yêu cầu không hợp lệ. Anh/chị vui lòng tải lại trang.",
+    "too_many": "Anh/chị gửi nhanh quá. Vui lòng đợi câu trả lời rồi gửi tiếp.",
+    "unavailable": "Hệ thống đang tạm dừng. Anh/chị vui lòng thử lại sau ít phút.",
+}

@@ -28,6 +28,7 @@ from typing import Any
 from aiohttp import web
 
 from handlers import IncomingMessage, Reply
+from handlers._catalogue import WEB_ERRORS
 
 from ._base import Channel, Dispatch
 
@@ -40,15 +41,6 @@ MAX_BODY_BYTES = 32 * 1024
 MAX_CALLBACK_BYTES = 64
 
 # What the page shows when the server refuses a message; it displays "message" as is.
-ERRORS = {
-    "empty_text": "Anh/chị vui lòng nhập câu hỏi.",
-    "text_too_long": "Câu hỏi dài quá {limit} ký tự. Anh/chị vui lòng viết ngắn gọn hơn.",
-    "bad_session": "Phiên trò chuyện không hợp lệ. Anh/chị vui lòng tải lại trang.",
-    "bad_request": "Yêu cầu không hợp lệ. Anh/chị vui lòng tải lại trang.",
-    "too_many": "Anh/chị gửi nhanh quá. Vui lòng đợi câu trả lời rồi gửi tiếp.",
-    "unavailable": "Hệ thống đang tạm dừng. Anh/chị vui lòng thử lại sau ít phút.",
-}
-
 STATIC_FILES = {
     # URL path: (file in web_static, content type)
     "/static/index.css": ("index.css", "text/css; charset=utf-8"),
@@ -289,4 +281,4 @@ def _newer(session: _Session, after: int) -> list[dict[str, Any]]:
 
 
 def _error(status: int, code: str, **values: object) -> web.Response:
-    return web.json_response({"error": code, "message": ERRORS[code].format(**values)}, status=status)
+    return web.json_response({"error": code, "message": WEB_ERRORS[code].format(**values)}, status=status)
