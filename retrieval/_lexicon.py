@@ -35,12 +35,17 @@ class Lexicon:
         """Read ``colloquial<TAB>official`` lines; ``#`` starts a comment; an empty official part
         marks a phrase that must not be expanded by a shorter entry inside it."""
         pairs = []
+        first_line: dict[tuple[str, ...], int] = {}
         for line_no, line in enumerate(text.splitlines(), 1):
             if not line.strip() or line.startswith("#"):
                 continue
             parts = line.split("\t")
             if len(parts) != 2:
                 raise LexiconFormatError(f"{source}:{line_no}: expected 'phrase<TAB>expansion'")
+            key = tuple(syllables(parts[0]))
+            if key in first_line:
+                raise LexiconFormatError(f"{source}:{line_no}: {parts[0]!r} is already listed on line {first_line[key]}")
+            first_line[key] = line_no
             pairs.append((parts[0].strip(), parts[1].strip()))
         return cls(pairs)
 

@@ -18,6 +18,8 @@ def test_matching_ignores_diacritics_and_case_but_respects_word_boundaries():
 def test_bad_lines_name_their_line():
     with pytest.raises(LexiconFormatError, match="x.tsv:2:"):
         Lexicon.parse("# comment\nno tab here\n", source="x.tsv")
+    with pytest.raises(LexiconFormatError, match="x.tsv:3: 'So Do' is already listed on line 1"):
+        Lexicon.parse("sổ đỏ\tgiấy chứng nhận\nxe\txe\nSo Do\tbìa\n", source="x.tsv")
 
 
 def test_bundled_lexicon_loads_and_maps_everyday_words():
