@@ -63,6 +63,13 @@ class TelegramSettings:
 
 
 @dataclass(frozen=True)
+class CalendarSettings:
+    # The working-day overrides CSV (tickets/calendar_overrides.csv shows the format), relative to the
+    # config file; empty means the file bundled with wardbot.
+    overrides: str = ""
+
+
+@dataclass(frozen=True)
 class Secrets:
     """Values read from the environment only, and never shown by ``repr``."""
 
@@ -90,6 +97,7 @@ class Config:
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     http: HttpSettings = field(default_factory=HttpSettings)
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
+    calendar: CalendarSettings = field(default_factory=CalendarSettings)
     secrets: Secrets = field(default_factory=Secrets)
 
     @property
@@ -116,6 +124,7 @@ _SECTIONS = {
     "retrieval": RetrievalSettings,
     "http": HttpSettings,
     "telegram": TelegramSettings,
+    "calendar": CalendarSettings,
 }
 _EXPECTED = {bool: "true or false", int: "a whole number", float: "a number", tuple: "a list of strings"}
 # What Telegram accepts as a webhook secret token.
@@ -196,6 +205,9 @@ def _check(config: Config, source: str, env: Mapping[str, str]) -> None:
     secret = config.secrets.telegram_webhook_secret
     if secret and not _WEBHOOK_SECRET.fullmatch(secret):
         raise ConfigError("WARDBOT_TELEGRAM_WEBHOOK_SECRET", "1-256 characters of A-Z a-z 0-9 _ -")
+    overrides = config.calendar.overrides
+    if overrides and not Path(overrides).is_file():
+        raise ConfigError("calendar.overrides", f"no such file: {overrides}", source)
     if config.telegram_enabled and telegram.mode == "webhook":
         if not telegram.webhook_url:
             raise ConfigError("telegram.webhook_url", "required when telegram.mode is webhook", source)
@@ -228,6 +240,8 @@ def load_config(path: str | Path | None = None, *, environ: dict[str, str] | Non
     # KB paths written in the file mean "next to this file", wherever wardbot is started from.
     knowledge = sections["knowledge"]
     sections["knowledge"] = KnowledgeSettings(paths=tuple(str(file.parent / p) for p in knowledge.paths))
+    if overrides := sections["calendar"].overrides:
+        sections["calendar"] = CalendarSettings(overrides=str(file.parent / overrides))
     secrets = Secrets(**{name: env.get(variable, "") for name, (variable, _) in _SECRET_VARIABLES.items()})
     data_dir = Path(env.get("WARDBOT_DATA_DIR") or "data")
     config = Config(data_dir=data_dir, secrets=secrets, **sections)

@@ -13,7 +13,6 @@ process, such as ``wardbot chat`` beside ``wardbot run``, read and write alongsi
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import hashlib
 import hmac
@@ -34,6 +33,7 @@ from typing import Any, TypeVar
 import sqlite_utils
 
 from handlers import Button, IncomingMessage, Reply
+from tickets import SqliteWorker
 
 from ._config import Config
 
@@ -93,8 +93,7 @@ class DeliveryStatus(str, Enum):
     FAILED = "failed"
 
 
-# Migrations by number: MIGRATIONS[n - 1] brings the schema from version n - 1 to n, recorded in
-# SQLite's user_version. A released migration is never edited; changes append a new one.
+# Migrations by number (see tickets._sqlite.connect); a released migration is never edited.
 MIGRATIONS: tuple[str, ...] = (
     """
     CREATE TABLE messages (
@@ -174,10 +173,6 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX compliance_log_received ON compliance_log (received_at);
     """,
 )
-
-
-class StorageError(Exception):
-    """The database cannot be used (e.g. written by a newer wardbot)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,7 +276,7 @@ def _message_from_json(text: str) -> IncomingMessage:
     return IncomingMessage(**value)
 
 
-class Storage:
+class Storage(SqliteWorker):
     """Async access to the SQLite file; implements :class:`handlers.DialogueStore`.
 
     Open with :meth:`open` (which creates the file and applies migrations) and close with
@@ -289,8 +284,7 @@ class Storage:
     """
 
     def __init__(self, executor: ThreadPoolExecutor, db: sqlite_utils.Database, key: bytes, clock: Clock) -> None:
-        self._executor = executor
-        self._db = db
+        super().__init__(executor, db)
         self._key = key
         self._clock = clock
 
@@ -298,26 +292,8 @@ class Storage:
     async def open(cls, path: str | Path, *, pseudonym_key: bytes, clock: Clock = utc_now) -> Storage:
         if not pseudonym_key:
             raise ValueError("a pseudonym key is required")
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wardbot-sqlite")
-        try:
-            db = await asyncio.get_running_loop().run_in_executor(executor, _connect, Path(path))
-        except BaseException:
-            executor.shutdown(wait=False)
-            raise
+        executor, db = await cls._connect(path, MIGRATIONS, thread_name="wardbot-sqlite")
         return cls(executor, db, pseudonym_key, clock)
-
-    async def close(self) -> None:
-        await self._run(self._db.close)
-        self._executor.shutdown(wait=True)
-
-    async def __aenter__(self) -> Storage:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.close()
-
-    async def _run(self, function: Callable[..., T], *args: Any) -> T:
-        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
 
     def pseudonym(self, channel: str, user_id: str) -> str:
         """A stable stand-in for a platform user id: keyed HMAC, so it cannot be reversed or
@@ -589,20 +565,3 @@ class Storage:
             by_outcome=dict(sorted(Counter(r["outcome"] for r in rows).items())),
             by_channel=dict(sorted(Counter(r["channel"] for r in rows).items())),
         )
-
-
-def _connect(path: Path) -> sqlite_utils.Database:
-    """Open (creating) the database, in WAL mode, and bring its schema up to date."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite_utils.Database(sqlite3.connect(path, timeout=10.0))
-    db.enable_wal()
-    db.execute("PRAGMA foreign_keys = ON")
-    version = db.execute("PRAGMA user_version").fetchone()[0]
-    if version > len(MIGRATIONS):
-        db.close()
-        raise StorageError(f"{path}: schema version {version} is newer than this wardbot knows ({len(MIGRATIONS)})")
-    for number in range(version + 1, len(MIGRATIONS) + 1):
-        # One transaction per migration, the version bump included: all of it or none.
-        db.conn.executescript(f"BEGIN;\n{MIGRATIONS[number - 1]}\nPRAGMA user_version = {number};\nCOMMIT;")
-        log.info("%s: schema migrated to version %d", path, number)
-    return db

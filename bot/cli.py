@@ -6,16 +6,19 @@ import argparse
 import asyncio
 import dataclasses
 import datetime as dt
+import getpass
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ._config import ConfigError, load_config
 
 if TYPE_CHECKING:
+    from tickets import Ticket, TicketEvent, TicketStore
+
     from ._storage import LogStats
 
 
@@ -167,6 +170,180 @@ def _cmd_log_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_calendar(args: argparse.Namespace) -> int:
+    """``calendar due`` and ``calendar days``: let an admin check a deadline as tickets count it."""
+    from tickets import WARD_TZ, OverridesError, WorkingCalendar
+
+    def parse(name: str, text: str, parser: Callable[[str], Any], example: str) -> Any:
+        try:
+            return parser(text)
+        except ValueError:
+            raise ValueError(f"{name}: expected {example}, got {text!r}") from None
+
+    overrides = load_config(args.config).calendar.overrides or None
+    try:
+        calendar = WorkingCalendar.from_file(overrides)
+        if args.calendar_command == "due":
+            received = parse("RECEIVED_AT", args.received_at, dt.datetime.fromisoformat, "a date like 2026-02-13T09:30")
+            amount = parse("N", args.amount, int, f"a whole number of {args.unit}")
+            received = received if received.tzinfo else received.replace(tzinfo=WARD_TZ)
+            print(calendar.due(received, amount, args.unit).isoformat())
+        else:
+            start = parse("FROM", args.start, dt.date.fromisoformat, "a date like 2026-02-13")
+            end = parse("TO", args.end, dt.date.fromisoformat, "a date like 2026-02-13")
+            print(calendar.working_days_between(start, end))
+    except (OverridesError, ValueError) as exc:
+        print(f"wardbot: calendar: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+# --- wardbot tickets ------------------------------------------------------------------------------
+
+# Officials read Vietnamese; the code keeps the English status names.
+TICKET_STATUS_NAMES = {
+    "new": "mới",
+    "assigned": "đang xử lý",
+    "answered": "đã trả lời",
+    "closed": "đã đóng",
+    "reopened": "mở lại",
+}
+TICKET_CATEGORY_NAMES = {"feedback": "phản ánh", "question": "câu hỏi"}
+
+
+def _ticket_time(moment: dt.datetime | None) -> str:
+    from tickets import WARD_TZ
+
+    return "-" if moment is None else moment.astimezone(WARD_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def _ticket_status(ticket: Ticket) -> str:
+    name = TICKET_STATUS_NAMES[ticket.status.value]
+    return f"{name} (tạm dừng)" if ticket.paused else name
+
+
+def format_ticket_table(tickets: Sequence[Ticket]) -> str:
+    """One line per ticket, in aligned columns, for an official at a terminal."""
+    if not tickets:
+        return "No tickets."
+    header = ("CODE", "STATUS", "CATEGORY", "ASSIGNEE", "RECEIVED", "DUE")
+    rows = [
+        (
+            t.code,
+            _ticket_status(t),
+            TICKET_CATEGORY_NAMES[t.category.value],
+            t.assignee or "-",
+            _ticket_time(t.received_at),
+            _ticket_time(t.due_at),
+        )
+        for t in tickets
+    ]
+    widths = [max(len(row[column]) for row in [header, *rows]) for column in range(len(header))]
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in [header, *rows]]
+    return "\n".join([*lines, f"{len(tickets)} ticket(s)"])
+
+
+def _event_to_dict(event: TicketEvent) -> dict[str, object]:
+    # The create event holds the lookup secret, which opens the ticket to whoever reads it.
+    data = {key: value for key, value in event.data.items() if key != "secret"}
+    return {"seq": event.seq, "at": event.at.isoformat(), "actor": event.actor, "kind": event.kind.value, "data": data}
+
+
+def format_ticket(ticket: Ticket, events: Sequence[TicketEvent]) -> str:
+    """A ticket and its history, for an official to read."""
+    contact = "anonymous" if ticket.anonymous else ticket.contact
+    lines = [
+        f"{ticket.code}  {TICKET_CATEGORY_NAMES[ticket.category.value]}  {_ticket_status(ticket)}",
+        f"Received: {_ticket_time(ticket.received_at)}   Due: {_ticket_time(ticket.due_at)}",
+        f"Assignee: {ticket.assignee or '-'}   Channel: {ticket.channel}   Contact: {contact}",
+    ]
+    if ticket.address:
+        lines.append(f"Address: {ticket.address}")
+    if ticket.location:
+        lines.append(f"Location: {ticket.location[0]}, {ticket.location[1]}")
+    if ticket.photo:
+        lines.append(f"Photo: {ticket.photo}")
+    lines.append(f"Text: {ticket.text}")
+    if ticket.answer is not None:
+        lines.append(f"Answer ({ticket.delivery or 'not delivered yet'}): {ticket.answer}")
+    lines.append("History:")
+    for event in events:
+        # The create event's data is the ticket's contents, shown above (and its secret, not shown).
+        data = event.data if event.kind.value != "create" else {}
+        details = json.dumps(data, ensure_ascii=False, sort_keys=True) if data else ""
+        line = f"  {event.seq:>3}  {_ticket_time(event.at)}  {event.actor}  {event.kind.value}  {details}"
+        lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+def _with_ticket_store(args: argparse.Namespace, action: Callable[[TicketStore], Awaitable[int]]) -> int:
+    """Run ``action`` on the tickets file; an unknown code, a refused change or a conflict
+    with another official is one line on stderr and exit status 1."""
+    from tickets import SchemaTooNewError, TicketError, TicketStore
+
+    path = load_config(args.config).data_dir / "tickets.sqlite3"
+
+    async def run() -> int:
+        async with await TicketStore.open(path) as store:
+            return await action(store)
+
+    try:
+        return asyncio.run(run())
+    except (TicketError, SchemaTooNewError) as exc:
+        print(f"wardbot: {exc}", file=sys.stderr)
+        return 1
+
+
+def _cli_actor() -> str:
+    return f"cli:{getpass.getuser()}"
+
+
+def _cmd_tickets_list(args: argparse.Namespace) -> int:
+    async def show(store: TicketStore) -> int:
+        tickets = await store.list(status=args.status)
+        if args.json:
+            print(json.dumps({"tickets": [t.to_dict() for t in tickets]}, ensure_ascii=False, sort_keys=True))
+        else:
+            print(format_ticket_table(tickets))
+        return 0
+
+    return _with_ticket_store(args, show)
+
+
+def _cmd_tickets_show(args: argparse.Namespace) -> int:
+    async def show(store: TicketStore) -> int:
+        ticket, events = await store.get(args.code), await store.events(args.code)
+        if args.json:
+            document = {"ticket": ticket.to_dict(), "events": [_event_to_dict(e) for e in events]}
+            print(json.dumps(document, ensure_ascii=False, sort_keys=True))
+        else:
+            print(format_ticket(ticket, events))
+        return 0
+
+    return _with_ticket_store(args, show)
+
+
+def _cmd_tickets_reply(args: argparse.Namespace) -> int:
+    async def reply(store: TicketStore) -> int:
+        ticket = await store.get(args.code)
+        # The version read here guards the write: an answer given meanwhile is never replaced.
+        ticket = await store.reply(ticket.code, args.text, actor=_cli_actor(), expected_version=ticket.version)
+        print(f"{ticket.code}: answer recorded ({_ticket_status(ticket)}); it is delivered by the running bot")
+        return 0
+
+    return _with_ticket_store(args, reply)
+
+
+def _cmd_tickets_close(args: argparse.Namespace) -> int:
+    async def close(store: TicketStore) -> int:
+        ticket = await store.get(args.code)
+        ticket = await store.close_ticket(ticket.code, actor=_cli_actor(), expected_version=ticket.version)
+        print(f"{ticket.code}: {_ticket_status(ticket)}")
+        return 0
+
+    return _with_ticket_store(args, close)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wardbot", description="Citizen-service chatbot for Vietnamese wards.")
     parser.add_argument("--config", help="bot.toml to use (default: $WARDBOT_CONFIG, else ./bot.toml)")
@@ -225,6 +402,37 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--since", type=parse_since, metavar="DATE", help="only messages received from DATE on")
     stats.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     stats.set_defaults(handler=_cmd_log_stats)
+
+    calendar = commands.add_parser(
+        "calendar", help="working days and deadlines as tickets count them (holidays.VN plus overrides)"
+    ).add_subparsers(dest="calendar_command", required=True, metavar="CALENDAR_COMMAND")
+    due = calendar.add_parser("due", help="print when something received at RECEIVED_AT is due (ISO 8601)")
+    due.add_argument("received_at", metavar="RECEIVED_AT", help="ISO date or date-time; Vietnam time unless given")
+    due.add_argument("amount", metavar="N", help="working days (the day of receipt not counted) or working hours")
+    due.add_argument("--unit", choices=("days", "hours"), default="days")
+    due.set_defaults(handler=_cmd_calendar)
+    days = calendar.add_parser("days", help="print the working days after FROM up to and including TO")
+    days.add_argument("start", metavar="FROM", help="YYYY-MM-DD")
+    days.add_argument("end", metavar="TO", help="YYYY-MM-DD")
+    days.set_defaults(handler=_cmd_calendar)
+    tickets = commands.add_parser("tickets", help="citizens' tickets: list, show, answer, close").add_subparsers(
+        dest="tickets_command", required=True, metavar="TICKETS_COMMAND"
+    )
+    ticket_list = tickets.add_parser("list", help="tickets, oldest first")
+    ticket_list.add_argument("--status", choices=tuple(TICKET_STATUS_NAMES), help="only tickets in this status")
+    ticket_list.add_argument("--json", action="store_true", help="print one JSON document")
+    ticket_list.set_defaults(handler=_cmd_tickets_list)
+    ticket_show = tickets.add_parser("show", help="a ticket and its history")
+    ticket_show.add_argument("code", metavar="CODE", help="e.g. PA-2026-000123")
+    ticket_show.add_argument("--json", action="store_true", help="print one JSON document")
+    ticket_show.set_defaults(handler=_cmd_tickets_show)
+    ticket_reply = tickets.add_parser("reply", help="record the answer to a ticket (the bot delivers it)")
+    ticket_reply.add_argument("code", metavar="CODE")
+    ticket_reply.add_argument("text", metavar="TEXT", help="the answer, as the citizen will read it")
+    ticket_reply.set_defaults(handler=_cmd_tickets_reply)
+    ticket_close = tickets.add_parser("close", help="close an answered ticket")
+    ticket_close.add_argument("code", metavar="CODE")
+    ticket_close.set_defaults(handler=_cmd_tickets_close)
     return parser
 
 
@@ -238,10 +446,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # one readable line instead of a traceback for known input errors
         from knowledge import KnowledgeBaseError
         from retrieval import QuestionFormatError
+        from tickets import SchemaTooNewError
 
-        from ._storage import StorageError
-
-        if isinstance(exc, (KnowledgeBaseError, QuestionFormatError, StorageError, FileNotFoundError)):
+        if isinstance(exc, (KnowledgeBaseError, QuestionFormatError, SchemaTooNewError, FileNotFoundError)):
             print(f"wardbot: {exc}", file=sys.stderr)
             return 1
         raise

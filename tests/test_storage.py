@@ -11,8 +11,9 @@ import pytest
 from conftest import ManualClock
 
 from bot._config import Config, Secrets
-from bot._storage import MIGRATIONS, PSEUDONYM_KEY_FILE, Storage, StorageError, load_pseudonym_key
+from bot._storage import MIGRATIONS, PSEUDONYM_KEY_FILE, Storage, load_pseudonym_key
 from handlers import Button, IncomingMessage, Reply
+from tickets import SchemaTooNewError
 
 KEY = b"test-key"
 
@@ -47,7 +48,7 @@ def test_a_file_from_a_newer_wardbot_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
     with sqlite3.connect(path) as db:
         db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
-    with pytest.raises(StorageError, match="newer"):
+    with pytest.raises(SchemaTooNewError, match="newer"):
         asyncio.run(Storage.open(path, pseudonym_key=KEY))
 
 

@@ -1,0 +1,56 @@
+"""Citizen tickets: feedback (phản ánh, kiến nghị) and questions sent on to officials.
+
+Imports nothing from ``bot``, ``handlers`` or a channel: those depend on this package, not
+the other way round.
+"""
+
+from ._calendar import (
+    DEFAULT_HOURS,
+    WARD_TZ,
+    Override,
+    OverridesError,
+    WorkingCalendar,
+    bundled_overrides_path,
+    load_overrides,
+)
+from ._sqlite import SchemaTooNewError, SqliteWorker
+from ._store import (
+    CATEGORY_PREFIXES,
+    TRANSITIONS,
+    Category,
+    EventKind,
+    Status,
+    Ticket,
+    TicketConflict,
+    TicketError,
+    TicketEvent,
+    TicketNotFound,
+    TicketStateError,
+    TicketStore,
+    replay_events,
+)
+
+__all__ = (
+    "CATEGORY_PREFIXES",
+    "TRANSITIONS",
+    "Category",
+    "DEFAULT_HOURS",
+    "EventKind",
+    "Override",
+    "OverridesError",
+    "SchemaTooNewError",
+    "SqliteWorker",
+    "Status",
+    "Ticket",
+    "TicketConflict",
+    "TicketError",
+    "TicketEvent",
+    "TicketNotFound",
+    "TicketStateError",
+    "TicketStore",
+    "WARD_TZ",
+    "WorkingCalendar",
+    "bundled_overrides_path",
+    "load_overrides",
+    "replay_events",
+)

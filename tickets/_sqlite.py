@@ -1,0 +1,80 @@
+"""One SQLite file used from asyncio: a single worker thread, WAL, numbered migrations.
+
+Shared by the ticket store and the bot's message store. SQLite connections belong to the thread
+that made them, and one writer at a time is what SQLite does anyway, so every call runs on one
+worker thread and the event loop never blocks on disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sqlite3
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, Self, TypeVar
+
+import sqlite_utils
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+
+class SchemaTooNewError(Exception):
+    """The file was written by a newer wardbot whose schema this one does not know."""
+
+
+def connect(path: Path, migrations: Sequence[str]) -> sqlite_utils.Database:
+    """Open (creating) the database in WAL mode and bring its schema up to date.
+
+    ``migrations[n - 1]`` brings the schema from version n - 1 to n, recorded in SQLite's
+    ``user_version``; a released migration is never edited, changes append a new one.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = sqlite_utils.Database(sqlite3.connect(path, timeout=10.0))
+    db.enable_wal()
+    db.execute("PRAGMA foreign_keys = ON")
+    version = db.execute("PRAGMA user_version").fetchone()[0]
+    if version > len(migrations):
+        db.close()
+        raise SchemaTooNewError(f"{path}: schema version {version} is newer than this wardbot knows ({len(migrations)})")
+    for number in range(version + 1, len(migrations) + 1):
+        # One transaction per migration, the version bump included: all of it or none.
+        db.conn.executescript(f"BEGIN;\n{migrations[number - 1]}\nPRAGMA user_version = {number};\nCOMMIT;")
+        log.info("%s: schema migrated to version %d", path, number)
+    return db
+
+
+class SqliteWorker:
+    """Base of the async stores: owns the worker thread and the connection."""
+
+    def __init__(self, executor: ThreadPoolExecutor, db: sqlite_utils.Database) -> None:
+        self._executor = executor
+        self._db = db
+
+    @staticmethod
+    async def _connect(
+        path: str | Path, migrations: Sequence[str], *, thread_name: str
+    ) -> tuple[ThreadPoolExecutor, sqlite_utils.Database]:
+        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=thread_name)
+        try:
+            db = await asyncio.get_running_loop().run_in_executor(executor, connect, Path(path), migrations)
+        except BaseException:
+            executor.shutdown(wait=False)
+            raise
+        return executor, db
+
+    async def close(self) -> None:
+        await self._run(self._db.close)
+        self._executor.shutdown(wait=True)
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    async def _run(self, function: Callable[..., T], *args: Any) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
