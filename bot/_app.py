@@ -17,9 +17,10 @@ from typing import Any, Protocol, runtime_checkable
 
 from aiohttp import web
 
-from handlers import DialogueStore, Reply, SearchEngine
+from handlers import Reply, SearchEngine
 from knowledge import KnowledgeBaseError
 from retrieval import Embedder
+from tickets import TicketDesk, TicketStore, WorkingCalendar
 
 from ._config import Config
 from ._http import HttpServer
@@ -42,7 +43,8 @@ class SwappableDialogue(TurnHandler, Protocol):
     engine: SearchEngine
 
 
-DialogueFactory = Callable[..., SwappableDialogue]  # (engine, store, *, ward_name, ward_contact)
+# (engine, store, *, ward_name, ward_contact); replaces the handlers' Dialogue with its ticket desk.
+DialogueFactory = Callable[..., SwappableDialogue]
 
 
 @runtime_checkable
@@ -74,14 +76,6 @@ def configured_channels(config: Config) -> list[Channel]:
     return channels
 
 
-def _default_dialogue(
-    engine: SearchEngine, store: DialogueStore, *, ward_name: str, ward_contact: str
-) -> SwappableDialogue:
-    from handlers import Dialogue
-
-    return Dialogue(engine, store, ward_name=ward_name, ward_contact=ward_contact)
-
-
 def catalogue_apology(config: Config) -> Reply:
     """The catalogue's apology, sent when the handlers fail on a message."""
     from handlers._catalogue import ERROR_APOLOGY
@@ -102,7 +96,7 @@ class Application:
         channels: Sequence[Channel] | None = None,
         serve_http: bool = True,
         embedder: Embedder | None = None,
-        dialogue_factory: DialogueFactory = _default_dialogue,
+        dialogue_factory: DialogueFactory | None = None,
         apology: Reply | None = None,
         retry: RetryPolicy | None = None,
         clock: Clock = utc_now,
@@ -117,6 +111,8 @@ class Application:
             else None
         )
         self.storage: Storage | None = None
+        self.tickets: TicketStore | None = None
+        self.desk: TicketDesk | None = None
         self.dialogue: SwappableDialogue | None = None
         self.pipeline: Pipeline | None = None
         self._embedder = embedder
@@ -157,9 +153,24 @@ class Application:
         )
         engine = await self._build_engine(self._embedder, progress=self._progress)
         log.info("knowledge base: %d entries (%s)", len(engine.kb), engine.kb.fingerprint[:12])
-        self.dialogue = self._dialogue_factory(
-            engine, self.storage, ward_name=config.ward.name, ward_contact=config.ward.contact
-        )
+        self.tickets = await TicketStore.open(config.data_dir / "tickets.sqlite3", clock=self._clock)
+        calendar = WorkingCalendar.from_file(config.calendar.overrides or None)
+        self.desk = TicketDesk(self.tickets, calendar, config.tickets.policies)
+        if self._dialogue_factory is None:
+            from handlers import Dialogue
+
+            self.dialogue = Dialogue(
+                engine,
+                self.storage,
+                ward_name=config.ward.name,
+                ward_contact=config.ward.contact,
+                desk=self.desk,
+                pseudonym=self.storage.pseudonym,
+            )
+        else:
+            self.dialogue = self._dialogue_factory(
+                engine, self.storage, ward_name=config.ward.name, ward_contact=config.ward.contact
+            )
         self.pipeline = Pipeline(
             self.storage,
             self.dialogue,
@@ -195,6 +206,9 @@ class Application:
         await asyncio.gather(*self._background, return_exceptions=True)
         if self.http is not None:
             await self.http.stop()
+        if self.tickets is not None:
+            tickets, self.tickets, self.desk = self.tickets, None, None
+            await tickets.close()
         if self.storage is not None:
             storage, self.storage = self.storage, None
             await storage.close()
@@ -256,7 +270,9 @@ class Application:
             # The model already loaded is reused: reloading the KB must not reload weights.
             engine = await self._build_engine(self._embedder or current.retriever.embedder, progress=False)
         except KnowledgeBaseError as exc:
-            log.error("knowledge base reload refused; still serving the previous one (%d entries).\n%s", len(current.kb), exc)
+            log.error(
+                "knowledge base reload refused; still serving the previous one (%d entries).\n%s", len(current.kb), exc
+            )
             return False
         except Exception:
             log.exception("knowledge base reload failed; still serving the previous one (%d entries)", len(current.kb))

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from tickets import DEFAULT_POLICIES, Category, DeadlinePolicy, WorkingPeriod
+
 
 class ConfigError(Exception):
     """A configuration problem, with the key it concerns (e.g. ``retrieval.threads``)."""
@@ -70,6 +72,49 @@ class CalendarSettings:
 
 
 @dataclass(frozen=True)
+class TicketSettings:
+    # Per category ([tickets.policy.feedback], [tickets.policy.question]): the answer limit and
+    # when to warn; a category left out keeps its default (tickets.DEFAULT_POLICIES).
+    policies: Mapping[Category, DeadlinePolicy] = field(default_factory=lambda: dict(DEFAULT_POLICIES))
+
+
+def _tickets(raw: Any, source: str) -> TicketSettings:
+    """``[tickets.policy.<category>]`` tables: ``amount``, ``unit`` ("days" or "hours") and
+    ``warn_before = {amount = N, unit = "days"}``."""
+    if not isinstance(raw, dict):
+        raise ConfigError("tickets", "expected a table", source)
+    if unknown := set(raw) - {"policy"}:
+        raise ConfigError(f"tickets.{min(unknown)}", "unknown key (known: policy)", source)
+    policies = dict(DEFAULT_POLICIES)
+    tables = raw.get("policy", {})
+    if not isinstance(tables, dict):
+        raise ConfigError("tickets.policy", "expected a table of categories", source)
+    for name, table in tables.items():
+        key = f"tickets.policy.{name}"
+        if name not in Category._value2member_map_:
+            raise ConfigError(key, f"unknown category (known: {', '.join(c.value for c in Category)})", source)
+        default = DEFAULT_POLICIES[Category(name)]
+        if not isinstance(table, dict) or set(table) - {"amount", "unit", "warn_before"}:
+            raise ConfigError(key, "expected a table of amount, unit and warn_before", source)
+        warn = table.get("warn_before", {})
+        if not isinstance(warn, dict) or set(warn) - {"amount", "unit"}:
+            raise ConfigError(f"{key}.warn_before", 'expected {amount = N, unit = "days"}', source)
+        try:
+            warn_before = WorkingPeriod(
+                _coerce(f"{key}.warn_before.amount", warn.get("amount", default.warn_before.amount), 0, source),
+                _coerce(f"{key}.warn_before.unit", warn.get("unit", default.warn_before.unit), "", source),
+            )
+            policies[Category(name)] = DeadlinePolicy(
+                _coerce(f"{key}.amount", table.get("amount", default.amount), 0, source),
+                _coerce(f"{key}.unit", table.get("unit", default.unit), "", source),
+                warn_before,
+            )
+        except ValueError as exc:
+            raise ConfigError(key, str(exc), source) from None
+    return TicketSettings(policies=policies)
+
+
+@dataclass(frozen=True)
 class Secrets:
     """Values read from the environment only, and never shown by ``repr``."""
 
@@ -98,6 +143,7 @@ class Config:
     http: HttpSettings = field(default_factory=HttpSettings)
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     calendar: CalendarSettings = field(default_factory=CalendarSettings)
+    tickets: TicketSettings = field(default_factory=TicketSettings)
     secrets: Secrets = field(default_factory=Secrets)
 
     @property
@@ -233,8 +279,9 @@ def load_config(path: str | Path | None = None, *, environ: dict[str, str] | Non
     elif explicit:
         raise ConfigError("WARDBOT_CONFIG" if not path else "(file)", f"no such file: {file}")
     for name in raw:
-        if name not in _SECTIONS:
-            raise ConfigError(name, f"unknown section (known: {', '.join(sorted(_SECTIONS))})", source)
+        if name not in _SECTIONS and name != "tickets":
+            known = ", ".join(sorted([*_SECTIONS, "tickets"]))
+            raise ConfigError(name, f"unknown section (known: {known})", source)
     # Every section is built, so that environment overrides apply even without a file.
     sections = {name: _section(name, raw.get(name, {}), source, env) for name in _SECTIONS}
     # KB paths written in the file mean "next to this file", wherever wardbot is started from.
@@ -244,6 +291,7 @@ def load_config(path: str | Path | None = None, *, environ: dict[str, str] | Non
         sections["calendar"] = CalendarSettings(overrides=str(file.parent / overrides))
     secrets = Secrets(**{name: env.get(variable, "") for name, (variable, _) in _SECRET_VARIABLES.items()})
     data_dir = Path(env.get("WARDBOT_DATA_DIR") or "data")
-    config = Config(data_dir=data_dir, secrets=secrets, **sections)
+    tickets = _tickets(raw.get("tickets", {}), source)
+    config = Config(data_dir=data_dir, secrets=secrets, tickets=tickets, **sections)
     _check(config, source, env)
     return config

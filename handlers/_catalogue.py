@@ -207,3 +207,95 @@ WEB_ERRORS = {
     "too_many": "Anh/chị gửi nhanh quá. Vui lòng đợi câu trả lời rồi gửi tiếp.",
     "unavailable": "Hệ thống đang tạm dừng. Anh/chị vui lòng thử lại sau ít phút.",
 }
+
+# --- feedback intake (a ticket) ---------------------------------------------------------------------
+
+INTAKE_ASK_WHAT = (
+    "Anh/chị vui lòng mô tả sự việc cần phản ánh, kiến nghị: chuyện gì, từ khi nào. "
+    "Gõ «hủy» nếu không muốn gửi nữa."
+)
+INTAKE_ASK_WHERE = (
+    "Sự việc xảy ra ở đâu ạ? Anh/chị gõ địa chỉ (số nhà, tên đường, tổ dân phố) "
+    "hoặc gửi vị trí trên bản đồ."
+)
+INTAKE_ASK_PHOTO = "Anh/chị có ảnh chụp hiện trường không? Nếu có, xin gửi một ảnh; nếu không, bấm «Bỏ qua»."
+INTAKE_SKIP_BUTTON = "Bỏ qua"
+INTAKE_SKIP_WORDS = ("bo qua", "khong co", "khong", "skip")  # folded: what a typed skip says
+INTAKE_ASK_CONSENT = (
+    "Anh/chị có đồng ý để cán bộ phường liên hệ lại không? Nếu đồng ý, tôi sẽ xin số điện thoại hoặc "
+    "cách liên hệ; thông tin này chỉ dùng để xử lý phản ánh. Anh/chị cũng có thể gửi ẩn danh."
+)
+INTAKE_CONSENT_BUTTON = "✅ Đồng ý cho liên hệ"
+INTAKE_ANONYMOUS_BUTTON = "🙈 Gửi ẩn danh"
+INTAKE_ASK_CONTACT = "Anh/chị vui lòng gõ số điện thoại hoặc cách liên hệ (ví dụ: email)."
+INTAKE_SUMMARY = "Anh/chị kiểm tra lại phản ánh trước khi gửi:"
+INTAKE_SUMMARY_TEXT = "• Nội dung: {text}"
+INTAKE_SUMMARY_PLACE = "• Địa điểm: {text}"
+INTAKE_SUMMARY_PHOTO = "• Ảnh: {text}"
+INTAKE_SUMMARY_CONTACT = "• Liên hệ: {text}"
+INTAKE_LOCATION = "vị trí đã gửi ({value})"
+INTAKE_PHOTO_YES = "có 1 ảnh"
+INTAKE_PHOTO_NO = "không có"
+INTAKE_ANONYMOUS = "ẩn danh"
+INTAKE_CONFIRM_BUTTON = "✅ Xác nhận"
+INTAKE_EDIT_BUTTON = "✏️ Sửa"
+INTAKE_CANCEL_BUTTON = "❌ Hủy"
+INTAKE_EDIT_WHICH = "Anh/chị muốn sửa phần nào ạ?"
+INTAKE_EDIT_WHAT_BUTTON = "Nội dung"
+INTAKE_EDIT_WHERE_BUTTON = "Địa điểm"
+INTAKE_EDIT_PHOTO_BUTTON = "Ảnh"
+INTAKE_EDIT_CONTACT_BUTTON = "Liên hệ"
+INTAKE_CANCELLED = "Tôi đã hủy phản ánh này, chưa có gì được gửi đi. Anh/chị cần gì cứ nhắn cho tôi."
+INTAKE_TEXT_NEEDED = "Tôi chưa nhận được nội dung. Anh/chị vui lòng gõ bằng chữ ạ."
+TICKET_FILED = (
+    "Cảm ơn anh/chị. {ward_name} đã tiếp nhận phản ánh, kiến nghị của anh/chị.\n"
+    "• Mã phản ánh: {code}\n"
+    "• Hạn trả lời: {time}\n"
+    "• Mã tra cứu: {value} (xin anh/chị giữ lại để xem từ nơi khác)\n"
+    "Để theo dõi, anh/chị nhắn: «tra cứu {code}». Cán bộ trả lời thì tôi sẽ gửi vào đây.\n"
+    "Việc khẩn cấp xin gọi ngay: 113 (công an), 114 (cứu hỏa, cứu nạn), 115 (cấp cứu)."
+)
+QUESTION_FILED = (
+    "Tôi đã chuyển câu hỏi của anh/chị tới cán bộ {ward_name}:\n«{question}»\n"
+    "• Mã câu hỏi: {code}\n"
+    "• Hạn trả lời: {time}\n"
+    "• Mã tra cứu: {value}\n"
+    "Để theo dõi, anh/chị nhắn: «tra cứu {code}». Cán bộ trả lời thì tôi sẽ gửi vào đây."
+)
+# A moment in the ward's time (a strftime format), e.g. "17h00 ngày 06/03/2026".
+DATE_TIME = "%Hh%M ngày %d/%m/%Y"
+
+# --- looking a ticket up ---------------------------------------------------------------------------
+
+LOOKUP_RESULT = "Phản ánh, câu hỏi {code}:\n• Tình trạng: {label}\n• Hạn trả lời: {time}"
+LOOKUP_PAUSED = "• Đang chờ anh/chị bổ sung thông tin, thời hạn tạm dừng tính."
+LOOKUP_ANSWER = "• Trả lời của cán bộ:\n{text}"
+TICKET_STATUSES = {
+    "new": "đã tiếp nhận, đang chờ phân công cán bộ",
+    "assigned": "cán bộ đang xử lý",
+    "answered": "đã có trả lời",
+    "closed": "đã hoàn thành",
+    "reopened": "đang được xem xét lại",
+}
+LOOKUP_REFUSED = (
+    "Tôi không tìm thấy phản ánh nào với mã này mà anh/chị được xem. Nếu anh/chị gửi từ máy hoặc tài "
+    "khoản khác, xin nhắn kèm mã tra cứu, ví dụ: «tra cứu PA-2026-000123 ABCD2345»."
+)
+LOOKUP_UNAVAILABLE = "Hiện tôi chưa tra cứu được phản ánh. Anh/chị vui lòng liên hệ {ward_contact} ({ward_name})."
+
+# --- SIPAS rating after a ticket is closed (domain.md §3.7) -----------------------------------------
+
+RATE_INTRO = (
+    "Phản ánh, câu hỏi {code} đã được giải quyết xong. Anh/chị vui lòng dành ít giây đánh giá "
+    "sự phục vụ của {ward_name} (1 = rất không hài lòng, 5 = rất hài lòng), hoặc bấm «Bỏ qua»."
+)
+# One question per SIPAS factor, in the order of tickets.SIPAS_FACTORS.
+RATE_QUESTIONS = {
+    "access": "1/5. Việc tiếp cận dịch vụ (gửi phản ánh, liên hệ với phường) có thuận tiện không?",
+    "procedure": "2/5. Thủ tục, cách thức xử lý có đơn giản, rõ ràng không?",
+    "official": "3/5. Cán bộ xử lý có tận tình, đúng mực không?",
+    "result": "4/5. Kết quả giải quyết có đúng hẹn và đáp ứng yêu cầu của anh/chị không?",
+    "feedback": "5/5. Việc tiếp nhận và phản hồi ý kiến của anh/chị có tốt không?",
+}
+RATE_SKIP_BUTTON = "Bỏ qua"
+RATE_THANKS = "Cảm ơn anh/chị đã đánh giá! Ý kiến của anh/chị giúp {ward_name} phục vụ tốt hơn."

@@ -29,6 +29,7 @@ __all__ = [
     "CONTACT_DATA",
     "FEEDBACK_DATA",
     "HELP_DATA",
+    "INTAKE_ACTIONS",
     "NONE_DATA",
     "SEND_DATA",
     "Intent",
@@ -36,10 +37,12 @@ __all__ = [
     "MenuTopic",
     "Section",
     "detect_intent",
+    "intake_data",
     "menu_data",
     "more_data",
     "parse_callback",
     "pick_data",
+    "rate_data",
     "vote_data",
 ]
 
@@ -79,6 +82,9 @@ class IntentKind(str, Enum):
     ESCALATE = "escalate"  # "send this to an official"
     NONE_OF_THESE = "none_of_these"  # none of the offered choices fits
     FOLLOW_UP = "follow_up"  # only asks about sections of the procedure under discussion
+    LOOKUP = "lookup"  # "tra cứu PA-2026-000123 [lookup code]": a ticket's status
+    INTAKE = "intake"  # a button of the feedback intake (confirm, edit, cancel, skip, consent...)
+    RATE = "rate"  # a SIPAS score (or a skip) for a closed ticket
     QUESTION = "question"  # anything else: search the knowledge base
 
 
@@ -94,6 +100,9 @@ class Intent:
     helpful: bool | None = None  # VOTE
     topic: MenuTopic | None = None  # MENU
     standalone: bool = False
+    code: str = ""  # LOOKUP, RATE: a ticket code
+    secret: str = ""  # LOOKUP: the ticket's lookup code, when given
+    action: str = ""  # INTAKE: one of INTAKE_ACTIONS; RATE: the SIPAS factor's index
 
 
 # --- callback data ------------------------------------------------------------------------------
@@ -105,7 +114,24 @@ NONE_DATA = "none"
 FEEDBACK_DATA = "feedback"  # record the stored message as feedback rather than a grievance
 HELP_DATA = "help"
 CONTACT_DATA = "contact"
-_PICK, _MORE, _VOTE, _MENU = "pick:", "more:", "vote:", "menu:"
+_PICK, _MORE, _VOTE, _MENU, _INTAKE, _RATE = "pick:", "more:", "vote:", "menu:", "intake:", "rate:"
+# What the intake's buttons do: confirm, edit (then which part), cancel, skip the photo, consent.
+INTAKE_ACTIONS = frozenset(
+    {
+        "confirm",
+        "edit",
+        "cancel",
+        "skip",
+        "consent",
+        "anonymous",
+        "edit_what",
+        "edit_where",
+        "edit_photo",
+        "edit_contact",
+    }
+)
+# A ticket code as citizens type it (any case), optionally followed by its 8-symbol lookup code.
+_TICKET_CODE = re.compile(r"\b((?:PA|HD)-\d{4}-\d{6})\b(?:\W+([A-Z0-9]{8})\b)?", re.IGNORECASE)
 
 
 def pick_data(entry_id: str) -> str:
@@ -122,6 +148,15 @@ def vote_data(entry_id: str, helpful: bool) -> str:
 
 def menu_data(topic: MenuTopic) -> str:
     return _MENU + topic.value
+
+
+def intake_data(action: str) -> str:
+    return _INTAKE + action
+
+
+def rate_data(code: str, factor: int, score: int) -> str:
+    """A SIPAS button: ``score`` 1-5 for the ``factor``-th factor of ticket ``code``; 0 skips it."""
+    return f"{_RATE}{code}:{factor}:{score}"
 
 
 def parse_callback(data: str) -> Intent | None:
@@ -149,6 +184,12 @@ def parse_callback(data: str) -> Intent | None:
         return None
     if prefix + ":" == _MENU and rest in MenuTopic._value2member_map_:
         return Intent(IntentKind.MENU, topic=MenuTopic(rest))
+    if prefix + ":" == _INTAKE and rest in INTAKE_ACTIONS:
+        return Intent(IntentKind.INTAKE, action=rest)
+    if prefix + ":" == _RATE:
+        code, factor, score = (rest.split(":") + ["", ""])[:3]
+        if _TICKET_CODE.fullmatch(code) and factor.isdigit() and score.isdigit():
+            return Intent(IntentKind.RATE, code=code, action=factor, number=int(score))
     return None
 
 
@@ -350,6 +391,9 @@ def detect_intent(text: str) -> Intent:
     vote = _vote(stripped)
     if vote is not None:
         return vote
+    ticket = _TICKET_CODE.search(stripped)
+    if ticket:
+        return Intent(IntentKind.LOOKUP, code=ticket.group(1).upper(), secret=(ticket.group(2) or "").upper())
     tokens = syllables(normalize_query(stripped))
     padded = _padded(tokens)
 

@@ -4,23 +4,31 @@ A message is first read for its intent (:mod:`handlers._intent`); only questions
 retriever. The state of a conversation is small and JSON-able (:class:`DialogueState`): the entry
 under discussion, so that "lệ phí bao nhiêu?" refers to it; the buttons of the last reply, so that
 a citizen on a channel without buttons can answer "2"; the last question, so that it can be sent
-to an official; and whether the next message is a question or report to record. It is loaded
-before and saved after every turn, so a restart in the middle of a conversation changes nothing.
+to an official; whether the next message is a question or report to record; and a report being
+taken step by step (:mod:`handlers._intake`). It is loaded before and saved after every turn, so a
+restart in the middle of a conversation changes nothing.
+
+With a :class:`~tickets.TicketDesk`, reports and questions sent to officials become tickets the
+citizen can look up ("tra cứu PA-2026-000123") and rate when closed; without one they are recorded
+among the unanswered questions, as before tickets existed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from knowledge import Procedure
 from retrieval import Decision, SearchResult
+from tickets import SIPAS_FACTORS, Category, Ticket, TicketDesk
 
 from . import _catalogue as text
 from ._cards import answer_reply, details_reply, entry_title, procedure_sections
 from ._engine import SearchEngine
+from ._intake import IntakeState, filed_reply, intake_prompt, lookup_reply, rating_reply
 from ._intent import (
     CONTACT_DATA,
     FEEDBACK_DATA,
@@ -61,17 +69,21 @@ class DialogueState:
     pending: list[str] = field(default_factory=list)  # callback data of the last reply's buttons
     question: str = ""  # the last question, to send to an official on request
     awaiting: str = ""  # AWAITING_QUESTION or AWAITING_FEEDBACK: record the next message
+    intake: IntakeState | None = None  # a report being taken, with a ticket desk
 
     def clear(self) -> None:
-        self.entry_id, self.pending, self.question, self.awaiting = "", [], "", ""
+        self.entry_id, self.pending, self.question, self.awaiting, self.intake = "", [], "", "", None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "entry_id": self.entry_id,
             "pending": list(self.pending),
             "question": self.question,
             "awaiting": self.awaiting,
         }
+        if self.intake is not None:  # only while a report is being taken
+            data["intake"] = self.intake.to_dict()
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> DialogueState:
@@ -91,6 +103,7 @@ class DialogueState:
             pending=pending,
             question=string("question"),
             awaiting=awaiting if awaiting in (AWAITING_QUESTION, AWAITING_FEEDBACK) else "",
+            intake=IntakeState.from_dict(data.get("intake")),
         )
 
 
@@ -114,13 +127,29 @@ class Dialogue:
     ``engine`` may be replaced at any time (an admin reloading the knowledge base): each turn reads
     it once, so a turn in flight finishes on the engine it started with and the next uses the new
     one. Turns of one conversation run one at a time, so their state updates never interleave.
+
+    ``desk`` files reports and questions as tickets; ``pseudonym(channel, user_id)`` (required
+    with a desk) turns the platform's user id into the stand-in the ticket keeps.
     """
 
-    def __init__(self, engine: SearchEngine, store: DialogueStore, *, ward_name: str, ward_contact: str) -> None:
+    def __init__(
+        self,
+        engine: SearchEngine,
+        store: DialogueStore,
+        *,
+        ward_name: str,
+        ward_contact: str,
+        desk: TicketDesk | None = None,
+        pseudonym: Callable[[str, str], str] | None = None,
+    ) -> None:
+        if desk is not None and pseudonym is None:
+            raise ValueError("a ticket desk needs a pseudonym function: tickets keep no raw user ids")
         self.engine = engine
         self.store = store
         self.ward_name = ward_name
         self.ward_contact = ward_contact
+        self.desk = desk
+        self.pseudonym = pseudonym
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
 
     def _lock(self, conversation: tuple[str, str]) -> asyncio.Lock:
@@ -140,11 +169,24 @@ class Dialogue:
             await self.store.save_state(conversation, state.to_dict())
         return turn
 
+    async def rate_prompt(self, ticket: Ticket) -> Reply:
+        """The first SIPAS question for a closed ``ticket``, to send to its filer's chat. The
+        conversation's state learns its buttons, so that a citizen without buttons can type "4"."""
+        reply = rating_reply(ticket.code, 0, intro=self._format(text.RATE_INTRO, code=ticket.code))
+        conversation = (ticket.channel, ticket.chat_id)
+        async with self._lock(conversation):
+            state = DialogueState.from_dict(await self.store.load_state(conversation))
+            state.pending = _last_choices((reply,))
+            await self.store.save_state(conversation, state.to_dict())
+        return reply
+
     # --- routing ----------------------------------------------------------------------------------
 
     async def _respond(self, message: IncomingMessage, state: DialogueState, engine: SearchEngine) -> Turn:
         typed = not message.callback_data
         if typed and not message.text.strip():
+            if state.intake is not None:  # a photo or a shared location
+                return self._continue_intake(message, state.intake)
             return self._say(text.NON_TEXT)
         intent = detect_intent(message.text) if typed else parse_callback(message.callback_data)
         if intent is None:
@@ -155,6 +197,18 @@ class Dialogue:
             pressed = chosen is not None
             # A number that matches no button is part of a question ("1022", "CT07" without "CT").
             intent = chosen if chosen is not None else Intent(IntentKind.QUESTION)
+        if state.intake is not None and not pressed:
+            if intent.kind is IntentKind.RESET:
+                state.clear()
+                return self._say(text.INTAKE_CANCELLED)
+            if intent.kind not in (IntentKind.GREETING, IntentKind.HELP):
+                return self._continue_intake(message, state.intake)
+        if intent.kind is IntentKind.INTAKE:
+            return await self._intake_button(message, intent, state)
+        if intent.kind is IntentKind.RATE:
+            return await self._rate(message, intent)
+        if pressed:
+            state.intake = None  # another button: the citizen left the report
         if not pressed and state.awaiting and intent.kind not in _NOT_RECORDED:
             return await self._record_awaited(message, state)
         if intent.kind is not IntentKind.THANKS:
@@ -190,6 +244,8 @@ class Dialogue:
             return await self._feedback(message, intent, state, pressed=pressed)
         if kind is IntentKind.ESCALATE:
             return await self._escalate(message, intent, state)
+        if kind is IntentKind.LOOKUP:
+            return await self._lookup(message, intent)
         if kind is IntentKind.NONE_OF_THESE:
             return self._say(text.NONE_OF_THESE, (_SEND_ROW,), Outcome.ABSTAINED)
         follow_up = kind is IntentKind.FOLLOW_UP
@@ -211,8 +267,11 @@ class Dialogue:
         score: float | None = None,
     ) -> Turn:
         """A one-reply turn from a catalogue template that needs at most the ward's details."""
-        reply = Reply(template.format(ward_name=self.ward_name, ward_contact=self.ward_contact), buttons)
+        reply = Reply(self._format(template), buttons)
         return Turn((reply,), outcome, entry_id=entry_id, score=score)
+
+    def _format(self, template: str, **values: Any) -> str:
+        return template.format(ward_name=self.ward_name, ward_contact=self.ward_contact, **values)
 
     # --- answers ------------------------------------------------------------------------------------
 
@@ -281,6 +340,8 @@ class Dialogue:
         return Turn((reply,), Outcome.CLARIFIED, entry_id=result.choices[0].doc_id, score=result.confidence)
 
     def _menu(self, topic: MenuTopic | None, state: DialogueState, engine: SearchEngine) -> Turn:
+        if topic is MenuTopic.FEEDBACK and self.desk is not None:
+            return self._start_intake(state, "")
         if topic is MenuTopic.FEEDBACK:
             state.awaiting = AWAITING_FEEDBACK
             return self._say(text.FEEDBACK_ASK)
@@ -304,6 +365,10 @@ class Dialogue:
         return self._say(text.VOTE_DOWN, (_SEND_ROW,), entry_id=entry_id)
 
     async def _record(self, message: IncomingMessage, question: str) -> Turn:
+        if self.desk is not None:
+            ticket = await self._open_ticket(message, Category.QUESTION, text=question)
+            reply = filed_reply(ticket, self.desk.calendar.tz, ward_name=self.ward_name, question=question)
+            return Turn((reply,), Outcome.ESCALATED)
         await self.store.record_unanswered(message, question)
         reply = Reply(text.SENT.format(ward_name=self.ward_name, ward_contact=self.ward_contact, question=question))
         return Turn((reply,), Outcome.ESCALATED)
@@ -319,6 +384,11 @@ class Dialogue:
         return await self._record(message, message.text.strip())
 
     async def _feedback(self, message: IncomingMessage, intent: Intent, state: DialogueState, *, pressed: bool) -> Turn:
+        if self.desk is not None:
+            # The report in the message, or the grievance kept by "only send it as feedback".
+            report = message.text.strip() if not intent.standalone else state.question if pressed else ""
+            state.question = ""
+            return self._start_intake(state, report)
         if not intent.standalone:
             return await self._record_feedback(message, message.text.strip())
         # The grievance reply's button files the grievance kept in the state as feedback; a typed
@@ -341,6 +411,84 @@ class Dialogue:
         state.awaiting = AWAITING_QUESTION
         return self._say(text.ESCALATE_ASK)
 
+    # --- tickets: intake, lookup and rating --------------------------------------------------------
+
+    def _start_intake(self, state: DialogueState, report: str) -> Turn:
+        """Begin taking a report; a report already given skips the "what happened" step."""
+        state.intake = IntakeState(text=report)
+        if report:
+            state.intake.advance()
+        return Turn((intake_prompt(state.intake),), Outcome.CONVERSATION)
+
+    def _continue_intake(self, message: IncomingMessage, intake: IntakeState) -> Turn:
+        """Take a typed answer, photo or location for the current step, then ask the next one."""
+        asked_text = not intake.take(message) and intake.step in ("what", "where", "contact")
+        replies = (Reply(text.INTAKE_TEXT_NEEDED),) if asked_text else ()
+        return Turn((*replies, intake_prompt(intake)), Outcome.CONVERSATION)
+
+    async def _intake_button(self, message: IncomingMessage, intent: Intent, state: DialogueState) -> Turn:
+        intake = state.intake
+        if intake is None or self.desk is None:  # a button of a report already sent or cancelled
+            return self._say(text.EXPIRED)
+        if intent.action == "cancel":
+            state.intake = None
+            return self._say(text.INTAKE_CANCELLED)
+        if intent.action == "confirm" and intake.step == "confirm":
+            state.intake = None
+            ticket = await self._open_ticket(
+                message,
+                Category.FEEDBACK,
+                text=intake.text,
+                address=intake.address or None,
+                location=intake.location,
+                photo=intake.photo or None,
+                contact=intake.contact if intake.consent else None,
+                contact_consent=intake.consent,
+            )
+            return Turn((filed_reply(ticket, self.desk.calendar.tz, ward_name=self.ward_name),), Outcome.ESCALATED)
+        intake.press(intent.action)
+        return Turn((intake_prompt(intake),), Outcome.CONVERSATION)
+
+    async def _open_ticket(self, message: IncomingMessage, category: Category, **contents: Any) -> Ticket:
+        assert self.desk is not None and self.pseudonym is not None
+        return await self.desk.open_ticket(
+            category,
+            channel=message.channel,
+            chat_id=message.chat_id,
+            user=self.pseudonym(message.channel, message.user_id),
+            received_at=message.received_at,
+            **contents,
+        )
+
+    async def _lookup(self, message: IncomingMessage, intent: Intent) -> Turn:
+        """A ticket's status for its filer or whoever gives its lookup code; a refusal that
+        reveals nothing (not even whether the code exists) for anyone else."""
+        if self.desk is None:
+            return self._say(text.LOOKUP_UNAVAILABLE)
+        ticket = await self.desk.for_filer(intent.code, message.channel, message.chat_id)
+        if ticket is None and intent.secret:
+            ticket = await self.desk.lookup(intent.code, intent.secret)
+        if ticket is None:
+            return self._say(text.LOOKUP_REFUSED)
+        return Turn((lookup_reply(ticket, self.desk.calendar.tz),), Outcome.CONVERSATION)
+
+    async def _rate(self, message: IncomingMessage, intent: Intent) -> Turn:
+        """Record one SIPAS score (0 skips the factor) and ask about the next factor."""
+        factor, score = int(intent.action), intent.number or 0
+        ticket = None
+        if self.desk is not None and factor < len(SIPAS_FACTORS) and score <= 5:
+            ticket = await self.desk.for_filer(intent.code, message.channel, message.chat_id)
+        if ticket is None:
+            return self._say(text.EXPIRED)
+        if score:
+            try:
+                await self.desk.record_rating(ticket.code, SIPAS_FACTORS[factor], score)
+            except ValueError:  # reopened since the prompt was sent
+                return self._say(text.EXPIRED)
+        if factor + 1 < len(SIPAS_FACTORS):
+            return Turn((rating_reply(ticket.code, factor + 1),), Outcome.CONVERSATION)
+        return self._say(text.RATE_THANKS)
+
 
 def _choice(number: int | None, pending: list[str]) -> Intent | None:
     """The intent of the ``number``-th button of the last reply, if there is such a button."""
@@ -355,4 +503,3 @@ def _last_choices(replies: tuple[Reply, ...]) -> list[str]:
         if reply.choice_buttons:
             return [button.data for button in reply.choice_buttons]
     return []
-

@@ -10,9 +10,11 @@ and Rasa's ``CollectingOutputChannel``)::
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,17 +51,32 @@ class MemoryDialogueStore:
 
 
 class DialogueTester:
-    """Push citizen messages into a dialogue and pop its replies in order."""
+    """Push citizen messages into a dialogue and pop its replies in order. ``clock`` stamps each
+    message's ``received_at`` (tickets take their receipt time from it)."""
 
-    def __init__(self, dialogue: Dialogue, *, channel: str = "test") -> None:
+    def __init__(
+        self, dialogue: Dialogue, *, channel: str = "test", clock: Callable[[], dt.datetime] | None = None
+    ) -> None:
         self.dialogue = dialogue
         self.channel = channel
+        self.clock = clock or (lambda: dt.datetime.now(dt.UTC))
         self.turns: list[Turn] = []
         self._replies: deque[Reply] = deque()
         self._ids = itertools.count(1)
 
-    async def push(self, text: str | None = None, *, callback_data: str | None = None, chat_id: str = "c1") -> Turn:
-        """Send typed ``text`` or a button press (``callback_data``) from ``chat_id``; returns the turn."""
+    async def push(
+        self,
+        text: str | None = None,
+        *,
+        callback_data: str | None = None,
+        chat_id: str = "c1",
+        location: tuple[float, float] | None = None,
+        attachment: str = "",
+    ) -> Turn:
+        """Send typed ``text`` (a shared ``location`` or a photo ``attachment`` need none) or a
+        button press (``callback_data``) from ``chat_id``; returns the turn."""
+        if location is not None or attachment:
+            text = text or ""
         if (text is None) == (callback_data is None):
             raise ValueError("push either text or callback_data")
         message = IncomingMessage(
@@ -69,6 +86,9 @@ class DialogueTester:
             text=text or "",
             callback_data=callback_data or "",
             message_id=str(next(self._ids)),
+            received_at=self.clock(),
+            location=location,
+            attachment=attachment,
         )
         turn = await self.dialogue.handle(message)
         self.turns.append(turn)

@@ -265,3 +265,8 @@ TAM_TRU_RECORD = \
                   'XãSở-- Chọn Phường/ Xã --Hệ thống chỉ hiển thị những cơ quan đã áp dụng dịch vụ công trực '
                   'tuyếnNộp hồ sơ',
  'ministry_dir': 'bo-cong-an'}
+
+
+def pseudonym(channel: str, user_id: str) -> str:
+    """A stand-in for the bot storage's keyed pseudonym in tests."""
+    return f"p:{channel}:{user_id}"

@@ -13,6 +13,7 @@ from ._calendar import (
     bundled_overrides_path,
     load_overrides,
 )
+from ._desk import DEFAULT_POLICIES, SIPAS_FACTORS, DeadlinePolicy, TicketDesk, WorkingPeriod
 from ._sqlite import SchemaTooNewError, SqliteWorker
 from ._store import (
     CATEGORY_PREFIXES,
@@ -35,14 +36,18 @@ __all__ = (
     "TRANSITIONS",
     "Category",
     "DEFAULT_HOURS",
+    "DEFAULT_POLICIES",
+    "DeadlinePolicy",
     "EventKind",
     "Override",
     "OverridesError",
+    "SIPAS_FACTORS",
     "SchemaTooNewError",
     "SqliteWorker",
     "Status",
     "Ticket",
     "TicketConflict",
+    "TicketDesk",
     "TicketError",
     "TicketEvent",
     "TicketNotFound",
@@ -50,6 +55,7 @@ __all__ = (
     "TicketStore",
     "WARD_TZ",
     "WorkingCalendar",
+    "WorkingPeriod",
     "bundled_overrides_path",
     "load_overrides",
     "replay_events",

@@ -47,7 +47,7 @@ import hmac
 import json
 import logging
 import secrets
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from enum import Enum
@@ -651,9 +651,19 @@ class TicketStore(SqliteWorker):
         data = {"reason": reason}
         return await self._change(code, EventKind.REOPEN, data, actor=actor, expected_version=expected_version)
 
-    async def note(self, code: str, text: str, *, actor: str, expected_version: int | None = None) -> Ticket:
-        """An internal note; it changes nothing else, so by default it needs no version."""
-        return await self._change(code, EventKind.NOTE, {"text": text}, actor=actor, expected_version=expected_version)
+    async def note(
+        self,
+        code: str,
+        text: str,
+        *,
+        actor: str,
+        payload: Mapping[str, Any] | None = None,
+        expected_version: int | None = None,
+    ) -> Ticket:
+        """A note; it changes nothing else, so by default it needs no version. ``payload`` adds
+        structured facts beside the text (a SIPAS rating, an apology slip) for the reports."""
+        data = {**(payload or {}), "text": text}
+        return await self._change(code, EventKind.NOTE, data, actor=actor, expected_version=expected_version)
 
     async def pause(self, code: str, reason: str, *, actor: str, expected_version: int | None) -> Ticket:
         """The ticket waits for the citizen (e.g. a missing address): its deadline clock stops."""
