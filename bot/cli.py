@@ -198,6 +198,42 @@ def _cmd_calendar(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    """``wardbot report``: the compliance report of a period, in one of five formats."""
+    from tickets import WorkingCalendar
+
+    from . import _report
+
+    try:
+        period = _report.parse_period(args.period)
+    except _report.PeriodError as exc:
+        print(f"wardbot: report: --period {exc}", file=sys.stderr)
+        return 2
+    if args.format in ("xlsx", "png") and args.out is None:
+        print(f"wardbot: report: --format {args.format} needs --out PATH", file=sys.stderr)
+        return 2
+    config = load_config(args.config)
+    report = _report.build_report(
+        period,
+        tickets_path=config.data_dir / "tickets.sqlite3",
+        bot_path=config.database_path,
+        calendar=WorkingCalendar.from_file(config.calendar.overrides or None),
+        now=dt.datetime.now(dt.UTC),
+    )
+    if args.format == "xlsx":
+        _report.render_xlsx(report, args.out)
+        return 0
+    if args.format == "png":
+        args.out.write_bytes(_report.render_png(report))
+        return 0
+    render = {"text": _report.render_text, "csv": _report.render_csv, "html": _report.render_html}[args.format]
+    if args.out is None:
+        sys.stdout.write(render(report))
+    else:
+        args.out.write_text(render(report), encoding="utf-8")
+    return 0
+
+
 # --- wardbot tickets ------------------------------------------------------------------------------
 
 # Officials read Vietnamese; the code keeps the English status names.
@@ -433,6 +469,14 @@ def build_parser() -> argparse.ArgumentParser:
     ticket_close = tickets.add_parser("close", help="close an answered ticket")
     ticket_close.add_argument("code", metavar="CODE")
     ticket_close.set_defaults(handler=_cmd_tickets_close)
+
+    report = commands.add_parser("report", help="compliance report of a period: tickets, deadlines, bot, SIPAS")
+    report.add_argument(
+        "--period", required=True, metavar="PERIOD", help="2026-Q3, 2026-H1, 2026 or 2026-07-01..2026-09-30 (Vietnam time)"
+    )
+    report.add_argument("--format", choices=("text", "csv", "xlsx", "html", "png"), default="text")
+    report.add_argument("--out", type=Path, metavar="PATH", help="write here (required for xlsx and png; else stdout)")
+    report.set_defaults(handler=_cmd_report)
     return parser
 
 

@@ -1,0 +1,727 @@
+"""The ward's compliance report (``wardbot report``): tickets, deadlines, the bot's answers and
+citizens' SIPAS ratings over a quarter, a half-year, a year or a date range.
+
+The figures are computed once, by :func:`build_report`, into a :class:`Report`; every format
+(text, CSV, XLSX, HTML, PNG) renders that same object, and the table formats all render the same
+flattening, :meth:`Report.rows`, so their numbers agree by construction (tests parse them back).
+
+Definitions (the period is ``[start, end)`` in Vietnam time; "as of" is the earlier of the period's
+end and now, so a report on a running quarter does not count tomorrow's deadlines as missed):
+
+- **received**: tickets whose ``received_at`` falls in the period.
+- **closed**: tickets that are closed as of the period's end and whose closing falls in the
+  period (a ticket reopened and still open is not closed; a reopened one closed again counts once).
+- **open**: tickets received before the period's end and not closed as of then (answered but not
+  closed counts as open).
+- **deadline**: the due date set at receipt, moved by each ``due_change`` made before the deadline
+  then in force, except those made once an apology slip was sent: an apology's new date is a
+  promise to the citizen, not a new deadline (domain.md §3.2), and a late ticket stays late.
+- **due**: tickets whose deadline falls in the period, before "as of"; **on time**: those of them
+  closed (as of "as of") no later than their deadline; **on-time rate** = on time ÷ due. Each late
+  one is listed with its reason: the latest ``due_change``/``pause`` reason, note text or apology
+  reason in its history, if any.
+- **apology slips**: ``note`` events in the period carrying an ``apology`` payload.
+- **first response**: receipt → the ticket's first ``reply``, for first replies in the period;
+  **resolution**: receipt → the closing counted in "closed". Both in working hours of the ward's
+  calendar (paused time is not subtracted), as p50/p95 (nearest rank) and mean, overall and by
+  category and channel.
+- **bot**: compliance-log rows received in the period, by outcome; answer latency p50/p95 over the
+  delivered ones; 👍 share = helpful votes ÷ votes cast in the period; the ten most frequent
+  unanswered questions of the period after normalising (Unicode NFC, lower case, single spaces,
+  no surrounding punctuation).
+- **SIPAS**: per factor, the mean and count of the scores in ``note`` events' ``sipas`` payloads
+  (``{factor: score}``) in the period.
+
+CSV layout: one table with the header ``section,item,metric,value``; ``item`` names the row's
+subject within its section (a category, a channel, a ticket code, a question; empty for totals).
+XLSX: the same rows, one sheet per section. Empty values mean "no data" (e.g. no ticket was due).
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import datetime as dt
+import html
+import io
+import json
+import re
+import sqlite3
+import statistics
+import unicodedata
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tickets import WARD_TZ, EventKind, Status, Ticket, TicketEvent, WorkingCalendar, replay_events
+
+from ._storage import percentile
+
+# The SIPAS factors in the order of domain.md §3.7, with the labels officials read. Ratings may use
+# other keys too; those follow in alphabetical order, under their own names.
+SIPAS_FACTORS: dict[str, str] = {
+    "access": "Tiếp cận dịch vụ",
+    "procedure": "Thủ tục hành chính",
+    "official": "Công chức giải quyết",
+    "result": "Kết quả",
+    "feedback": "Tiếp nhận, xử lý phản ánh",
+}
+BOT_OUTCOMES = ("answered", "clarified", "abstained", "escalated")
+CATEGORY_NAMES = {"feedback": "phản ánh", "question": "câu hỏi"}
+OUTCOME_NAMES = {
+    "answered": "trả lời",
+    "clarified": "hỏi lại",
+    "abstained": "không trả lời được",
+    "escalated": "chuyển cán bộ",
+    "conversation": "trò chuyện",
+    "error": "lỗi",
+}
+TOP_UNANSWERED = 10
+
+SECTION_TITLES = {
+    "tickets": "Tiếp nhận và xử lý",
+    "on_time": "Đúng hạn",
+    "late": "Trễ hạn",
+    "times": "Thời gian (giờ làm việc)",
+    "bot": "Trả lời tự động",
+    "unanswered": "Câu hỏi chưa trả lời được",
+    "sipas": "Mức độ hài lòng (SIPAS)",
+}
+METRIC_LABELS = {
+    "received": "Tiếp nhận",
+    "closed": "Đã đóng",
+    "open": "Còn mở cuối kỳ",
+    "apologies": "Phiếu xin lỗi đã gửi",
+    "due": "Đến hạn trong kỳ",
+    "on_time": "Đúng hạn",
+    "late": "Trễ hạn",
+    "rate": "Tỷ lệ đúng hạn",
+    "category": "Loại",
+    "channel": "Kênh",
+    "due_at": "Hạn",
+    "closed_at": "Đóng lúc",
+    "reason": "Lý do",
+    "messages": "Tin nhắn",
+    "undelivered": "Không gửi được",
+    "latency_p50_ms": "Độ trễ p50 (ms)",
+    "latency_p95_ms": "Độ trễ p95 (ms)",
+    "votes": "Lượt đánh giá",
+    "helpful": "Lượt 👍",
+    "helpful_share": "Tỷ lệ 👍",
+    "count": "Số lần",
+    "mean": "Điểm trung bình",
+    "n": "Số phiếu",
+    **{
+        f"{name}_{field}": f"{name_label} {field_label}"
+        for name, name_label in (("first_response", "Phản hồi đầu tiên"), ("resolution", "Giải quyết"))
+        for field, field_label in (
+            ("n", "(số hồ sơ)"),
+            ("p50", "p50 (giờ)"),
+            ("p95", "p95 (giờ)"),
+            ("mean", "TB (giờ)"),
+        )
+    },
+}
+
+
+class PeriodError(ValueError):
+    """A ``--period`` that is none of the accepted forms."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole days ``first``..``last`` (inclusive) in Vietnam time."""
+
+    label: str
+    first: dt.date
+    last: dt.date
+
+    @property
+    def start(self) -> dt.datetime:
+        return dt.datetime.combine(self.first, dt.time(), tzinfo=WARD_TZ)
+
+    @property
+    def end(self) -> dt.datetime:
+        """The first moment after the period (exclusive)."""
+        return dt.datetime.combine(self.last + dt.timedelta(days=1), dt.time(), tzinfo=WARD_TZ)
+
+
+def parse_period(text: str) -> Period:
+    """``2026-Q3``, ``2026-H1``, ``2026`` or ``2026-07-01..2026-09-30`` (both days included)."""
+    text = text.strip()
+    if match := re.fullmatch(r"(\d{4})-([QqHh])([1-4])", text):
+        year, kind, number = int(match[1]), match[2].upper(), int(match[3])
+        months = 3 if kind == "Q" else 6
+        if kind == "H" and number > 2:
+            raise PeriodError(f"{text!r}: a year has halves H1 and H2")
+        first = dt.date(year, (number - 1) * months + 1, 1)
+        next_month = first.month + months
+        after = dt.date(year + 1, 1, 1) if next_month > 12 else dt.date(year, next_month, 1)
+        return Period(f"{year}-{kind}{number}", first, after - dt.timedelta(days=1))
+    if re.fullmatch(r"\d{4}", text):
+        year = int(text)
+        return Period(text, dt.date(year, 1, 1), dt.date(year, 12, 31))
+    if ".." in text:
+        start_text, _, last_text = text.partition("..")
+        try:
+            first, last = dt.date.fromisoformat(start_text.strip()), dt.date.fromisoformat(last_text.strip())
+        except ValueError:
+            raise PeriodError(f"{text!r}: expected two dates like 2026-07-01..2026-09-30") from None
+        if last < first:
+            raise PeriodError(f"{text!r}: the range ends before it starts")
+        return Period(f"{first.isoformat()}..{last.isoformat()}", first, last)
+    raise PeriodError(f"{text!r}: expected 2026-Q3, 2026-H1, 2026 or 2026-07-01..2026-09-30")
+
+
+# --- The figures ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimeStats:
+    """Durations in working hours, rounded to 0.01 h; None where there is no sample."""
+
+    n: int
+    p50: float | None
+    p95: float | None
+    mean: float | None
+
+    @classmethod
+    def of(cls, hours: Iterable[float]) -> TimeStats:
+        values = sorted(hours)
+        if not values:
+            return cls(0, None, None, None)
+        return cls(
+            len(values),
+            round(percentile(values, 0.50), 2),
+            round(percentile(values, 0.95), 2),
+            round(statistics.fmean(values), 2),
+        )
+
+
+@dataclass(frozen=True)
+class GroupFigures:
+    """Tickets of one category or one channel."""
+
+    dimension: str  # "category" or "channel"
+    key: str
+    received: int
+    closed: int
+    first_response: TimeStats
+    resolution: TimeStats
+
+
+@dataclass(frozen=True)
+class LateItem:
+    code: str
+    category: str
+    channel: str
+    due_at: dt.datetime
+    closed_at: dt.datetime | None  # None: still not closed
+    reason: str
+
+
+@dataclass(frozen=True)
+class BotFigures:
+    messages: int
+    outcomes: dict[str, int]  # the four of BOT_OUTCOMES always, then any other seen
+    undelivered: int
+    latency_p50_ms: int | None
+    latency_p95_ms: int | None
+    votes: int
+    helpful: int
+    top_unanswered: tuple[tuple[str, int], ...]
+
+    @property
+    def helpful_share(self) -> float | None:
+        return round(self.helpful / self.votes, 4) if self.votes else None
+
+
+@dataclass(frozen=True)
+class SipasScore:
+    factor: str
+    mean: float
+    n: int
+
+
+@dataclass(frozen=True)
+class Report:
+    period: Period
+    generated_at: dt.datetime
+    received: int
+    closed: int
+    open: int
+    due: int
+    on_time: int
+    late: tuple[LateItem, ...]
+    apologies: int
+    first_response: TimeStats
+    resolution: TimeStats
+    groups: tuple[GroupFigures, ...]
+    bot: BotFigures
+    sipas: tuple[SipasScore, ...]
+
+    @property
+    def on_time_rate(self) -> float | None:
+        return round(self.on_time / self.due, 4) if self.due else None
+
+    def rows(self) -> list[tuple[str, str, str, Any]]:
+        """Every figure as ``(section, item, metric, value)``: what CSV, XLSX and HTML render."""
+        rows: list[tuple[str, str, str, Any]] = [
+            ("tickets", "", "received", self.received),
+            ("tickets", "", "closed", self.closed),
+            ("tickets", "", "open", self.open),
+            ("tickets", "", "apologies", self.apologies),
+            ("on_time", "", "due", self.due),
+            ("on_time", "", "on_time", self.on_time),
+            ("on_time", "", "late", len(self.late)),
+            ("on_time", "", "rate", self.on_time_rate),
+        ]
+        for item in self.late:
+            rows += [
+                ("late", item.code, "category", item.category),
+                ("late", item.code, "channel", item.channel),
+                ("late", item.code, "due_at", _local(item.due_at)),
+                ("late", item.code, "closed_at", _local(item.closed_at)),
+                ("late", item.code, "reason", item.reason),
+            ]
+        subjects = [("all", self.first_response, self.resolution)]
+        subjects += [(f"{g.dimension}={g.key}", g.first_response, g.resolution) for g in self.groups]
+        for subject, first_response, resolution in subjects:
+            for name, stats in (("first_response", first_response), ("resolution", resolution)):
+                for field in ("n", "p50", "p95", "mean"):
+                    rows.append(("times", subject, f"{name}_{field}", getattr(stats, field)))
+        for group in self.groups:
+            rows += [
+                ("times", f"{group.dimension}={group.key}", "received", group.received),
+                ("times", f"{group.dimension}={group.key}", "closed", group.closed),
+            ]
+        bot = self.bot
+        rows.append(("bot", "", "messages", bot.messages))
+        rows += [("bot", "outcome", outcome, count) for outcome, count in bot.outcomes.items()]
+        rows += [
+            ("bot", "", "undelivered", bot.undelivered),
+            ("bot", "", "latency_p50_ms", bot.latency_p50_ms),
+            ("bot", "", "latency_p95_ms", bot.latency_p95_ms),
+            ("bot", "", "votes", bot.votes),
+            ("bot", "", "helpful", bot.helpful),
+            ("bot", "", "helpful_share", bot.helpful_share),
+        ]
+        rows += [("unanswered", question, "count", count) for question, count in bot.top_unanswered]
+        for score in self.sipas:
+            rows += [("sipas", score.factor, "mean", score.mean), ("sipas", score.factor, "n", score.n)]
+        return rows
+
+
+def _local(moment: dt.datetime | None) -> str:
+    return "" if moment is None else moment.astimezone(WARD_TZ).strftime("%Y-%m-%d %H:%M")
+
+
+def format_value(value: Any) -> str:
+    """A figure as CSV and HTML write it (and as tests compare it): no data is empty."""
+    if value is None:
+        return ""
+    if isinstance(value, float):  # figures are rounded to at most 4 decimals; no exponent notation
+        return f"{value:.4f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+# --- Reading the stores ---------------------------------------------------------------------------
+
+
+def _stored(moment: dt.datetime) -> str:
+    """A moment as both stores write it (UTC, milliseconds), so that text comparisons in SQL hold."""
+    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds")
+
+
+def _query(path: Path, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    """Rows from a store opened read-only; none when the file or its table does not exist yet."""
+    if not path.exists():
+        return []
+    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        connection.row_factory = sqlite3.Row
+        return connection.execute(sql, params).fetchall()
+    except sqlite3.OperationalError as exc:
+        if "no such table" in str(exc):
+            return []
+        raise
+    finally:
+        connection.close()
+
+
+def _ticket_histories(path: Path, until: dt.datetime) -> list[list[TicketEvent]]:
+    """Each ticket's events before ``until``, in order (tickets created later are left out)."""
+    rows = _query(path, "SELECT * FROM ticket_events WHERE at < ? ORDER BY ticket, seq", [_stored(until)])
+    histories: dict[str, list[TicketEvent]] = defaultdict(list)
+    for row in rows:
+        event = TicketEvent(
+            row["ticket"],
+            row["seq"],
+            row["actor"],
+            dt.datetime.fromisoformat(row["at"]),
+            EventKind(row["kind"]),
+            json.loads(row["data"]),
+        )
+        histories[event.ticket].append(event)
+    return list(histories.values())
+
+
+# --- Computing ------------------------------------------------------------------------------------
+
+
+def working_hours(calendar: WorkingCalendar, start: dt.datetime, end: dt.datetime) -> float:
+    """Working time between two moments, in hours: office sessions on the ward's working days."""
+    total = dt.timedelta()
+    day = start.astimezone(calendar.tz).date()
+    while day <= end.astimezone(calendar.tz).date():
+        if calendar.is_working_day(day):
+            for opens, closes in calendar.hours:
+                session_start = max(dt.datetime.combine(day, opens, tzinfo=calendar.tz), start)
+                session_end = min(dt.datetime.combine(day, closes, tzinfo=calendar.tz), end)
+                total += max(session_end - session_start, dt.timedelta())
+        day += dt.timedelta(days=1)
+    return total.total_seconds() / 3600
+
+
+def _deadline(created: Ticket, events: Sequence[TicketEvent]) -> dt.datetime:
+    """The deadline on-time is judged by (see the module docstring)."""
+    deadline, apologised = created.due_at, False
+    for event in events:
+        if event.kind is EventKind.NOTE and "apology" in event.data:
+            apologised = True
+        elif event.kind is EventKind.DUE_CHANGE and not apologised and event.at <= deadline:
+            deadline = dt.datetime.fromisoformat(event.data["due_at"])
+    return deadline
+
+
+def _late_reason(events: Sequence[TicketEvent]) -> str:
+    """The latest reason an official gave in the ticket's history, if any."""
+    reason = ""
+    for event in events:
+        apology = event.data.get("apology") if event.kind is EventKind.NOTE else None
+        candidates = [
+            event.data.get("reason") if event.kind in (EventKind.DUE_CHANGE, EventKind.PAUSE) else None,
+            event.data.get("text") if event.kind is EventKind.NOTE else None,
+            apology.get("reason") if isinstance(apology, dict) else None,
+        ]
+        reason = next((str(c).strip() for c in reversed(candidates) if c and str(c).strip()), reason)
+    return reason
+
+
+def normalise_question(text: str) -> str:
+    """A question as it is grouped for "most frequent": NFC, lower case, single spaces, no
+    punctuation around it (so "Làm CCCD ở đâu?" and "làm cccd ở đâu" count as one)."""
+    text = " ".join(unicodedata.normalize("NFC", text).lower().split())
+    return text.strip(" .,;:!?…\"'()[]-")
+
+
+def _ticket_figures(
+    histories: Sequence[Sequence[TicketEvent]], period: Period, as_of: dt.datetime, calendar: WorkingCalendar
+) -> dict[str, Any]:
+    start, end = period.start, period.end
+
+    def in_period(moment: dt.datetime | None) -> bool:
+        return moment is not None and start <= moment < end
+
+    received = closed = still_open = due = on_time = apologies = 0
+    late: list[LateItem] = []
+    first_responses: dict[tuple[str, str], list[float]] = defaultdict(list)
+    resolutions: dict[tuple[str, str], list[float]] = defaultdict(list)
+    counts: Counter[tuple[str, str, str]] = Counter()  # (dimension, key, "received" | "closed")
+    sipas: dict[str, list[float]] = defaultdict(list)
+    for events in histories:
+        ticket = replay_events(events)
+        groups = [("category", ticket.category.value), ("channel", ticket.channel)]
+        is_closed = ticket.status is Status.CLOSED
+        if in_period(ticket.received_at):
+            received += 1
+            counts.update((dimension, key, "received") for dimension, key in groups)
+        if ticket.received_at < end and not is_closed:
+            still_open += 1
+        if is_closed and in_period(ticket.closed_at):
+            closed += 1
+            counts.update((dimension, key, "closed") for dimension, key in groups)
+            hours = working_hours(calendar, ticket.received_at, ticket.closed_at)
+            for group in [("all", ""), *groups]:
+                resolutions[group].append(hours)
+        first_reply = next((e for e in events if e.kind is EventKind.REPLY), None)
+        if first_reply is not None and in_period(first_reply.at):
+            hours = working_hours(calendar, ticket.received_at, first_reply.at)
+            for group in [("all", ""), *groups]:
+                first_responses[group].append(hours)
+        deadline = _deadline(replay_events(events[:1]), events)
+        if start <= deadline < as_of:
+            due += 1
+            if is_closed and ticket.closed_at <= deadline:
+                on_time += 1
+            else:
+                closed_at = ticket.closed_at if is_closed else None
+                reason = _late_reason(events)
+                late.append(LateItem(ticket.code, ticket.category.value, ticket.channel, deadline, closed_at, reason))
+        for event in events:
+            if event.kind is not EventKind.NOTE or not in_period(event.at):
+                continue
+            if "apology" in event.data:
+                apologies += 1
+            for factor, score in (event.data.get("sipas") or {}).items():
+                sipas[str(factor)].append(float(score))
+    keys = sorted({(d, k) for d, k, _ in counts} | set(first_responses) | set(resolutions))
+    group_figures = tuple(
+        GroupFigures(
+            dimension,
+            key,
+            counts[dimension, key, "received"],
+            counts[dimension, key, "closed"],
+            TimeStats.of(first_responses.get((dimension, key), [])),
+            TimeStats.of(resolutions.get((dimension, key), [])),
+        )
+        for dimension, key in keys
+        if dimension != "all"
+    )
+    factor_order = [f for f in SIPAS_FACTORS if f in sipas] + sorted(set(sipas) - set(SIPAS_FACTORS))
+    return {
+        "received": received,
+        "closed": closed,
+        "open": still_open,
+        "due": due,
+        "on_time": on_time,
+        "late": tuple(sorted(late, key=lambda item: (item.due_at, item.code))),
+        "apologies": apologies,
+        "first_response": TimeStats.of(first_responses.get(("all", ""), [])),
+        "resolution": TimeStats.of(resolutions.get(("all", ""), [])),
+        "groups": group_figures,
+        "sipas": tuple(
+            SipasScore(factor, round(statistics.fmean(sipas[factor]), 2), len(sipas[factor])) for factor in factor_order
+        ),
+    }
+
+
+def _bot_figures(path: Path, period: Period) -> BotFigures:
+    bounds = [_stored(period.start), _stored(period.end)]
+    rows = _query(
+        path, "SELECT outcome, latency_ms FROM compliance_log WHERE received_at >= ? AND received_at < ?", bounds
+    )
+    votes = _query(path, "SELECT helpful FROM votes WHERE voted_at >= ? AND voted_at < ?", bounds)
+    questions = _query(path, "SELECT question FROM unanswered WHERE asked_at >= ? AND asked_at < ?", bounds)
+    outcomes = Counter(row["outcome"] for row in rows)
+    latencies = sorted(row["latency_ms"] for row in rows if row["latency_ms"] is not None)
+    frequent = Counter(normalise_question(row["question"]) for row in questions)
+    frequent.pop("", None)
+    top = sorted(frequent.items(), key=lambda pair: (-pair[1], pair[0]))[:TOP_UNANSWERED]
+    return BotFigures(
+        messages=len(rows),
+        outcomes={
+            **{o: outcomes[o] for o in BOT_OUTCOMES},
+            **{o: n for o, n in sorted(outcomes.items()) if o not in BOT_OUTCOMES},
+        },
+        undelivered=len(rows) - len(latencies),
+        latency_p50_ms=percentile(latencies, 0.50),
+        latency_p95_ms=percentile(latencies, 0.95),
+        votes=len(votes),
+        helpful=sum(1 for row in votes if row["helpful"]),
+        top_unanswered=tuple(top),
+    )
+
+
+def build_report(
+    period: Period,
+    *,
+    tickets_path: Path,
+    bot_path: Path,
+    calendar: WorkingCalendar,
+    now: dt.datetime,
+) -> Report:
+    """All the figures of ``period`` from the two stores (missing files count as empty)."""
+    as_of = min(period.end, now)
+    histories = _ticket_histories(tickets_path, as_of)
+    return Report(
+        period=period,
+        generated_at=now,
+        bot=_bot_figures(bot_path, period),
+        **_ticket_figures(histories, period, as_of, calendar),
+    )
+
+
+# --- Rendering ------------------------------------------------------------------------------------
+
+
+def _hours(value: float | None) -> str:
+    return "-" if value is None else f"{value:g} h"
+
+
+def _percent(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.1f} %"
+
+
+def _times_line(label: str, stats: TimeStats) -> str:
+    return f"  {label}: p50 {_hours(stats.p50)}, p95 {_hours(stats.p95)}, TB {_hours(stats.mean)} (n={stats.n})"
+
+
+def render_text(report: Report) -> str:
+    """The report for a person to read, headed in Vietnamese."""
+    bot = report.bot
+    lines = [
+        f"BÁO CÁO KẾT QUẢ TIẾP NHẬN VÀ XỬ LÝ — kỳ {report.period.label} "
+        f"({report.period.first:%d/%m/%Y}–{report.period.last:%d/%m/%Y})",
+        f"Lập lúc {_local(report.generated_at)}",
+        "",
+        "1. Tiếp nhận và xử lý",
+        f"  Tiếp nhận: {report.received}; đã đóng: {report.closed}; còn mở cuối kỳ: {report.open}",
+        f"  Phiếu xin lỗi đã gửi: {report.apologies}",
+        "",
+        "2. Đúng hạn",
+        f"  Tỷ lệ đúng hạn: {_percent(report.on_time_rate)} ({report.on_time}/{report.due} hồ sơ đến hạn trong kỳ)",
+    ]
+    if report.late:
+        lines.append(f"  Trễ hạn ({len(report.late)}):")
+        for item in report.late:
+            closed = f"đóng {_local(item.closed_at)}" if item.closed_at else "chưa đóng"
+            reason = item.reason or "(không ghi lý do)"
+            lines.append(
+                f"    {item.code} [{CATEGORY_NAMES.get(item.category, item.category)}, {item.channel}] "
+                f"hạn {_local(item.due_at)}, {closed}: {reason}"
+            )
+    lines += [
+        "",
+        "3. Thời gian (giờ làm việc)",
+        _times_line("Phản hồi đầu tiên", report.first_response),
+        _times_line("Giải quyết", report.resolution),
+    ]
+    for group in report.groups:
+        name = CATEGORY_NAMES.get(group.key, group.key) if group.dimension == "category" else group.key
+        title = f"{METRIC_LABELS[group.dimension]} {name}"
+        lines.append(f"  {title}: tiếp nhận {group.received}, đã đóng {group.closed}")
+        lines += [
+            _times_line("  phản hồi đầu tiên", group.first_response),
+            _times_line("  giải quyết", group.resolution),
+        ]
+    outcomes = ", ".join(f"{OUTCOME_NAMES.get(outcome, outcome)} {count}" for outcome, count in bot.outcomes.items())
+    latency = "-" if bot.latency_p50_ms is None else f"p50 {bot.latency_p50_ms} ms, p95 {bot.latency_p95_ms} ms"
+    lines += [
+        "",
+        "4. Trả lời tự động",
+        f"  Tin nhắn: {bot.messages} ({outcomes}); không gửi được: {bot.undelivered}",
+        f"  Độ trễ trả lời: {latency}",
+        f"  Tỷ lệ 👍: {_percent(bot.helpful_share)} ({bot.helpful}/{bot.votes} lượt đánh giá)",
+        "  Câu hỏi chưa trả lời được, thường gặp nhất:",
+    ]
+    lines += [f"    {count} × {question}" for question, count in bot.top_unanswered] or ["    (không có)"]
+    lines += ["", "5. Mức độ hài lòng (SIPAS)"]
+    lines += [f"  {SIPAS_FACTORS.get(s.factor, s.factor)}: {s.mean:g} (n={s.n})" for s in report.sipas] or [
+        "  (chưa có đánh giá)"
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def render_csv(report: Report) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(["section", "item", "metric", "value"])
+    writer.writerows((section, item, metric, format_value(value)) for section, item, metric, value in report.rows())
+    return out.getvalue()
+
+
+def render_xlsx(report: Report, path: Path) -> None:
+    """One sheet per section (named by the section key), columns item, metric, value."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    sheets: dict[str, Any] = {}
+    for section, item, metric, value in report.rows():
+        if section not in sheets:
+            sheet = workbook.create_sheet(section)
+            sheet.append(["item", "metric", "value"])
+            for cell in sheet[1]:
+                cell.font = Font(bold=True)
+            sheet.column_dimensions["A"].width = 40
+            sheet.column_dimensions["B"].width = 24
+            sheet.column_dimensions["C"].width = 40
+            sheets[section] = sheet
+        sheets[section].append([item, metric, value])
+    workbook.save(path)
+
+
+def render_png(report: Report) -> bytes:
+    """A chart page: on-time vs late, the bot's outcomes, response times by category."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display; DejaVu Sans, bundled with matplotlib, has Vietnamese letters
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    figure = Figure(figsize=(12, 4.2), dpi=100, layout="constrained")
+    figure.suptitle(f"Báo cáo kỳ {report.period.label} — {report.received} hồ sơ tiếp nhận", fontsize=14)
+    on_time, bot, timing = figure.subplots(1, 3)
+
+    on_time.bar(["Đúng hạn", "Trễ hạn"], [report.on_time, len(report.late)], color=["#2e7d32", "#c62828"])
+    on_time.set_title(f"Tỷ lệ đúng hạn: {_percent(report.on_time_rate)} ({report.on_time}/{report.due})")
+    on_time.set_ylabel("Số hồ sơ đến hạn")
+
+    outcomes = report.bot.outcomes
+    bot.bar([OUTCOME_NAMES.get(o, o) for o in outcomes], list(outcomes.values()), color="#1565c0")
+    bot.set_title(f"Trả lời tự động ({report.bot.messages} tin nhắn)")
+    bot.tick_params(axis="x", labelrotation=30)
+    for counts in (on_time, bot):
+        counts.yaxis.set_major_locator(MaxNLocator(integer=True))
+
+    subjects = [("Tất cả", report.first_response, report.resolution)] + [
+        (CATEGORY_NAMES.get(g.key, g.key), g.first_response, g.resolution)
+        for g in report.groups
+        if g.dimension == "category"
+    ]
+    positions = range(len(subjects))
+    width = 0.38
+    timing.bar([p - width / 2 for p in positions], [s[1].p50 or 0 for s in subjects], width, label="Phản hồi đầu (p50)")
+    timing.bar([p + width / 2 for p in positions], [s[2].p50 or 0 for s in subjects], width, label="Giải quyết (p50)")
+    timing.set_xticks(list(positions), [s[0] for s in subjects])
+    timing.set_title("Thời gian xử lý (giờ làm việc)")
+    timing.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=2, fontsize="small")
+
+    out = io.BytesIO()
+    figure.savefig(out, format="png")
+    return out.getvalue()
+
+
+_CSS = """
+body { font-family: "DejaVu Sans", Arial, sans-serif; margin: 2em auto; max-width: 60em; color: #222; }
+h1 { font-size: 1.5em; } h2 { font-size: 1.15em; margin-top: 1.6em; border-bottom: 1px solid #ccc; }
+table { border-collapse: collapse; width: 100%; } td, th { border: 1px solid #ddd; padding: .3em .6em; }
+th { background: #f2f2f2; text-align: left; } td.number { text-align: right; font-variant-numeric: tabular-nums; }
+img { max-width: 100%; } .meta { color: #666; }
+"""
+
+
+def render_html(report: Report) -> str:
+    """A self-contained page: inline CSS, the chart page as a base64 PNG, one table per section.
+    Each row carries its ``section``, ``item`` and ``metric`` keys as data attributes, so that
+    the page can be read back by machines as well as people."""
+    chart = base64.b64encode(render_png(report)).decode("ascii")
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="vi"><head><meta charset="utf-8">',
+        f"<title>Báo cáo kỳ {html.escape(report.period.label)}</title>",
+        f"<style>{_CSS}</style></head><body>",
+        f"<h1>Báo cáo kết quả tiếp nhận và xử lý — kỳ {html.escape(report.period.label)}</h1>",
+        f'<p class="meta">{report.period.first:%d/%m/%Y}–{report.period.last:%d/%m/%Y}; '
+        f"lập lúc {_local(report.generated_at)}</p>",
+        f'<img alt="Biểu đồ" src="data:image/png;base64,{chart}">',
+    ]
+    section = None
+    for key, item, metric, value in report.rows():
+        if key != section:
+            if section is not None:
+                parts.append("</table>")
+            parts += [f"<h2>{SECTION_TITLES[key]}</h2>", "<table><tr><th>Mục</th><th>Chỉ số</th><th>Giá trị</th></tr>"]
+            section = key
+        cell_class = "number" if isinstance(value, int | float) else "text"
+        parts.append(
+            f'<tr data-section="{key}" data-item="{html.escape(item)}" data-metric="{metric}">'
+            f"<td>{html.escape(item)}</td><td>{html.escape(METRIC_LABELS.get(metric, metric))}</td>"
+            f'<td class="{cell_class}">{html.escape(format_value(value))}</td></tr>'
+        )
+    parts += ["</table>", "</body></html>"]
+    return "\n".join(parts) + "\n"
