@@ -4,6 +4,10 @@
 (web chat, webhooks, ``/healthz``, ``/metrics``, ``POST /admin/reload``), starts the channels,
 finishes what a previous run left undone, and stops cleanly on SIGINT/SIGTERM. SIGHUP (or the
 admin route) rebuilds the knowledge base in the background and swaps it in only if it is valid.
+
+With ``[officials] group_chat_id`` set, new tickets are announced to the officials' Telegram group,
+the group's messages go to :class:`~bot._officials.OfficialsDesk` instead of the dialogue, and its
+deadline watch runs in the background.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from tickets import TicketDesk, TicketStore, WorkingCalendar
 from ._config import Config
 from ._http import HttpServer
 from ._metrics import Metrics
+from ._officials import OfficialsDesk
 from ._pipeline import Pipeline, RetryPolicy, TurnHandler
 from ._search import open_search_engine
 from ._storage import Clock, Storage, load_pseudonym_key, utc_now
@@ -35,6 +40,7 @@ log = logging.getLogger(__name__)
 # Seconds that stopping waits for messages being processed; the rest is recovered at next start.
 DRAIN_TIMEOUT_S = 10.0
 REDELIVERY_INTERVAL_S = 15.0
+DEADLINE_CHECK_INTERVAL_S = 300.0
 
 
 class SwappableDialogue(TurnHandler, Protocol):
@@ -114,6 +120,7 @@ class Application:
         self.tickets: TicketStore | None = None
         self.desk: TicketDesk | None = None
         self.dialogue: SwappableDialogue | None = None
+        self.officials: OfficialsDesk | None = None
         self.pipeline: Pipeline | None = None
         self._embedder = embedder
         self._dialogue_factory = dialogue_factory
@@ -171,11 +178,24 @@ class Application:
             self.dialogue = self._dialogue_factory(
                 engine, self.storage, ward_name=config.ward.name, ward_contact=config.ward.contact
             )
+        if config.officials.group_chat_id:
+            self.officials = OfficialsDesk(
+                self.desk,
+                {channel.name: channel for channel in self.channels},
+                group_chat_id=config.officials.group_chat_id,
+                members=config.officials.members,
+                dialogue=self.dialogue,  # its rate_prompt asks the citizen for a rating on closing
+                ward_name=config.ward.name,
+                leader_chat_id=config.officials.leader_chat_id,
+                clock=self._clock,
+                retry=self._retry,
+            )
         self.pipeline = Pipeline(
             self.storage,
             self.dialogue,
             apology=apology,
             channels=self.channels,
+            officials=self.officials,
             metrics=self.metrics,
             retry=self._retry,
             clock=self._clock,
@@ -189,6 +209,8 @@ class Application:
         # Channels are up, so replies of an interrupted run can be delivered.
         await self.pipeline.recover()
         self._spawn(self.pipeline.run_redelivery(REDELIVERY_INTERVAL_S), "redelivery")
+        if self.officials is not None:
+            self._spawn(self.officials.run_deadlines(DEADLINE_CHECK_INTERVAL_S), "deadlines")
 
     async def stop(self) -> None:
         """Stop receiving, let messages in progress finish briefly, then close; safe to call
@@ -207,7 +229,7 @@ class Application:
         if self.http is not None:
             await self.http.stop()
         if self.tickets is not None:
-            tickets, self.tickets, self.desk = self.tickets, None, None
+            tickets, self.tickets, self.desk, self.officials = self.tickets, None, None, None
             await tickets.close()
         if self.storage is not None:
             storage, self.storage = self.storage, None

@@ -72,6 +72,15 @@ class CalendarSettings:
 
 
 @dataclass(frozen=True)
+class OfficialsSettings:
+    """The officials' Telegram group: new tickets are announced there, and its members act on them."""
+
+    group_chat_id: str = ""  # empty: no group; groups have negative ids, e.g. "-1001234567890"
+    members: tuple[str, ...] = ()  # Telegram user ids allowed to act on tickets from the group
+    leader_chat_id: str = ""  # where late tickets escalate (the ward leader's chat)
+
+
+@dataclass(frozen=True)
 class TicketSettings:
     # Per category ([tickets.policy.feedback], [tickets.policy.question]): the answer limit and
     # when to warn; a category left out keeps its default (tickets.DEFAULT_POLICIES).
@@ -143,6 +152,7 @@ class Config:
     http: HttpSettings = field(default_factory=HttpSettings)
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     calendar: CalendarSettings = field(default_factory=CalendarSettings)
+    officials: OfficialsSettings = field(default_factory=OfficialsSettings)
     tickets: TicketSettings = field(default_factory=TicketSettings)
     secrets: Secrets = field(default_factory=Secrets)
 
@@ -171,8 +181,11 @@ _SECTIONS = {
     "http": HttpSettings,
     "telegram": TelegramSettings,
     "calendar": CalendarSettings,
+    "officials": OfficialsSettings,
 }
 _EXPECTED = {bool: "true or false", int: "a whole number", float: "a number", tuple: "a list of strings"}
+# A Telegram chat or user id: users are positive, groups negative.
+_TELEGRAM_ID = re.compile(r"-?[0-9]{1,20}")
 # What Telegram accepts as a webhook secret token.
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
@@ -254,6 +267,18 @@ def _check(config: Config, source: str, env: Mapping[str, str]) -> None:
     overrides = config.calendar.overrides
     if overrides and not Path(overrides).is_file():
         raise ConfigError("calendar.overrides", f"no such file: {overrides}", source)
+    officials = config.officials
+    for name in ("group_chat_id", "leader_chat_id"):
+        value = getattr(officials, name)
+        if value and not _TELEGRAM_ID.fullmatch(value):
+            expected = 'expected a Telegram chat id such as "-1001234567890"'
+            raise ConfigError(f"officials.{name}", f"{expected}, got {value!r}", source)
+    for member in officials.members:
+        if not _TELEGRAM_ID.fullmatch(member):
+            expected = 'expected Telegram user ids as strings, such as "123456789"'
+            raise ConfigError("officials.members", f"{expected}, got {member!r}", source)
+    if officials.group_chat_id and not officials.members:
+        raise ConfigError("officials.members", "required when officials.group_chat_id is set: no one could act", source)
     if config.telegram_enabled and telegram.mode == "webhook":
         if not telegram.webhook_url:
             raise ConfigError("telegram.webhook_url", "required when telegram.mode is webhook", source)

@@ -8,6 +8,9 @@ a message never handled is handled (once), a reply never delivered is delivered.
 
 Messages of one conversation are processed one at a time and in order (its state depends on
 the previous turn, and its replies must not overtake each other); conversations run concurrently.
+
+Messages from the officials' group (when the application has one) go to its :class:`GroupHandler`
+instead of the dialogue, through the same log, outbox and delivery.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from typing import Protocol
 from handlers import IncomingMessage, Reply, Turn
 
 from ._metrics import Metrics
-from ._storage import ERROR_OUTCOME, Clock, PendingReply, SettledMessage, Storage, utc_now
+from ._storage import ERROR_OUTCOME, OFFICIALS_OUTCOME, Clock, PendingReply, SettledMessage, Storage, utc_now
 from .channels import Channel, DeliveryError
 
 log = logging.getLogger(__name__)
@@ -38,6 +41,15 @@ class TurnHandler(Protocol):
     """What the pipeline needs of ``handlers.Dialogue``: one turn per message."""
 
     async def handle(self, message: IncomingMessage) -> Turn: ...
+
+
+class GroupHandler(Protocol):
+    """What the pipeline needs of ``bot._officials.OfficialsDesk``: the group it serves and its replies."""
+
+    @property
+    def conversation(self) -> tuple[str, str]: ...
+
+    async def handle(self, message: IncomingMessage) -> list[Reply]: ...
 
 
 @dataclass(frozen=True)
@@ -67,6 +79,22 @@ class RetryPolicy:
         return min(self.max_delay, self.first_delay * 2 ** (failures - 1))
 
 
+async def send_once(channel: Channel, chat_id: str, reply: Reply, timeout: float) -> DeliveryError | None:
+    """One attempt to send ``reply``; the failure as a :class:`DeliveryError`, or None when delivered."""
+    try:
+        await asyncio.wait_for(channel.send(chat_id, reply), timeout)
+    except DeliveryError as exc:
+        return exc
+    except TimeoutError:
+        return DeliveryError(f"no answer within {timeout} s", retryable=True)
+    except Exception as exc:
+        # A channel should raise DeliveryError; anything else is a bug there or an unwrapped
+        # network error. Retrying costs little and may save the reply.
+        log.exception("channel %s raised while sending to chat %s", channel.name, chat_id)
+        return DeliveryError(repr(exc), retryable=True)
+    return None
+
+
 class Pipeline:
     """Records, handles and answers messages; call it with a message (it is a ``Dispatch``)."""
 
@@ -77,6 +105,7 @@ class Pipeline:
         *,
         apology: Reply,
         channels: Iterable[Channel] = (),
+        officials: GroupHandler | None = None,
         metrics: Metrics | None = None,
         retry: RetryPolicy | None = None,
         clock: Clock = utc_now,
@@ -84,6 +113,7 @@ class Pipeline:
     ) -> None:
         self.storage = storage
         self.dialogue = dialogue
+        self.officials = officials
         self.metrics = metrics or Metrics()
         self._apology = apology  # what the citizen gets when the handlers fail
         self._retry = retry or RetryPolicy()
@@ -133,8 +163,12 @@ class Pipeline:
         if not await self.storage.claim(message_id):
             return
         try:
-            turn = await self.dialogue.handle(message)
-            replies, outcome, entry_id, score = turn.replies, turn.outcome.value, turn.entry_id, turn.score
+            if self.officials is not None and message.conversation == self.officials.conversation:
+                replies = tuple(await self.officials.handle(message))
+                outcome, entry_id, score = OFFICIALS_OUTCOME, "", None
+            else:
+                turn = await self.dialogue.handle(message)
+                replies, outcome, entry_id, score = turn.replies, turn.outcome.value, turn.entry_id, turn.score
         except Exception:
             log.exception("the handlers failed on message %d (%s); sending the apology", message_id, message.channel)
             replies, outcome, entry_id, score = (self._apology,), ERROR_OUTCOME, "", None
@@ -164,7 +198,7 @@ class Pipeline:
         policy = self._retry
         attempts = pending.attempts
         for round_attempt in range(1, policy.attempts_per_round + 1):
-            error = await self._send(channel, pending)
+            error = await send_once(channel, pending.chat_id, pending.reply, policy.send_timeout)
             if error is None:
                 await self.storage.mark_delivered(pending.id)
                 return True
@@ -180,22 +214,6 @@ class Pipeline:
         log.warning("reply %d to %s not delivered (%s); next round at %s", pending.id, channel.name, error, retry_at)
         await self.storage.record_delivery_failure(pending.id, str(error), retry_at=retry_at)
         return False
-
-    async def _send(self, channel: Channel, pending: PendingReply) -> DeliveryError | None:
-        """One attempt; the failure as a :class:`DeliveryError`, or None when delivered."""
-        timeout = self._retry.send_timeout
-        try:
-            await asyncio.wait_for(channel.send(pending.chat_id, pending.reply), timeout)
-        except DeliveryError as exc:
-            return exc
-        except TimeoutError:
-            return DeliveryError(f"no answer within {timeout} s", retryable=True)
-        except Exception as exc:
-            # A channel should raise DeliveryError; anything else is a bug there or an unwrapped
-            # network error. Retrying costs little and may save the reply.
-            log.exception("channel %s raised while sending reply %d", channel.name, pending.id)
-            return DeliveryError(repr(exc), retryable=True)
-        return None
 
     async def redeliver_due(self, *, everything: bool = False) -> None:
         """Run a delivery round for every reply whose next attempt is due (or for all waiting)."""

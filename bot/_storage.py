@@ -46,6 +46,7 @@ PSEUDONYM_KEY_FILE = "pseudonym.key"
 # A turn whose handlers raised: the citizen got the catalogue's apology. Not a handlers.Outcome,
 # because handlers never decide it; the compliance log counts it beside theirs.
 ERROR_OUTCOME = "error"
+OFFICIALS_OUTCOME = "officials"  # a message in the officials' group, not a citizen's question
 
 
 def utc_now() -> dt.datetime:

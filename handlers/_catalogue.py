@@ -299,3 +299,74 @@ RATE_QUESTIONS = {
 }
 RATE_SKIP_BUTTON = "Bỏ qua"
 RATE_THANKS = "Cảm ơn anh/chị đã đánh giá! Ý kiến của anh/chị giúp {ward_name} phục vụ tốt hơn."
+
+# --- officials' group and what officials send citizens ----------------------------------------------
+# Officials are addressed plainly; these texts go to the ward's own Telegram group.
+
+CATEGORY_LABELS = {"feedback": "Phản ánh, kiến nghị", "question": "Câu hỏi chuyển cán bộ"}
+OFFICIALS_NEW_TICKET = "🆕 {code} · {category}\n{summary}\n• Hạn trả lời: {time}\n• Địa điểm: {place}"
+OFFICIALS_NO_PLACE = "không có"
+OFFICIALS_LOCATION = "vị trí {latitude:.5f}, {longitude:.5f}"
+OFFICIALS_CLAIM_BUTTON = "🙋 Nhận xử lý"
+OFFICIALS_HELP = (
+    "Lệnh xử lý phản ánh, câu hỏi:\n"
+    "/tickets — các phiếu chưa đóng và hạn trả lời\n"
+    "/claim MÃ — nhận xử lý\n"
+    "/reply MÃ nội dung — trả lời người dân\n"
+    "/close MÃ — đóng phiếu đã trả lời\n"
+    "/reopen MÃ [lý do] — mở lại phiếu\n"
+    "/apology MÃ YYYY-MM-DD lý do — gửi phiếu xin lỗi và hẹn lại ngày trả kết quả"
+)
+OFFICIALS_NOT_MEMBER = "Anh/chị chưa có trong danh sách cán bộ được xử lý phản ánh trên nhóm này."
+OFFICIALS_NO_TICKETS = "Không có phiếu nào đang mở."
+OFFICIALS_TICKETS_HEADING = "Các phiếu chưa đóng ({count}):"
+OFFICIALS_TICKET_LINE = "• {code} · {label} · hạn {time}{assignee}{late}"
+OFFICIALS_ASSIGNEE = " · {name}"
+OFFICIALS_LATE = " · ⚠️ quá hạn"
+OFFICIALS_NOT_FOUND = "Không có phiếu {code}."
+OFFICIALS_CLAIMED = "✅ {code}: {name} đã nhận xử lý."
+OFFICIALS_REPLY_SENT = "✅ {code}: đã gửi trả lời tới người dân."
+OFFICIALS_DELIVERY_FAILED = (
+    "❗ {code}: không gửi được tin tới người dân ({error}). Xin liên hệ người dân bằng cách khác."
+)
+OFFICIALS_CLOSED = "✅ {code}: đã đóng phiếu và mời người dân đánh giá."
+OFFICIALS_REOPENED = "↩️ {code}: đã mở lại phiếu."
+OFFICIALS_CONFLICT = "⚠️ {code} vừa được người khác thay đổi (nay: {label}{assignee}). Xem lại bằng /tickets."
+OFFICIALS_REFUSED = "⚠️ {code} đang ở tình trạng «{label}», không {action} được."
+OFFICIALS_ACTIONS = {
+    "claim": "nhận xử lý",
+    "reply": "trả lời",
+    "close": "đóng phiếu",
+    "reopen": "mở lại",
+    "apology": "gửi phiếu xin lỗi",
+}
+OFFICIALS_PAUSED = "⚠️ {code} đang chờ người dân bổ sung thông tin, chưa trả lời được."
+# The deadline watch: a warning before the due moment, an apology slip to approve, late tickets.
+OFFICIALS_DEADLINE_WARNING = "⏰ {code} sắp đến hạn trả lời: {time}{assignee}. Tình trạng: {label}."
+OFFICIALS_APOLOGY_DRAFT = (
+    "📝 Dự thảo phiếu xin lỗi và hẹn lại ngày trả kết quả cho {code}, nếu không kịp hạn:\n"
+    "• Lý do: {reason}\n• Ngày hẹn mới: {date}\n"
+    "Bấm «Duyệt và gửi» để gửi người dân, hoặc gõ /apology {code} YYYY-MM-DD lý do để sửa."
+)
+OFFICIALS_APOLOGY_BUTTON = "✅ Duyệt và gửi"
+APOLOGY_DEFAULT_REASON = "cần thêm thời gian xác minh, phối hợp xử lý"
+OFFICIALS_LATE_TICKET = "🔴 {code} đã quá hạn trả lời ({time}){assignee}. Tình trạng: {label}."
+OFFICIALS_APOLOGY_SENT = "✅ {code}: đã gửi phiếu xin lỗi, hẹn trả lời ngày {date}."
+OFFICIALS_APOLOGY_ALREADY = "{code}: phiếu xin lỗi hẹn ngày {date} đã được gửi trước đó."
+OFFICIALS_APOLOGY_BAD_DATE = "⚠️ Ngày hẹn mới phải là một ngày làm việc sau hôm nay, dạng YYYY-MM-DD."
+# A day as Vietnamese write it (a strftime format).
+DATE = "%d/%m/%Y"
+
+# Sent to the citizen on the channel they used.
+OFFICIAL_ANSWER = (
+    "Trả lời của cán bộ {ward_name} về phản ánh, câu hỏi {code}:\n{text}\n"
+    "Để xem lại, anh/chị nhắn: «tra cứu {code}»."
+)
+TICKET_CLOSED = "{ward_name} đã hoàn thành xử lý phản ánh, câu hỏi {code}. Cảm ơn anh/chị đã gửi ý kiến."
+APOLOGY_SLIP = (
+    "PHIẾU XIN LỖI VÀ HẸN LẠI NGÀY TRẢ KẾT QUẢ\n"
+    "{ward_name} xin lỗi anh/chị vì chưa trả lời được phản ánh, câu hỏi {code} đúng hạn ({time}).\n"
+    "• Lý do: {reason}\n"
+    "• Ngày hẹn trả lời mới: {date}\n"
+    "Để theo dõi, anh/chị nhắn: «tra cứu {code}»."
+)

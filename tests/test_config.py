@@ -79,6 +79,11 @@ def test_relative_knowledge_paths_resolve_against_the_config_folder(tmp_path: Pa
         ('[http]\nhost = ""\n', {}, "http.host"),
         ("[http]\nhots = 1\n", {}, "http.hots"),
         ('[telegram]\nmode = "push"\n', {}, "telegram.mode"),
+        ('[officials]\ngroup_chat_id = "-100123"\n', {}, "officials.members"),
+        ('[officials]\ngroup_chat_id = "ward group"\nmembers = ["1"]\n', {}, "officials.group_chat_id"),
+        ("[officials]\nmembers = [123]\n", {}, "officials.members"),
+        ('[officials]\nmembers = ["@lan"]\n', {}, "officials.members"),
+        ('[officials]\nleader_chat_id = "boss"\n', {}, "officials.leader_chat_id"),
         ("[telegram]\nper_chat_interval = -1\n", {}, "telegram.per_chat_interval"),
         ('[telegram]\nwebhook_url = "http://bot.example/hook"\n', {}, "telegram.webhook_url"),
         ('[telegram]\napi_url = "api.telegram.org"\n', {}, "telegram.api_url"),
@@ -112,3 +117,10 @@ def test_the_command_line_prints_the_key_and_exits_2(tmp_path: Path, capsys: pyt
     path = config_file(tmp_path, '[telegram]\nmode = "push"\n')
     assert main(["--config", str(path), "log", "stats"]) == 2
     assert "telegram.mode" in capsys.readouterr().err
+
+
+def test_the_officials_group(tmp_path: Path) -> None:
+    text = '[officials]\ngroup_chat_id = "-1001234567890"\nmembers = ["111", "222"]\nleader_chat_id = "777"\n'
+    officials = load_config(config_file(tmp_path, text), environ={}).officials
+    assert (officials.group_chat_id, officials.members, officials.leader_chat_id) == ("-1001234567890", ("111", "222"), "777")
+    assert load_config(config_file(tmp_path, ""), environ={}).officials.group_chat_id == ""

@@ -171,6 +171,9 @@ def test_catalogue_placeholders_are_known() -> None:
         "ward_name", "ward_contact", "question", "name", "code", "field", "group", "text", "count", "n",
         "channels", "time", "fee", "agency", "levels", "items", "label", "issued", "number", "source",
         "updated", "decision", "value", "channel",
+        # the officials' group texts (bot._officials)
+        "category", "summary", "place", "latitude", "longitude", "assignee", "late", "error", "action",
+        "reason", "date",
     }  # fmt: skip
     templates = {name: value for name, value in vars(catalogue).items() if name.isupper() and isinstance(value, str)}
     assert len(templates) > 80

@@ -3,20 +3,24 @@
 It files a ticket with its due moment computed from the ward's deadline policy and working-day
 calendar, shows a ticket only to its filer (same channel and chat) or to whoever holds its lookup
 code, and records the citizen's SIPAS rating after closing (domain.md §3.7). Officials' actions
-go through :class:`~tickets.TicketStore` directly.
+go through :class:`~tickets.TicketStore` directly. Whoever must hear of each new ticket (the
+officials' group) adds an async callback to :attr:`TicketDesk.on_opened`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Mapping
+import logging
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Literal
 
 from ._calendar import WorkingCalendar
 from ._store import Category, Status, Ticket, TicketNotFound, TicketStore
 
 __all__ = ["DEFAULT_POLICIES", "SIPAS_FACTORS", "DeadlinePolicy", "TicketDesk", "WorkingPeriod"]
+
+log = logging.getLogger(__name__)
 
 Unit = Literal["days", "hours"]
 
@@ -70,6 +74,9 @@ class TicketDesk:
         self.store = store
         self.calendar = calendar
         self.policies = {**DEFAULT_POLICIES, **policies}
+        # Awaited in order with each ticket just filed. A failing listener is logged and does not
+        # undo the filing: the citizen still gets the receipt, and officials still see the ticket.
+        self.on_opened: list[Callable[[Ticket], Awaitable[None]]] = []
 
     def due_at(self, category: Category, received_at: dt.datetime) -> dt.datetime:
         """When a ticket of ``category`` received at ``received_at`` is due under the ward's policy."""
@@ -91,8 +98,9 @@ class TicketDesk:
         contact_consent: bool = False,
         received_at: dt.datetime,
     ) -> Ticket:
-        """File a ticket due by the category's policy. ``user`` must already be pseudonymised."""
-        return await self.store.create(
+        """File a ticket due by the category's policy and tell the :attr:`on_opened` listeners.
+        ``user`` must already be pseudonymised."""
+        ticket = await self.store.create(
             category,
             channel=channel,
             chat_id=chat_id,
@@ -106,6 +114,12 @@ class TicketDesk:
             contact_consent=contact_consent,
             received_at=received_at,
         )
+        for listener in self.on_opened:
+            try:
+                await listener(ticket)
+            except Exception:
+                log.exception("a listener failed on the new ticket %s", ticket.code)
+        return ticket
 
     async def lookup(self, code: str, secret: str) -> Ticket | None:
         """The ticket for whoever holds its lookup code; None for a wrong code or an unknown ticket."""

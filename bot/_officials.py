@@ -1,0 +1,347 @@
+"""The officials' Telegram group: every new ticket is announced there, and its members act on it.
+
+:class:`OfficialsDesk` posts each ticket the :class:`~tickets.TicketDesk` opens (with a claim
+button) and answers the group's commands: ``/tickets``, ``/claim CODE``, ``/reply CODE text``,
+``/close CODE``, ``/reopen CODE [reason]``, ``/apology CODE YYYY-MM-DD reason``. Only the
+configured members may act. An answer goes to the citizen on the channel and chat they used,
+retried with backoff, and is recorded as delivered or failed; a failure is flagged to the group.
+Closing sends the citizen the closing message and the first SIPAS question.
+
+The deadline watch (:meth:`OfficialsDesk.run_deadlines`) warns the group and the assignee once a
+ticket is within its policy's ``warn_before`` of the due moment, with a draft apology slip
+(phiếu xin lỗi và hẹn lại ngày trả kết quả) to approve; and tells the ward leader once a ticket is
+late. Each is done once per ticket, remembered as a ``note`` event's ``deadline`` payload, so a
+restart does not repeat it. An approved slip is sent to the citizen and recorded as a note with an
+``apology`` payload; the due moment is never changed, so a late ticket stays late in reports.
+
+The pipeline routes the group's messages here (see ``Pipeline.officials``), so they are logged
+like every other message, and the group's replies go through the outbox like any reply.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import Collection, Mapping
+from typing import Protocol
+
+from handlers import Button, IncomingMessage, Reply
+from handlers import _catalogue as text
+from handlers._intake import due_text
+from tickets import EventKind, Status, Ticket, TicketConflict, TicketDesk, TicketNotFound, TicketStateError
+
+from ._pipeline import RetryPolicy, Sleep, send_once
+from ._storage import Clock, utc_now
+from .channels import Channel, DeliveryError
+
+log = logging.getLogger(__name__)
+
+GROUP_CHANNEL = "telegram"
+CLAIM_DATA = "officials:claim:"  # + the ticket's code: the announcement's claim button
+APOLOGY_DATA = "officials:apology:"  # + code + ":" + YYYY-MM-DD: a draft apology slip's approval
+SUMMARY_LIMIT = 300  # characters of the citizen's text shown in an announcement
+COMMANDS = ("/tickets", "/claim", "/reply", "/close", "/reopen", "/apology")
+OPEN_STATUSES = (Status.NEW, Status.ASSIGNED, Status.REOPENED)
+# The note payload key remembering what the deadline watch did: "warned" or "escalated".
+DEADLINE_NOTE = "deadline"
+
+
+class RatePrompter(Protocol):
+    """What the desk needs of ``handlers.Dialogue``: the first SIPAS question for a closed ticket."""
+
+    async def rate_prompt(self, ticket: Ticket) -> Reply: ...
+
+
+class OfficialsDesk:
+    """Announces new tickets to the officials' group and carries out its members' commands.
+
+    ``channels`` are the running channels by name: the group is reached through ``"telegram"``,
+    each citizen through the channel their ticket came from. ``members`` are the Telegram user
+    ids allowed to act. Built, it listens to ``desk.on_opened``.
+    """
+
+    def __init__(
+        self,
+        desk: TicketDesk,
+        channels: Mapping[str, Channel],
+        *,
+        group_chat_id: str,
+        members: Collection[str],
+        dialogue: RatePrompter,
+        ward_name: str,
+        leader_chat_id: str = "",
+        clock: Clock = utc_now,
+        retry: RetryPolicy | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        if not group_chat_id:
+            raise ValueError("the officials' group needs a chat id")
+        self.desk = desk
+        self.store = desk.store
+        self.group_chat_id = group_chat_id
+        self.members = frozenset(members)
+        self.leader_chat_id = leader_chat_id
+        self._channels = channels
+        self._dialogue = dialogue
+        self._ward_name = ward_name
+        self._clock = clock
+        self._retry = retry or RetryPolicy()
+        self._sleep = sleep
+        desk.on_opened.append(self.notify_new)
+
+    @property
+    def conversation(self) -> tuple[str, str]:
+        """The group's ``(channel, chat id)``: the pipeline sends its messages here."""
+        return (GROUP_CHANNEL, self.group_chat_id)
+
+    # --- announcing --------------------------------------------------------------------------------
+
+    async def notify_new(self, ticket: Ticket) -> None:
+        """Post a new ticket to the group with a claim button; a failure is logged (``/tickets``
+        still lists the ticket)."""
+        place = ticket.address or (
+            text.OFFICIALS_LOCATION.format(latitude=ticket.location[0], longitude=ticket.location[1])
+            if ticket.location
+            else text.OFFICIALS_NO_PLACE
+        )
+        summary = ticket.text if len(ticket.text) <= SUMMARY_LIMIT else ticket.text[:SUMMARY_LIMIT] + text.ELLIPSIS
+        announcement = Reply(
+            text.OFFICIALS_NEW_TICKET.format(
+                code=ticket.code,
+                category=text.CATEGORY_LABELS[ticket.category.value],
+                summary=summary,
+                time=self._time(ticket),
+                place=place,
+            ),
+            ((Button(text.OFFICIALS_CLAIM_BUTTON, data=CLAIM_DATA + ticket.code),),),
+        )
+        error = await self.send(GROUP_CHANNEL, self.group_chat_id, announcement)
+        if error is not None:
+            log.error("could not announce %s to the officials' group: %s", ticket.code, error)
+
+    # --- commands ----------------------------------------------------------------------------------
+
+    async def handle(self, message: IncomingMessage) -> list[Reply]:
+        """The group's replies to one message: nothing for chatter, a refusal for a non-member's
+        command, else the outcome of the command in one line."""
+        if message.callback_data.startswith(CLAIM_DATA):
+            command, code, rest = "/claim", message.callback_data.removeprefix(CLAIM_DATA), ""
+        elif message.callback_data.startswith(APOLOGY_DATA):
+            code, _, day = message.callback_data.removeprefix(APOLOGY_DATA).partition(":")
+            command, rest = "/apology", f"{day} {text.APOLOGY_DEFAULT_REASON}"
+        else:
+            # Split on any whitespace, keeping the answer's own line breaks: "/reply CODE\ntext".
+            command, code, rest = (*message.text.split(maxsplit=2), "", "", "")[:3]
+            rest = rest.strip()
+        if command not in COMMANDS:
+            return []
+        if message.user_id not in self.members:
+            return [Reply(text.OFFICIALS_NOT_MEMBER)]
+        if command == "/tickets":
+            return [await self._list()]
+        if not code or (command in ("/reply", "/apology") and not rest):
+            return [Reply(text.OFFICIALS_HELP)]
+        actor = f"telegram:{message.user_id}"
+        action = command.removeprefix("/")
+        try:
+            return [await self._act(action, code, rest, actor, message.display_name or actor)]
+        except TicketNotFound:
+            return [Reply(text.OFFICIALS_NOT_FOUND.format(code=code))]
+        except TicketConflict as conflict:
+            current = conflict.current
+            return [Reply(text.OFFICIALS_CONFLICT.format(code=current.code, **self._status(current)))]
+        except TicketStateError:
+            current = await self.store.get(code)
+            refusal = text.OFFICIALS_REFUSED.format(
+                code=current.code, action=text.OFFICIALS_ACTIONS[action], **self._status(current)
+            )
+            return [Reply(refusal)]
+
+    async def _act(self, action: str, code: str, rest: str, actor: str, name: str) -> Reply:
+        """Carry out one command on the ticket as the official saw it (its current version)."""
+        ticket = await self.store.get(code)
+        version = ticket.version
+        match action:
+            case "claim":
+                ticket = await self.store.claim(code, actor=actor, expected_version=version)
+                return Reply(text.OFFICIALS_CLAIMED.format(code=ticket.code, name=name))
+            case "reply":
+                if ticket.paused:
+                    return Reply(text.OFFICIALS_PAUSED.format(code=ticket.code))
+                ticket = await self.store.reply(code, rest, actor=actor, expected_version=version)
+                return await self._deliver_answer(ticket)
+            case "close":
+                ticket = await self.store.close_ticket(code, actor=actor, expected_version=version)
+                closing = Reply(text.TICKET_CLOSED.format(ward_name=self._ward_name, code=ticket.code))
+                for reply in (closing, await self._dialogue.rate_prompt(ticket)):
+                    if (error := await self.send(ticket.channel, ticket.chat_id, reply)) is not None:
+                        return self._flag(ticket, error)
+                return Reply(text.OFFICIALS_CLOSED.format(code=ticket.code))
+            case "reopen":
+                ticket = await self.store.reopen(code, rest, actor=actor, expected_version=version)
+                return Reply(text.OFFICIALS_REOPENED.format(code=ticket.code))
+            case _:  # apology
+                return await self._apologise(ticket, rest, actor)
+
+    async def _apologise(self, ticket: Ticket, rest: str, actor: str) -> Reply:
+        """Send the citizen an apology slip with a new date (``rest``: "YYYY-MM-DD reason") and
+        record it; the ticket's due moment stays as it was."""
+        day_text, _, reason = rest.partition(" ")
+        reason = reason.strip()
+        calendar = self.desk.calendar
+        try:
+            day = dt.date.fromisoformat(day_text)
+        except ValueError:
+            return Reply(text.OFFICIALS_APOLOGY_BAD_DATE)
+        if not reason:
+            return Reply(text.OFFICIALS_HELP)
+        if day <= self._clock().astimezone(calendar.tz).date() or not calendar.is_working_day(day):
+            return Reply(text.OFFICIALS_APOLOGY_BAD_DATE)
+        if ticket.status not in OPEN_STATUSES:
+            refusal = text.OFFICIALS_REFUSED.format(
+                code=ticket.code, action=text.OFFICIALS_ACTIONS["apology"], **self._status(ticket)
+            )
+            return Reply(refusal)
+        new_due = dt.datetime.combine(day, calendar.hours[-1][1], tzinfo=calendar.tz).isoformat()
+        date = day.strftime(text.DATE)
+        for event in await self.store.events(ticket.code):
+            if event.kind is EventKind.NOTE and event.data.get("apology", {}).get("new_due") == new_due:
+                return Reply(text.OFFICIALS_APOLOGY_ALREADY.format(code=ticket.code, date=date))
+        slip = text.APOLOGY_SLIP.format(
+            ward_name=self._ward_name, code=ticket.code, time=self._time(ticket), reason=reason, date=date
+        )
+        if (error := await self.send(ticket.channel, ticket.chat_id, Reply(slip))) is not None:
+            return self._flag(ticket, error)
+        payload = {"apology": {"reason": reason, "new_due": new_due}}
+        await self.store.note(ticket.code, f"Phiếu xin lỗi, hẹn ngày {date}: {reason}", actor=actor, payload=payload)
+        return Reply(text.OFFICIALS_APOLOGY_SENT.format(code=ticket.code, date=date))
+
+    async def _deliver_answer(self, ticket: Ticket) -> Reply:
+        """Send the ticket's answer to its citizen and record whether it arrived."""
+        assert ticket.answer is not None
+        answer = Reply(text.OFFICIAL_ANSWER.format(ward_name=self._ward_name, code=ticket.code, text=ticket.answer))
+        error = await self.send(ticket.channel, ticket.chat_id, answer)
+        await self.store.record_delivery(ticket.code, delivered=error is None, error=str(error or ""))
+        if error is not None:
+            return self._flag(ticket, error)
+        return Reply(text.OFFICIALS_REPLY_SENT.format(code=ticket.code))
+
+    async def _list(self) -> Reply:
+        """The tickets not yet closed, soonest due first."""
+        now = self._clock()
+        tickets = sorted((t for t in await self.store.list() if t.status is not Status.CLOSED), key=lambda t: t.due_at)
+        if not tickets:
+            return Reply(text.OFFICIALS_NO_TICKETS)
+        lines = [text.OFFICIALS_TICKETS_HEADING.format(count=len(tickets))]
+        for ticket in tickets:
+            late = ticket.status is not Status.ANSWERED and ticket.due_at < now
+            status = self._status(ticket)
+            lines.append(
+                text.OFFICIALS_TICKET_LINE.format(
+                    code=ticket.code, time=self._time(ticket), late=text.OFFICIALS_LATE if late else "", **status
+                )
+            )
+        return Reply("\n".join(lines))
+
+    # --- the deadline watch ---------------------------------------------------------------------
+
+    async def run_deadlines(self, interval_s: float) -> None:
+        """Check the deadlines every ``interval_s`` seconds, until cancelled."""
+        while True:
+            await self._sleep(interval_s)
+            try:
+                await self.check_deadlines()
+            except Exception:
+                log.exception("the deadline check failed; trying again in %s s", interval_s)
+
+    async def check_deadlines(self) -> None:
+        """One round: warn about each open ticket that has come within its warning period, and
+        escalate each one that is late; each once per ticket. Paused tickets wait."""
+        now = self._clock()
+        for status in OPEN_STATUSES:
+            for ticket in await self.store.list(status):
+                if ticket.paused:
+                    continue
+                events = await self.store.events(ticket.code)
+                done = {event.data.get(DEADLINE_NOTE) for event in events if event.kind is EventKind.NOTE}
+                if ticket.due_at < now:
+                    if "escalated" not in done:
+                        await self._escalate(ticket)
+                elif "warned" not in done and self._in_warning_period(ticket, now):
+                    await self._warn(ticket)
+
+    def _in_warning_period(self, ticket: Ticket, now: dt.datetime) -> bool:
+        """Whether the policy's ``warn_before`` from now reaches the ticket's due moment."""
+        warn = self.desk.policies[ticket.category].warn_before
+        return self.desk.calendar.due(now, warn.amount, warn.unit) >= ticket.due_at
+
+    async def _warn(self, ticket: Ticket) -> None:
+        """Warn the group and the assignee (in a private chat, if a Telegram user), then post a
+        draft apology slip proposing a new date as far past the due date as the warning period."""
+        warning = Reply(
+            text.OFFICIALS_DEADLINE_WARNING.format(code=ticket.code, time=self._time(ticket), **self._status(ticket))
+        )
+        if (error := await self.send(GROUP_CHANNEL, self.group_chat_id, warning)) is not None:
+            log.error("could not warn the group about %s: %s; trying at the next check", ticket.code, error)
+            return
+        if ticket.assignee and ticket.assignee.startswith("telegram:"):
+            await self.send(GROUP_CHANNEL, ticket.assignee.removeprefix("telegram:"), warning)
+        warn = self.desk.policies[ticket.category].warn_before
+        later = self.desk.calendar.due(ticket.due_at, warn.amount if warn.unit == "days" else 1, "days").date()
+        draft = Reply(
+            text.OFFICIALS_APOLOGY_DRAFT.format(
+                code=ticket.code, reason=text.APOLOGY_DEFAULT_REASON, date=later.strftime(text.DATE)
+            ),
+            ((Button(text.OFFICIALS_APOLOGY_BUTTON, data=f"{APOLOGY_DATA}{ticket.code}:{later.isoformat()}"),),),
+        )
+        await self.send(GROUP_CHANNEL, self.group_chat_id, draft)
+        await self._remember(ticket, "warned")
+
+    async def _escalate(self, ticket: Ticket) -> None:
+        """Tell the ward leader (or, without one configured, the group) that a ticket is late."""
+        late = Reply(
+            text.OFFICIALS_LATE_TICKET.format(code=ticket.code, time=self._time(ticket), **self._status(ticket))
+        )
+        target = self.leader_chat_id or self.group_chat_id
+        if (error := await self.send(GROUP_CHANNEL, target, late)) is not None:
+            log.error("could not escalate the late %s: %s; trying at the next check", ticket.code, error)
+            return
+        await self._remember(ticket, "escalated")
+
+    async def _remember(self, ticket: Ticket, done: str) -> None:
+        # No text: the reports read a note's text as the reason a ticket was late.
+        await self.store.note(ticket.code, "", actor="system", payload={DEADLINE_NOTE: done})
+
+    # --- delivery ----------------------------------------------------------------------------------
+
+    async def send(self, channel_name: str, chat_id: str, reply: Reply) -> DeliveryError | None:
+        """Send ``reply``, retrying a retryable failure with backoff (or the platform's
+        ``retry_after``) up to the retry policy's attempts per round; the last failure, or None."""
+        channel = self._channels.get(channel_name)
+        if channel is None:
+            return DeliveryError(f"no {channel_name} channel is running", retryable=False)
+        policy = self._retry
+        for attempt in range(1, policy.attempts_per_round + 1):
+            error = await send_once(channel, chat_id, reply, policy.send_timeout)
+            if error is None:
+                return None
+            if not error.retryable or attempt == policy.attempts_per_round:
+                break
+            await self._sleep(policy.delay(attempt, error))
+        log.error("giving up sending to %s chat %s after %d attempt(s): %s", channel_name, chat_id, attempt, error)
+        return error
+
+    # --- wording -----------------------------------------------------------------------------------
+
+    def _flag(self, ticket: Ticket, error: DeliveryError) -> Reply:
+        return Reply(text.OFFICIALS_DELIVERY_FAILED.format(code=ticket.code, error=error))
+
+    def _time(self, ticket: Ticket) -> str:
+        return due_text(ticket.due_at, self.desk.calendar.tz)
+
+    @staticmethod
+    def _status(ticket: Ticket) -> dict[str, str]:
+        """The ``label`` and ``assignee`` fields of the officials' texts."""
+        assignee = text.OFFICIALS_ASSIGNEE.format(name=ticket.assignee) if ticket.assignee else ""
+        return {"label": text.TICKET_STATUSES[ticket.status.value], "assignee": assignee}
