@@ -256,8 +256,12 @@ class OfficialsDesk:
                 log.exception("the deadline check failed; trying again in %s s", interval_s)
 
     async def check_deadlines(self) -> None:
-        """One round: warn about each open ticket that has come within its warning period, and
-        escalate each one that is late; each once per ticket. Paused tickets wait."""
+        """One round: deliver answers not yet sent (given from the CLI, or interrupted by a
+        restart); warn about each open ticket that has come within its warning period, and
+        escalate each one that is late, each once per ticket. Paused tickets wait."""
+        for ticket in await self.store.list(Status.ANSWERED):
+            if ticket.delivery is None:
+                await self.send(GROUP_CHANNEL, self.group_chat_id, await self._deliver_answer(ticket))
         now = self._clock()
         for status in OPEN_STATUSES:
             for ticket in await self.store.list(status):

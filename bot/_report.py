@@ -25,7 +25,7 @@ end and now, so a report on a running quarter does not count tomorrow's deadline
   **resolution**: receipt → the closing counted in "closed". Both in working hours of the ward's
   calendar (paused time is not subtracted), as p50/p95 (nearest rank) and mean, overall and by
   category and channel.
-- **bot**: compliance-log rows received in the period, by outcome; answer latency p50/p95 over the
+- **bot**: compliance-log rows received in the period, by outcome (the officials' group left out); answer latency p50/p95 over the
   delivered ones; 👍 share = helpful votes ÷ votes cast in the period; the ten most frequent
   unanswered questions of the period after normalising (Unicode NFC, lower case, single spaces,
   no surrounding punctuation).
@@ -57,7 +57,7 @@ from typing import Any
 
 from tickets import WARD_TZ, EventKind, Status, Ticket, TicketEvent, WorkingCalendar, replay_events
 
-from ._storage import percentile
+from ._storage import OFFICIALS_OUTCOME, percentile
 
 # The SIPAS factors in the order of domain.md §3.7, with the labels officials read. Ratings may use
 # other keys too; those follow in alphabetical order, under their own names.
@@ -501,7 +501,10 @@ def _ticket_figures(
 def _bot_figures(path: Path, period: Period) -> BotFigures:
     bounds = [_stored(period.start), _stored(period.end)]
     rows = _query(
-        path, "SELECT outcome, latency_ms FROM compliance_log WHERE received_at >= ? AND received_at < ?", bounds
+        path,
+        # The officials' own group chat is logged too, but it is not the bot answering citizens.
+        "SELECT outcome, latency_ms FROM compliance_log WHERE received_at >= ? AND received_at < ? AND outcome != ?",
+        [*bounds, OFFICIALS_OUTCOME],
     )
     votes = _query(path, "SELECT helpful FROM votes WHERE voted_at >= ? AND voted_at < ?", bounds)
     questions = _query(path, "SELECT question FROM unanswered WHERE asked_at >= ? AND asked_at < ?", bounds)

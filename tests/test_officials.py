@@ -164,6 +164,23 @@ async def test_a_reply_reaches_the_citizen_on_their_channel_and_is_recorded_deli
 
 
 @async_test
+async def test_an_answer_given_from_the_cli_is_delivered_at_the_next_check(engine, tmp_path) -> None:
+    ward = await open_ward(engine, tmp_path)
+    async with ward.tickets:
+        code = await ward.file()
+        ticket = await ward.tickets.get(code)
+        # `wardbot tickets reply` only records the answer; the running bot sends it.
+        await ward.tickets.reply(code, "Đã vá xong ổ gà.", actor="cli:lan", expected_version=ticket.version)
+        await ward.officials.check_deadlines()
+        await ward.officials.check_deadlines()  # a second round sends nothing again
+        ticket = await ward.tickets.get(code)
+    [(chat, answer)] = ward.web.sent
+    assert chat == CITIZEN_CHAT and "Đã vá xong ổ gà." in answer.text
+    assert ticket.delivery == "delivered"
+    assert (GROUP, f"✅ {code}: đã gửi trả lời tới người dân.") in [(c, r.text) for c, r in ward.telegram.sent]
+
+
+@async_test
 async def test_a_failing_citizen_channel_is_retried_then_flagged_and_recorded_failed(engine, tmp_path) -> None:
     ward = await open_ward(engine, tmp_path)
     async with ward.tickets:

@@ -26,7 +26,7 @@ from bot._report import (
     render_text,
     render_xlsx,
 )
-from bot._storage import Storage
+from bot._storage import OFFICIALS_OUTCOME, Storage
 from bot.cli import main
 from handlers import IncomingMessage, Reply
 from tickets import WARD_TZ, Category, TicketStore, WorkingCalendar
@@ -126,7 +126,8 @@ async def fill_tickets(path: Path) -> None:
 
 
 async def fill_bot(path: Path) -> None:
-    """Seven turns in Q2 (one undelivered), votes and unanswered questions, and one of each in March."""
+    """Seven citizen turns in Q2 (one undelivered) and one officials' turn, votes and unanswered
+    questions, and one of each in March."""
     clock = ManualClock(dt.datetime(2026, 3, 20, 2, tzinfo=dt.UTC))
     async with await Storage.open(path, pseudonym_key=b"k", clock=clock) as storage:
         message = IncomingMessage("telegram", "c", "u", text="q")
@@ -154,6 +155,7 @@ async def fill_bot(path: Path) -> None:
             ("escalated", 400),
             ("conversation", 50),
             ("answered", None),
+            (OFFICIALS_OUTCOME, 80),  # the officials' group: logged, but not a citizen's message
         ]:
             await turn(outcome, latency_ms)
         for helpful in (True, True, False):
