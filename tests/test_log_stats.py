@@ -8,11 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ManualClock
+from conftest import ManualClock, log_turn
 
 from bot._storage import Storage, percentile
 from bot.cli import main
-from handlers import IncomingMessage, Reply
 
 # (channel, outcome, latency in ms); the clock starts at 2026-11-20 08:00 UTC (15:00 in Vietnam).
 KNOWN = [
@@ -34,15 +33,7 @@ async def fill(path: Path, clock: ManualClock) -> None:
     async with await Storage.open(path, pseudonym_key=b"k", clock=clock) as storage:
 
         async def turn(channel: str, outcome: str, latency_ms: int | None) -> None:
-            message_id = await storage.record_inbound(IncomingMessage(channel, "c", "u", text="q"))
-            (pending,) = await storage.record_turn(message_id, [Reply("a")], outcome=outcome)
-            if latency_ms is None:
-                await storage.record_delivery_failure(pending.id, "chat not found", retry_at=None)
-            else:
-                clock.advance(latency_ms / 1000)
-                await storage.mark_delivered(pending.id)
-            await storage.settle(message_id)
-            clock.advance(60)
+            await log_turn(storage, clock, channel=channel, outcome=outcome, latency_ms=latency_ms)
 
         saved = clock.now
         clock.now = dt.datetime(2026, 11, 19, 10, 0, tzinfo=dt.UTC)  # 17:00 in Vietnam, the day before

@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import ManualClock
+from conftest import ManualClock, log_turn
 
 from bot._report import (
     Period,
@@ -28,7 +28,7 @@ from bot._report import (
 )
 from bot._storage import OFFICIALS_OUTCOME, Storage
 from bot.cli import main
-from handlers import IncomingMessage, Reply
+from handlers import IncomingMessage
 from tickets import WARD_TZ, Category, TicketStore, WorkingCalendar
 
 Q2 = parse_period("2026-Q2")
@@ -133,15 +133,7 @@ async def fill_bot(path: Path) -> None:
         message = IncomingMessage("telegram", "c", "u", text="q")
 
         async def turn(outcome: str, latency_ms: int | None) -> None:
-            message_id = await storage.record_inbound(IncomingMessage("telegram", "c", "u", text="q"))
-            (pending,) = await storage.record_turn(message_id, [Reply("a")], outcome=outcome)
-            if latency_ms is None:
-                await storage.record_delivery_failure(pending.id, "chat not found", retry_at=None)
-            else:
-                clock.advance(latency_ms / 1000)
-                await storage.mark_delivered(pending.id)
-            await storage.settle(message_id)
-            clock.advance(60)
+            await log_turn(storage, clock, channel="telegram", outcome=outcome, latency_ms=latency_ms)
 
         await turn("answered", 9_000)
         await storage.record_vote(message, "kb-1", False)
