@@ -61,7 +61,8 @@ class ServesHttp(Protocol):
 
 
 def configured_channels(config: Config) -> list[Channel]:
-    """The channels ``wardbot run`` starts: the web chat always, Telegram when it has a token."""
+    """The channels ``wardbot run`` starts: the web chat always, Telegram when it has a token,
+    Zalo when it has its OA secret and a token."""
     from .channels._web import WebChannel
 
     channels: list[Channel] = [WebChannel(title=config.ward.name)]
@@ -79,7 +80,34 @@ def configured_channels(config: Config) -> list[Channel]:
                 per_chat_interval=telegram.per_chat_interval,
             )
         )
+    if config.zalo_enabled:
+        channels.append(zalo_channel(config))
     return channels
+
+
+def zalo_channel(config: Config) -> Channel:
+    """The Zalo OA channel from the ``[zalo]`` settings and the ``WARDBOT_ZALO_*`` secrets; its
+    rotating tokens are kept in the data directory."""
+    from ._zalo_tokens import ZaloTokens
+    from .channels._zalo import ZaloChannel
+
+    secrets, zalo = config.secrets, config.zalo
+    tokens = ZaloTokens(
+        app_id=zalo.app_id,
+        app_secret=secrets.zalo_app_secret,
+        access_token=secrets.zalo_access_token,
+        refresh_token=secrets.zalo_refresh_token,
+        oauth_url=zalo.oauth_url,
+        store_path=config.data_dir / "zalo_tokens.json",
+    )
+    secret = secrets.zalo_app_secret if zalo.signature_key == "app_secret" else secrets.zalo_oa_secret
+    return ZaloChannel(
+        app_id=zalo.app_id,
+        signature_secret=secret,
+        tokens=tokens,
+        api_url=zalo.api_url,
+        signature_prefix=zalo.signature_prefix,
+    )
 
 
 def catalogue_apology(config: Config) -> Reply:

@@ -18,6 +18,7 @@ from retrieval import EmbeddingCache, Retriever, read_questions
 
 from ._app import catalogue_apology
 from ._bench_telegram import bench_telegram_end_to_end
+from ._bench_zalo import bench_zalo_webhook
 from ._config import Config
 from ._pipeline import Pipeline
 from ._search import kb_paths, open_embedder
@@ -73,7 +74,7 @@ def run_benchmark(config: Config, kb: Sequence[str | Path], questions: str | Pat
         latencies.append((time.perf_counter() - t0) * 1000)
     total_s = time.perf_counter() - started
 
-    telegram = asyncio.run(_bench_telegram(config, SearchEngine(knowledge, retriever)))
+    telegram, zalo = asyncio.run(_bench_channels(config, SearchEngine(knowledge, retriever)))
     return {
         "kb_entries": len(docs),
         "queries": len(queries),
@@ -89,11 +90,13 @@ def run_benchmark(config: Config, kb: Sequence[str | Path], questions: str | Pat
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "threads": config.retrieval.threads,
         "telegram_end_to_end": telegram,
+        "zalo_webhook": zalo,
     }
 
 
-async def _bench_telegram(config: Config, engine: SearchEngine) -> dict:
-    """50 concurrent chats through the fake Telegram server, the channel and the real pipeline."""
+async def _bench_channels(config: Config, engine: SearchEngine) -> tuple[dict, dict]:
+    """50 concurrent chats through the fake Telegram server, then 500 events from 50 citizens
+    through the fake Zalo API's webhook driver, each through its channel and the real pipeline."""
     with tempfile.TemporaryDirectory() as scratch:
         storage = await Storage.open(Path(scratch) / "bench.sqlite3", pseudonym_key=os.urandom(32))
         try:
@@ -104,6 +107,8 @@ async def _bench_telegram(config: Config, engine: SearchEngine) -> dict:
             def dispatch_factory(channel):
                 return Pipeline(storage, dialogue, apology=apology, channels=[channel])
 
-            return await bench_telegram_end_to_end(dispatch_factory, chats=50)
+            telegram = await bench_telegram_end_to_end(dispatch_factory, chats=50)
+            zalo = await bench_zalo_webhook(dispatch_factory, users=50, events_per_user=10)
+            return telegram, zalo
         finally:
             await storage.close()

@@ -65,6 +65,19 @@ class TelegramSettings:
 
 
 @dataclass(frozen=True)
+class ZaloSettings:
+    """The Zalo Official Account: on when WARDBOT_ZALO_OA_SECRET and a token are set."""
+
+    app_id: str = _env_override("", "WARDBOT_ZALO_APP_ID")
+    api_url: str = _env_override("https://openapi.zalo.me", "WARDBOT_ZALO_API_URL")
+    oauth_url: str = _env_override("https://oauth.zaloapp.com", "WARDBOT_ZALO_OAUTH_URL")
+    # The webhook signature's key and first term; sources disagree (protocols.md A2), so the
+    # documented ones are the defaults and the others can be chosen.
+    signature_key: str = "oa_secret"  # or "app_secret"
+    signature_prefix: str = "app_id"  # or "oa_id"
+
+
+@dataclass(frozen=True)
 class CalendarSettings:
     # The working-day overrides CSV (tickets/calendar_overrides.csv shows the format), relative to the
     # config file; empty means the file bundled with wardbot.
@@ -131,6 +144,10 @@ class Secrets:
     telegram_webhook_secret: str = field(default="", repr=False)
     admin_token: str = field(default="", repr=False)  # guards POST /admin/reload
     pseudonym_key: str = field(default="", repr=False)  # else generated into the data directory
+    zalo_oa_secret: str = field(default="", repr=False)  # the webhook signature key
+    zalo_app_secret: str = field(default="", repr=False)  # refreshes the access token
+    zalo_access_token: str = field(default="", repr=False)
+    zalo_refresh_token: str = field(default="", repr=False)  # first start only; then the stored one
 
 
 # Each secret's environment variable, and the bot.toml key someone might wrongly put it under.
@@ -139,6 +156,10 @@ _SECRET_VARIABLES = {
     "telegram_webhook_secret": ("WARDBOT_TELEGRAM_WEBHOOK_SECRET", "telegram.webhook_secret"),
     "admin_token": ("WARDBOT_ADMIN_TOKEN", "http.admin_token"),
     "pseudonym_key": ("WARDBOT_PSEUDONYM_KEY", "log.pseudonym_key"),
+    "zalo_oa_secret": ("WARDBOT_ZALO_OA_SECRET", "zalo.oa_secret"),
+    "zalo_app_secret": ("WARDBOT_ZALO_APP_SECRET", "zalo.app_secret"),
+    "zalo_access_token": ("WARDBOT_ZALO_ACCESS_TOKEN", "zalo.access_token"),
+    "zalo_refresh_token": ("WARDBOT_ZALO_REFRESH_TOKEN", "zalo.refresh_token"),
 }
 _SECRET_KEYS = {key: variable for variable, key in _SECRET_VARIABLES.values()}
 
@@ -151,6 +172,7 @@ class Config:
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     http: HttpSettings = field(default_factory=HttpSettings)
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
+    zalo: ZaloSettings = field(default_factory=ZaloSettings)
     calendar: CalendarSettings = field(default_factory=CalendarSettings)
     officials: OfficialsSettings = field(default_factory=OfficialsSettings)
     tickets: TicketSettings = field(default_factory=TicketSettings)
@@ -173,6 +195,11 @@ class Config:
     def telegram_enabled(self) -> bool:
         return bool(self.secrets.telegram_token)
 
+    @property
+    def zalo_enabled(self) -> bool:
+        secrets = self.secrets
+        return bool(secrets.zalo_oa_secret and (secrets.zalo_access_token or secrets.zalo_refresh_token))
+
 
 _SECTIONS = {
     "ward": WardSettings,
@@ -180,6 +207,7 @@ _SECTIONS = {
     "retrieval": RetrievalSettings,
     "http": HttpSettings,
     "telegram": TelegramSettings,
+    "zalo": ZaloSettings,
     "calendar": CalendarSettings,
     "officials": OfficialsSettings,
 }
@@ -264,6 +292,28 @@ def _check(config: Config, source: str, env: Mapping[str, str]) -> None:
     secret = config.secrets.telegram_webhook_secret
     if secret and not _WEBHOOK_SECRET.fullmatch(secret):
         raise ConfigError("WARDBOT_TELEGRAM_WEBHOOK_SECRET", "1-256 characters of A-Z a-z 0-9 _ -")
+    zalo = config.zalo
+    for name, variable in (("api_url", "WARDBOT_ZALO_API_URL"), ("oauth_url", "WARDBOT_ZALO_OAUTH_URL")):
+        value = getattr(zalo, name)
+        if not value.startswith(("http://", "https://")):
+            raise ConfigError(key(f"zalo.{name}", variable), f"expected an http(s) address, got {value!r}", source)
+    if zalo.signature_key not in ("oa_secret", "app_secret"):
+        raise ConfigError(
+            "zalo.signature_key", f'expected "oa_secret" or "app_secret", got {zalo.signature_key!r}', source
+        )
+    if zalo.signature_prefix not in ("app_id", "oa_id"):
+        raise ConfigError(
+            "zalo.signature_prefix", f'expected "app_id" or "oa_id", got {zalo.signature_prefix!r}', source
+        )
+    if config.zalo_enabled:
+        if not zalo.app_id:
+            raise ConfigError(
+                key("zalo.app_id", "WARDBOT_ZALO_APP_ID"), "required when Zalo is on (set WARDBOT_ZALO_APP_ID)", source
+            )
+        if config.secrets.zalo_refresh_token and not config.secrets.zalo_app_secret:
+            raise ConfigError("WARDBOT_ZALO_APP_SECRET", "required to refresh with WARDBOT_ZALO_REFRESH_TOKEN")
+        if zalo.signature_key == "app_secret" and not config.secrets.zalo_app_secret:
+            raise ConfigError("WARDBOT_ZALO_APP_SECRET", 'required when zalo.signature_key is "app_secret"')
     overrides = config.calendar.overrides
     if overrides and not Path(overrides).is_file():
         raise ConfigError("calendar.overrides", f"no such file: {overrides}", source)

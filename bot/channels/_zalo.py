@@ -1,0 +1,347 @@
+"""The Zalo Official Account channel, on Zalo's OA Open API over aiohttp.
+
+Receiving: Zalo POSTs each event to ``POST /webhooks/zalo`` on the bot's aiohttp server
+(:meth:`ZaloChannel.routes`). The ``X-ZEvent-Signature`` is checked on the raw bytes, stale
+events are refused, and the event is queued and answered 200 at once: Zalo wants its answer
+within 2 s and re-sends otherwise (``shared/docs/protocols.md`` A2, A6). Re-sent events are
+dropped on ``msg_id`` here, and again by the pipeline on the platform message id.
+
+Sending: the consultation-message API ``POST /v3.0/oa/message/cs``. Errors come with HTTP 200
+and a non-zero ``error`` (A3): an invalid token is refreshed once; a rate limit is retried with
+backoff; a citizen outside the 7-day interaction window cannot be reached until they write
+again, which is a non-retryable :class:`DeliveryError` (the reply is kept, marked failed, and
+an official's answer is flagged to the group).
+
+Rendering: text split at Zalo's 2,000-character limit; buttons as numbered lines, which the
+handlers understand as choices (``Reply.as_plain_text``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import time
+import unicodedata
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from handlers import IncomingMessage, Reply, split_text
+
+from .._zalo_tokens import TokenRefreshError, ZaloTokens
+from ._base import Channel, DeliveryError, Dispatch
+
+log = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://openapi.zalo.me"
+DEFAULT_OAUTH_URL = "https://oauth.zaloapp.com"
+WEBHOOK_PATH = "/webhooks/zalo"
+SEND_PATH = "/v3.0/oa/message/cs"
+SIGNATURE_HEADER = "X-ZEvent-Signature"
+# Which value starts the signed string: the body's app_id (documented) or oa_id (reported).
+SIGNATURE_PREFIXES = ("app_id", "oa_id")
+TEXT_LIMIT = 2000  # characters of a consultation text message (A3)
+
+# Events of a citizen's own doing that the bot handles; anything else is logged and ignored.
+MESSAGE_EVENTS = ("user_send_text", "user_send_image", "user_send_location", "user_send_sticker")
+FOLLOW_EVENTS = ("follow", "unfollow")
+
+# Error codes of the send API (A3).
+TOKEN_ERRORS = frozenset({-216, -220})  # invalid, expired: refresh once and retry
+RETRYABLE_ERRORS = frozenset({-32, -100})  # rate limit, transient: back off and retry
+WINDOW_ERRORS = frozenset({-213, -217, -227, -230, -232, -244})  # the citizen cannot be reached now
+RATE_LIMIT_RETRY_AFTER_S = 60.0  # the limit is per minute: the pipeline's next try waits it out
+
+SEND_ATTEMPTS = 3
+BACKOFF_FIRST_S = 0.5
+BACKOFF_MAX_S = 8.0
+SEND_TIMEOUT_S = 15.0
+# Events older than this are refused. Zalo re-sends a failed event for about 2 h
+# (30 s, 5 min, 15 min, 30 min, 1 h; A6) with its original timestamp, so older ones are replays.
+MAX_EVENT_AGE_S = 2.5 * 3600
+MAX_CLOCK_SKEW_S = 300.0
+# msg_ids remembered for dropping re-sent events.
+SEEN_CAPACITY = 10_000
+STOP_GRACE_S = 10.0
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+def event_signature(raw_body: bytes, *, first: str, timestamp: str, secret: str) -> str:
+    """The ``X-ZEvent-Signature`` value: ``mac=`` + hex SHA-256 of first term + exact body
+    bytes + the body's timestamp + secret. Plain SHA-256, not HMAC (A2)."""
+    digest = hashlib.sha256(first.encode() + raw_body + timestamp.encode() + secret.encode()).hexdigest()
+    return f"mac={digest}"
+
+
+class ZaloChannel(Channel):
+    """A Zalo Official Account: webhook in, consultation messages out.
+
+    ``signature_secret`` is the key of the webhook signature (the OA Secret Key by default,
+    configurable because sources disagree); ``signature_prefix`` names the body field that
+    starts the signed string. ``tokens`` hands out the access token and refreshes it.
+    """
+
+    name = "zalo"
+
+    def __init__(
+        self,
+        *,
+        app_id: str,
+        signature_secret: str,
+        tokens: ZaloTokens,
+        api_url: str = DEFAULT_API_URL,
+        signature_prefix: str = "app_id",
+        max_event_age: float = MAX_EVENT_AGE_S,
+        sleep: Sleep = asyncio.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not signature_secret:
+            raise ValueError("signature_secret: the Zalo webhook signature key is empty")
+        if signature_prefix not in SIGNATURE_PREFIXES:
+            raise ValueError(f"signature_prefix: expected one of {', '.join(SIGNATURE_PREFIXES)}")
+        self._app_id = app_id
+        self._secret = signature_secret
+        self._prefix = signature_prefix
+        self._tokens = tokens
+        self._send_url = api_url.rstrip("/") + SEND_PATH
+        self._max_event_age = max_event_age
+        self._sleep = sleep
+        self._clock = clock
+        self._session: aiohttp.ClientSession | None = None
+        self._dispatch: Dispatch | None = None
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._chat_tails: dict[str, asyncio.Task[None]] = {}  # the last dispatch queued per chat
+        self._dispatches: set[asyncio.Task[None]] = set()
+
+    # ----------------------------------------------------------------------------- lifecycle
+
+    def routes(self) -> list[web.RouteDef]:
+        """The webhook route to add to the bot's aiohttp server."""
+        return [web.post(WEBHOOK_PATH, self.handle_webhook)]
+
+    async def start(self, dispatch: Dispatch) -> None:
+        if self._dispatch is not None:
+            raise RuntimeError("the Zalo channel is already started")
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SEND_TIMEOUT_S))
+        self._dispatch = dispatch
+        log.info("Zalo channel up: register POST %s in the Zalo developer console (Webhook page)", WEBHOOK_PATH)
+
+    async def stop(self) -> None:
+        """Stop accepting events, let running dispatches send their replies, then close."""
+        self._dispatch = None
+        if self._dispatches:
+            _, late = await asyncio.wait(self._dispatches, timeout=STOP_GRACE_S)
+            for task in late:
+                task.cancel()
+            if late:
+                log.warning("cancelled %d Zalo dispatches still running at stop", len(late))
+                await asyncio.wait(late)
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    # ----------------------------------------------------------------------------- receiving
+
+    async def handle_webhook(self, request: web.Request) -> web.Response:
+        """``POST /webhooks/zalo``: verify, queue, answer 200 without waiting for the handlers."""
+        raw = await request.read()
+        try:
+            event = json.loads(raw)
+        except ValueError:
+            event = None
+        if not isinstance(event, dict):
+            return web.Response(status=400, text="not a Zalo event")
+        problem = self._refusal(raw, event, request.headers.get(SIGNATURE_HEADER, ""))
+        if problem:
+            log.warning("Zalo webhook call refused (%s) from %s", problem, request.remote)
+            return web.Response(status=401, text="unauthorized")
+        if self._dispatch is None:
+            return web.Response(status=503, text="not ready")  # Zalo re-sends later
+        name = str(event.get("event_name", ""))
+        message = self._to_incoming(event)
+        if message is None:
+            log.info("ignoring Zalo event %s", name)
+        elif self._first_sighting(message.message_id):
+            self._queue_dispatch(message)
+        else:
+            log.info("dropped a re-sent Zalo event %s", message.message_id)
+        return web.Response(text="ok")
+
+    def _refusal(self, raw: bytes, event: dict[str, Any], header: str) -> str:
+        """Why the event must be refused, or "" when it is authentic and fresh."""
+        timestamp = str(event.get("timestamp", ""))
+        expected = event_signature(
+            raw, first=str(event.get(self._prefix, "")), timestamp=timestamp, secret=self._secret
+        )
+        if not hmac.compare_digest(header.encode(), expected.encode()):
+            return "missing or wrong signature"
+        if self._app_id and str(event.get("app_id", "")) != self._app_id:
+            return "an event for another app"
+        try:
+            age = self._clock() - int(timestamp) / 1000
+        except ValueError:
+            return "no timestamp"
+        if age > self._max_event_age or age < -MAX_CLOCK_SKEW_S:
+            return f"stale event ({age:.0f} s old)"
+        return ""
+
+    def _to_incoming(self, event: dict[str, Any]) -> IncomingMessage | None:
+        """The :class:`IncomingMessage` for an event the bot answers, or None."""
+        name = event.get("event_name")
+        if name == "follow":
+            user = str((event.get("follower") or {}).get("id", ""))
+            # A new follower gets the greeting, as /start does on Telegram.
+            return IncomingMessage(
+                channel=self.name,
+                chat_id=user,
+                user_id=user,
+                text="/start",
+                message_id=f"follow:{user}:{event['timestamp']}",
+            )
+        if name not in MESSAGE_EVENTS:
+            return None  # unfollow (nothing can be sent any more), echoes, receipts, ...
+        user = str((event.get("sender") or {}).get("id", ""))
+        body = event.get("message") or {}
+        msg_id = str(body.get("msg_id", ""))
+        if not user or not msg_id:
+            return None
+        text = str(body.get("text") or "")
+        payload = _first_payload(body)
+        location = None
+        attachment = ""
+        if name == "user_send_location":
+            coordinates = payload.get("coordinates") or {}
+            try:
+                location = (float(coordinates["latitude"]), float(coordinates["longitude"]))
+            except (KeyError, TypeError, ValueError):
+                return None
+        elif name == "user_send_image":
+            attachment = str(payload.get("url", ""))
+        elif name == "user_send_sticker":
+            # Counts as an interaction for Zalo's window; there is nothing to answer.
+            return None
+        if not (text or location or attachment):
+            return None
+        return IncomingMessage(
+            channel=self.name,
+            chat_id=user,
+            user_id=user,
+            text=text,
+            message_id=msg_id,
+            location=location,
+            attachment=attachment,
+        )
+
+    def _first_sighting(self, key: str) -> bool:
+        if key in self._seen:
+            return False
+        self._seen[key] = None
+        if len(self._seen) > SEEN_CAPACITY:
+            self._seen.popitem(last=False)
+        return True
+
+    def _queue_dispatch(self, message: IncomingMessage) -> None:
+        """Dispatch after the chat's previous message: in order within a chat, chats concurrently."""
+        previous = self._chat_tails.get(message.chat_id)
+        task = asyncio.create_task(self._dispatch_after(previous, message), name=f"zalo-chat-{message.chat_id}")
+        self._chat_tails[message.chat_id] = task
+        self._dispatches.add(task)
+
+        def done(finished: asyncio.Task[None]) -> None:
+            self._dispatches.discard(finished)
+            if self._chat_tails.get(message.chat_id) is finished:
+                del self._chat_tails[message.chat_id]
+
+        task.add_done_callback(done)
+
+    async def _dispatch_after(self, previous: asyncio.Task[None] | None, message: IncomingMessage) -> None:
+        if previous is not None:
+            await asyncio.wait([previous])
+        dispatch = self._dispatch
+        if dispatch is None:
+            # Stopped meanwhile. Zalo already has its 200, so say what was not handled.
+            log.warning(
+                "Zalo message %s from %s arrived as the channel stopped; not handled",
+                message.message_id,
+                message.chat_id,
+            )
+            return
+        try:
+            await dispatch(message)
+        except Exception:
+            log.exception("dispatching Zalo message %s failed", message.message_id)
+
+    # ------------------------------------------------------------------------------- sending
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        """Send ``reply`` as text messages within Zalo's limit, buttons as numbered lines.
+        Raises :class:`DeliveryError`; pieces already sent stay sent."""
+        text = unicodedata.normalize("NFC", reply.as_plain_text())  # Zalo counts NFC characters
+        for piece in split_text(text, TEXT_LIMIT):
+            await self._send_message(chat_id, {"text": piece})
+
+    async def _send_message(self, chat_id: str, message: dict[str, Any]) -> None:
+        if self._session is None:
+            raise DeliveryError("the Zalo channel is not started", retryable=True)
+        body = {"recipient": {"user_id": chat_id}, "message": message}
+        refreshed = False
+        delay = BACKOFF_FIRST_S
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                token = await self._tokens.current(self._session)
+            except TokenRefreshError as error:
+                raise DeliveryError(str(error), retryable=False) from error
+            try:
+                async with self._session.post(self._send_url, json=body, headers={"access_token": token}) as response:
+                    answer = await response.json(content_type=None)
+                    status = response.status
+            except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+                code, text = None, f"network: {error!r}"
+            else:
+                if status != 200 or not isinstance(answer, dict):
+                    code, text = None, f"HTTP {status}"
+                else:
+                    code, text = int(answer.get("error", 0)), str(answer.get("message", ""))
+                    if code == 0:
+                        return
+            if code in TOKEN_ERRORS and not refreshed:
+                refreshed = True
+                try:
+                    await self._tokens.refresh(self._session, stale=token)
+                except TokenRefreshError as error:
+                    raise DeliveryError(str(error), retryable=False) from error
+                continue
+            if code in WINDOW_ERRORS:
+                raise DeliveryError(
+                    f"Zalo user {chat_id} is outside the OA's interaction window ({code}: {text}); "
+                    "the reply waits until the citizen writes to the OA again",
+                    retryable=False,
+                )
+            if code is None or code in RETRYABLE_ERRORS:
+                if attempt >= SEND_ATTEMPTS:
+                    retry_after = RATE_LIMIT_RETRY_AFTER_S if code == -32 else None
+                    raise DeliveryError(
+                        f"Zalo send to {chat_id} failed ({code}: {text})", retryable=True, retry_after=retry_after
+                    )
+                log.warning("Zalo send to %s failed (%s: %s); retrying in %.1f s", chat_id, code, text, delay)
+                await self._sleep(delay)
+                delay = min(delay * 2, BACKOFF_MAX_S)
+                continue
+            raise DeliveryError(f"Zalo refused a message to {chat_id} ({code}: {text})", retryable=False)
+
+
+def _first_payload(message: dict[str, Any]) -> dict[str, Any]:
+    attachments = message.get("attachments") or []
+    if attachments and isinstance(attachments[0], dict):
+        payload = attachments[0].get("payload")
+        return payload if isinstance(payload, dict) else {}
+    return {}

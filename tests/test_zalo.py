@@ -1,0 +1,477 @@
+"""The Zalo OA channel against the fake Zalo API on 127.0.0.1: signed webhooks, the send API's
+errors, rotating tokens kept safe, and the dialogue and ticket flow end to end. No real network."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import time
+from collections.abc import AsyncIterator, Callable, Coroutine
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from aio import async_test
+from aiohttp import web
+from conftest import CollectingChannel
+from fakes.zalo_server import APP_ID, APP_SECRET, OA_SECRET, FakeZaloServer
+from handlers_support import WARD_CONTACT, WARD_NAME, build_engine, pseudonym
+
+from bot._bench_zalo import bench_zalo_webhook
+from bot._officials import OfficialsDesk
+from bot._pipeline import Pipeline, RetryPolicy
+from bot._storage import Storage
+from bot._zalo_tokens import ZaloTokens
+from bot.channels import DeliveryError
+from bot.channels._zalo import TEXT_LIMIT, WEBHOOK_PATH, ZaloChannel, event_signature
+from handlers import Button, Dialogue, IncomingMessage, MemoryDialogueStore, Reply
+from handlers import _catalogue as catalogue
+from retrieval import Decision
+from tickets import Status, TicketDesk, TicketStore, WorkingCalendar
+
+USER = "2468458835296197922"
+GROUP = "-1001234567890"
+ALICE = "111"
+
+
+class Inbox:
+    """A dispatch that collects what the channel hands over, optionally slowly."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.messages: list[IncomingMessage] = []
+        self.delay = delay
+
+    async def __call__(self, message: IncomingMessage) -> None:
+        await asyncio.sleep(self.delay)
+        self.messages.append(message)
+
+    async def wait_for(self, count: int, timeout: float = 5.0) -> list[IncomingMessage]:
+        deadline = time.monotonic() + timeout
+        while len(self.messages) < count:
+            assert time.monotonic() < deadline, f"got {self.messages}"
+            await asyncio.sleep(0.01)
+        return self.messages
+
+
+class RecordingSleep:
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+
+
+def tokens_for(server: FakeZaloServer, data_dir: Path, **overrides: Any) -> ZaloTokens:
+    options = {
+        "app_id": APP_ID,
+        "app_secret": APP_SECRET,
+        "access_token": server.access_token,
+        "refresh_token": server.refresh_token,
+        "oauth_url": server.url,
+        "store_path": data_dir / "zalo_tokens.json",
+    }
+    return ZaloTokens(**{**options, **overrides})
+
+
+@contextlib.asynccontextmanager
+async def zalo_channel(
+    server: FakeZaloServer, data_dir: Path, dispatch: Any, **options: Any
+) -> AsyncIterator[ZaloChannel]:
+    """A channel behind its own aiohttp server, as the bot's HTTP server hosts it."""
+    options.setdefault("sleep", RecordingSleep())
+    channel = ZaloChannel(
+        app_id=APP_ID, signature_secret=OA_SECRET, tokens=tokens_for(server, data_dir), api_url=server.url, **options
+    )
+    app = web.Application()
+    app.add_routes(channel.routes())
+    runner = web.AppRunner(app, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    server.webhook_url = f"http://127.0.0.1:{port}{WEBHOOK_PATH}"
+    await channel.start(dispatch)
+    try:
+        yield channel
+    finally:
+        await channel.stop()
+        await runner.cleanup()
+
+
+# ----------------------------------------------------------------------------- receiving
+
+
+@async_test
+async def test_signed_events_become_incoming_messages(tmp_path) -> None:
+    inbox = Inbox()
+    async with FakeZaloServer() as server, zalo_channel(server, tmp_path, inbox):
+        text = server.text_event(USER, "Làm căn cước cần gì?")
+        for event in (
+            text,
+            server.image_event(USER, "Ổ gà trước số 12"),
+            server.location_event(USER, 16.0544, 108.2022),
+            server.sticker_event(USER),  # nothing to answer
+            server.follow_event(USER),
+            server.follow_event(USER, "unfollow"),  # nothing can be sent any more
+            server.user_event("user_seen_message", USER, {}),  # logged and ignored
+        ):
+            assert [d.status for d in await server.deliver(event)] == [200]
+        messages = await inbox.wait_for(4)
+    first, image, location, follow = messages
+    assert (first.channel, first.chat_id, first.user_id) == ("zalo", USER, USER)
+    assert first.text == "Làm căn cước cần gì?" and first.message_id == text["message"]["msg_id"]
+    assert image.text == "Ổ gà trước số 12" and image.attachment.startswith("https://")
+    assert location.location == (16.0544, 108.2022)
+    assert follow.text == "/start" and follow.message_id.startswith("follow:")
+    assert len(messages) == 4
+
+
+@async_test
+async def test_forged_unsigned_and_stale_events_are_refused_with_401(tmp_path, caplog) -> None:
+    inbox = Inbox()
+    async with FakeZaloServer() as server, zalo_channel(server, tmp_path, inbox):
+        event = server.text_event(USER, "xin chào")
+        raw = json.dumps(event, ensure_ascii=False).encode()
+        forged = server.sign(raw, event, secret="not-the-oa-secret")
+        assert [d.status for d in await server.deliver(event, signature=forged)] == [401]
+        assert [d.status for d in await server.deliver(event, signature="mac=")] == [401]
+        stale = server.text_event(USER, "xin chào")
+        stale["timestamp"] = str(int((time.time() - 6 * 3600) * 1000))  # signed, but six hours old
+        assert [d.status for d in await server.deliver(stale)] == [401]
+        await asyncio.sleep(0.05)
+    assert inbox.messages == []
+    assert "Zalo webhook call refused (missing or wrong signature)" in caplog.text
+    assert "stale event" in caplog.text
+
+
+@async_test
+async def test_the_signature_prefix_is_configurable(tmp_path) -> None:
+    """Some integrations sign oa_id + body + timestamp + secret (protocols.md A2)."""
+    inbox = Inbox()
+    async with FakeZaloServer() as server, zalo_channel(server, tmp_path, inbox, signature_prefix="oa_id"):
+        event = server.follow_event(USER)
+        raw = json.dumps(event, ensure_ascii=False).encode()
+        by_oa_id = event_signature(raw, first=event["oa_id"], timestamp=event["timestamp"], secret=OA_SECRET)
+        assert [d.status for d in await server.deliver(event)] == [401]  # signed with app_id
+        assert [d.status for d in await server.deliver(event, signature=by_oa_id)] == [200]
+        await inbox.wait_for(1)
+
+
+@async_test
+async def test_re_sent_events_are_dispatched_once_and_answered_200_fast(tmp_path) -> None:
+    inbox = Inbox(delay=3.0)  # handlers far slower than Zalo's 2 s deadline
+    async with FakeZaloServer() as server, zalo_channel(server, tmp_path, inbox):
+        deliveries = await server.send_text(USER, "xin chào", copies=3)
+        assert [d.status for d in deliveries] == [200, 200, 200]
+        assert max(d.seconds for d in deliveries) < 0.5
+        assert inbox.messages == []  # still processing after the 200s
+        await inbox.wait_for(1, timeout=6)
+    assert len(inbox.messages) == 1
+
+
+# ------------------------------------------------------------------------------- sending
+
+
+@async_test
+async def test_replies_are_split_at_2000_characters_with_buttons_numbered(tmp_path) -> None:
+    async with FakeZaloServer() as server, zalo_channel(server, tmp_path, Inbox()) as channel:
+        await server.send_text(USER, "xin chào")
+        long = "Hồ sơ gồm giấy tờ tùy thân. " * 100  # about 2,800 characters
+        buttons = ((Button("Hữu ích", data="vote:up"), Button("Cổng DVC", url="https://dichvucong.gov.vn")),)
+        await channel.send(USER, Reply(long.strip(), buttons))
+        first, second = server.outbox(USER)
+    assert len(first) <= TEXT_LIMIT and len(second) <= TEXT_LIMIT
+    assert second.endswith("1. Hữu ích\n🔗 Cổng DVC: https://dichvucong.gov.vn")
+
+
+@async_test
+async def test_an_invalid_token_is_refreshed_once_and_the_send_retried(tmp_path) -> None:
+    async with FakeZaloServer() as server, zalo_channel(server, tmp_path, Inbox()) as channel:
+        await server.send_text(USER, "xin chào")
+        server.fail_next(-216)
+        await channel.send(USER, Reply("Chào anh/chị"))
+        assert server.outbox(USER) == ["Chào anh/chị"] and server.refreshes == 1
+        # A second -216 right after the refresh is not refreshed again: something else is wrong.
+        server.fail_next(-216, -216)
+        with pytest.raises(DeliveryError) as failure:
+            await channel.send(USER, Reply("Lần hai"))
+    assert not failure.value.retryable and server.refreshes == 2
+
+
+@async_test
+async def test_rate_limits_are_retried_with_backoff_then_left_to_the_pipeline(tmp_path) -> None:
+    sleep = RecordingSleep()
+    async with FakeZaloServer() as server, zalo_channel(server, tmp_path, Inbox(), sleep=sleep) as channel:
+        await server.send_text(USER, "xin chào")
+        server.fail_next(-32)
+        await channel.send(USER, Reply("Một"))
+        server.fail_next(-32, -32, -32)
+        with pytest.raises(DeliveryError) as failure:
+            await channel.send(USER, Reply("Hai"))
+    assert sleep.delays == [0.5, 0.5, 1.0]
+    assert failure.value.retryable and failure.value.retry_after == 60.0
+    assert server.outbox(USER) == ["Một"]
+
+
+@async_test
+@pytest.mark.parametrize("code", [-230, -232])
+async def test_outside_the_interaction_window_is_not_retryable(tmp_path, code) -> None:
+    async with FakeZaloServer() as server, zalo_channel(server, tmp_path, Inbox()) as channel:
+        await server.send_text(USER, "xin chào")
+        server.fail_next(code)
+        with pytest.raises(DeliveryError) as failure:
+            await channel.send(USER, Reply("Trả lời"))
+    assert not failure.value.retryable
+    assert "outside the OA's interaction window" in str(failure.value) and str(code) in str(failure.value)
+
+
+@async_test
+async def test_the_fake_enforces_the_7_day_window_itself(tmp_path) -> None:
+    async with FakeZaloServer() as server, zalo_channel(server, tmp_path, Inbox()) as channel:
+        await server.send_text(USER, "xin chào")
+        server.set_last_interaction(USER, 8 * 24 * 3600)
+        with pytest.raises(DeliveryError, match="-230"):
+            await channel.send(USER, Reply("Trả lời"))
+
+
+# -------------------------------------------------------------------------------- tokens
+
+
+@async_test
+async def test_an_expiring_token_is_refreshed_and_the_new_pair_persisted(tmp_path) -> None:
+    async with FakeZaloServer() as server:
+        clock = [time.time()]
+        tokens = tokens_for(server, tmp_path, clock=lambda: clock[0])
+        async with aiohttp.ClientSession() as session:
+            first = await tokens.refresh(session, stale=tokens.pair.access_token)
+            assert server.refreshes == 1 and first == server.access_token
+            assert await tokens.current(session) == first  # fresh: no refresh
+            clock[0] += 21 * 3600  # past 20 h of the 25 h
+            second = await tokens.current(session)
+        stored = json.loads((tmp_path / "zalo_tokens.json").read_text())
+    assert server.refreshes == 2 and second == server.access_token != first
+    assert stored["refresh_token"] == server.refresh_token and stored["access_token"] == second
+    assert not (tmp_path / "zalo_tokens.json.tmp").exists()
+
+
+@async_test
+async def test_a_crash_after_persisting_loses_nothing(tmp_path, monkeypatch) -> None:
+    async with FakeZaloServer() as server, aiohttp.ClientSession() as session:
+        env_refresh = server.refresh_token
+        tokens = tokens_for(server, tmp_path)
+        persist = tokens._persist
+
+        def persist_then_crash(pair: Any) -> None:
+            persist(pair)
+            raise SystemExit("killed between persisting the new pair and using it")
+
+        monkeypatch.setattr(tokens, "_persist", persist_then_crash)
+        with pytest.raises(SystemExit):
+            await tokens.refresh(session, stale=tokens.pair.access_token)
+        # The environment's refresh token is dead now; the restarted bot takes the stored one.
+        restarted = tokens_for(server, tmp_path, refresh_token=env_refresh, access_token="")
+        assert restarted.pair.refresh_token == server.refresh_token != env_refresh
+        assert await restarted.current(session) == server.access_token  # the stored, valid token
+        # And the stored refresh token is the live one: the next rotation works.
+        fresh = await restarted.refresh(session, stale=restarted.pair.access_token)
+    assert fresh == server.access_token and server.refreshes == 2
+
+
+@async_test
+async def test_concurrent_sends_share_one_refresh(tmp_path) -> None:
+    async with FakeZaloServer() as server, zalo_channel(server, tmp_path, Inbox()) as channel:
+        await server.send_text(USER, "xin chào")
+        server.fast_forward(26 * 3600)  # the access token is expired on Zalo's side: -220
+        server.set_last_interaction(USER, 0)
+        await asyncio.gather(*(channel.send(USER, Reply(f"Tin {n}")) for n in range(10)))
+    assert server.refreshes == 1 and len(server.outbox(USER)) == 10
+
+
+@async_test
+async def test_a_reused_refresh_token_fails_on_the_fake(tmp_path) -> None:
+    async with FakeZaloServer() as server, aiohttp.ClientSession() as session:
+        old = server.refresh_token
+        await tokens_for(server, tmp_path / "a").refresh(session, stale=server.access_token)
+        async with session.post(
+            server.url + "/v4/oa/access_token",
+            data={"refresh_token": old, "app_id": APP_ID, "grant_type": "refresh_token"},
+            headers={"secret_key": APP_SECRET},
+        ) as response:
+            body = await response.json()
+    assert response.status == 200 and body["error"] < 0 and "access_token" not in body
+
+
+# ------------------------------------------------------------------- end to end on Zalo
+
+
+class ZaloWard:
+    """The real pipeline, dialogue, ticket desk and officials' desk, with Zalo for citizens and a
+    collecting "telegram" channel for the officials' group."""
+
+    def __init__(self, engine, storage: Storage, tickets: TicketStore) -> None:
+        self.tickets = tickets
+        self.desk = TicketDesk(tickets, WorkingCalendar.from_file(), {})
+        self.dialogue = Dialogue(
+            engine,
+            MemoryDialogueStore(),
+            ward_name=WARD_NAME,
+            ward_contact=WARD_CONTACT,
+            desk=self.desk,
+            pseudonym=pseudonym,
+        )
+        self.group = CollectingChannel("telegram")
+        self.retry = RetryPolicy(attempts_per_round=1)
+        self.storage = storage
+        self.officials: OfficialsDesk | None = None
+
+    def pipeline(self, zalo: ZaloChannel) -> Pipeline:
+        self.officials = OfficialsDesk(
+            self.desk,
+            {"telegram": self.group, "zalo": zalo},
+            group_chat_id=GROUP,
+            members=[ALICE],
+            dialogue=self.dialogue,
+            ward_name=WARD_NAME,
+            retry=self.retry,
+            sleep=RecordingSleep(),
+        )
+        return Pipeline(
+            self.storage,
+            self.dialogue,
+            apology=Reply("Xin lỗi."),
+            channels=[zalo, self.group],
+            officials=self.officials,
+            retry=self.retry,
+        )
+
+
+@contextlib.asynccontextmanager
+async def zalo_ward(engine, tmp_path: Path) -> AsyncIterator[tuple[FakeZaloServer, ZaloWard]]:
+    storage = await Storage.open(tmp_path / "wardbot.sqlite3", pseudonym_key=b"k" * 32)
+    tickets = await TicketStore.open(tmp_path / "tickets.sqlite3")
+    ward = ZaloWard(engine, storage, tickets)
+    forward = Inbox()  # stands in until the pipeline exists: it needs the channel first
+
+    async def dispatch(message: IncomingMessage) -> None:
+        await forward.pipeline(message)  # type: ignore[attr-defined]
+
+    try:
+        async with FakeZaloServer() as server, zalo_channel(server, tmp_path, dispatch) as channel:
+            forward.pipeline = ward.pipeline(channel)  # type: ignore[attr-defined]
+            yield server, ward
+    finally:
+        await tickets.close()
+        await storage.close()
+
+
+async def say(server: FakeZaloServer, text: str, *, copies: int = 1) -> str:
+    """The citizen writes; the bot's next message, as the citizen reads it."""
+    before = len(server.outbox(USER))
+    await server.send_text(USER, text, copies=copies)
+    return (await server.wait_for_outbox(USER, before + 1))[-1]
+
+
+@async_test
+async def test_the_dialogue_on_zalo_greeting_menu_by_number_and_a_procedure_card(hashing_embedder, tmp_path) -> None:
+    engine = build_engine(hashing_embedder, decision=Decision.ANSWER)
+    async with zalo_ward(engine, tmp_path) as (server, _):
+        await server.deliver(server.follow_event(USER))
+        greeting = (await server.wait_for_outbox(USER, 1))[-1]
+        assert greeting.startswith(f"Xin chào anh/chị! Tôi là trợ lý ảo của {WARD_NAME}.")
+        assert f"3. {catalogue.MENU_FEEDBACK_BUTTON}" in greeting  # the menu, numbered
+        faqs = await say(server, "2")
+        assert faqs.startswith(catalogue.MENU_FAQ)
+        card = await say(server, "dang ky tam tru can giay to gi", copies=2)  # Zalo re-sent it
+        assert card.startswith("📋 Đăng ký tạm trú") and "• Trực tuyến: 3 ngày làm việc · 7.000 đồng" in card
+        assert f". {catalogue.HELPFUL_BUTTON}" in card
+        await asyncio.sleep(0.1)
+    assert len(server.outbox(USER)) == 3  # the duplicate got no second card
+
+
+@async_test
+async def test_the_ticket_flow_end_to_end_on_zalo(hashing_embedder, tmp_path) -> None:
+    engine = build_engine(hashing_embedder, decision=Decision.ABSTAIN)
+    async with zalo_ward(engine, tmp_path) as (server, ward):
+        assert await say(server, "Đường Lê Lợi có ổ gà rất to") == catalogue.INTAKE_ASK_WHERE
+        await server.deliver(server.location_event(USER, 16.0544, 108.2022))
+        assert (await server.wait_for_outbox(USER, 2))[-1].startswith(catalogue.INTAKE_ASK_PHOTO)
+        await server.deliver(server.image_event(USER))
+        consent = (await server.wait_for_outbox(USER, 3))[-1]
+        assert consent.startswith(catalogue.INTAKE_ASK_CONSENT)
+        anonymous = next(line for line in consent.splitlines() if catalogue.INTAKE_ANONYMOUS_BUTTON in line)
+        summary = await say(server, anonymous.split(".")[0])
+        confirm = next(line for line in summary.splitlines() if catalogue.INTAKE_CONFIRM_BUTTON in line)
+        receipt = await say(server, confirm.split(".")[0])
+        [ticket] = await ward.tickets.list()
+        assert ticket.code in receipt and ticket.photo and ticket.location == (16.0544, 108.2022)
+        assert ticket.code in ward.group.texts[0]  # announced to the officials' group
+
+        # An official answers from the group; the answer reaches the citizen on Zalo.
+        assert ward.officials is not None
+        group = functools.partial(IncomingMessage, "telegram", GROUP, ALICE, display_name="Lan")
+        assert await ward.officials.handle(group(text=f"/reply {ticket.code} Đã vá ổ gà ngày 20/2.")) == [
+            Reply(f"✅ {ticket.code}: đã gửi trả lời tới người dân.")
+        ]
+        answer = server.outbox(USER)[-1]
+        assert "Đã vá ổ gà ngày 20/2." in answer and ticket.code in answer
+
+        status = await say(server, f"tra cứu {ticket.code}")
+        assert catalogue.TICKET_STATUSES["answered"] in status and "Đã vá ổ gà" in status
+
+        # Outside the interaction window the answer cannot reach the citizen: flagged, not dropped.
+        await ward.officials.handle(group(text=f"/reopen {ticket.code} chưa vá"))
+        server.set_last_interaction(USER, 8 * 24 * 3600)
+        [flag] = await ward.officials.handle(group(text=f"/reply {ticket.code} Đã vá lại."))
+        failed = await ward.tickets.get(ticket.code)
+    assert flag.text.startswith(f"❗ {ticket.code}: không gửi được tin tới người dân")
+    assert "interaction window" in flag.text
+    assert failed.status is Status.ANSWERED and failed.delivery == "failed"
+
+
+# ------------------------------------------------------------------------------ benchmark
+
+
+@async_test
+async def test_the_webhook_benchmark_measures_every_event() -> None:
+    def echo_factory(channel: Any) -> Callable[[IncomingMessage], Coroutine[Any, Any, None]]:
+        async def echo(message: IncomingMessage) -> None:
+            await channel.send(message.chat_id, Reply(message.text))
+
+        return echo
+
+    figures = await bench_zalo_webhook(echo_factory, users=5, events_per_user=4)
+    assert figures["events"] == figures["accepted"] == figures["replies"] == 20
+    assert 0 < figures["time_to_200_p50_ms"] <= figures["time_to_200_p95_ms"] <= figures["time_to_200_max_ms"]
+    assert figures["events_per_s"] > 0
+
+
+# ------------------------------------------------------------------------------- config
+
+
+def test_zalo_is_configured_from_the_environment(tmp_path) -> None:
+    from bot._app import configured_channels
+    from bot._config import ConfigError, load_config
+
+    environ = {
+        "WARDBOT_CONFIG": "",
+        "WARDBOT_DATA_DIR": str(tmp_path),
+        "WARDBOT_ZALO_APP_ID": APP_ID,
+        "WARDBOT_ZALO_OA_SECRET": OA_SECRET,
+        "WARDBOT_ZALO_APP_SECRET": APP_SECRET,
+        "WARDBOT_ZALO_REFRESH_TOKEN": "first-refresh-token",
+        "WARDBOT_ZALO_API_URL": "http://127.0.0.1:9",
+    }
+    config = load_config(environ=environ)
+    assert config.zalo_enabled and config.zalo.api_url == "http://127.0.0.1:9"
+    assert config.zalo.oauth_url == "https://oauth.zaloapp.com"
+    assert "first-refresh-token" not in repr(config)
+    [zalo] = [c for c in configured_channels(config) if c.name == "zalo"]
+    assert [route.path for route in zalo.routes()] == [WEBHOOK_PATH]  # type: ignore[attr-defined]
+    assert not load_config(environ={**environ, "WARDBOT_ZALO_OA_SECRET": ""}).zalo_enabled
+    with pytest.raises(ConfigError, match="WARDBOT_ZALO_APP_SECRET"):
+        load_config(environ={**environ, "WARDBOT_ZALO_APP_SECRET": ""})
+    with pytest.raises(ConfigError, match="WARDBOT_ZALO_APP_ID"):
+        load_config(environ={**environ, "WARDBOT_ZALO_APP_ID": ""})
