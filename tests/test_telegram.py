@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import json
 import socket
 import time
@@ -14,6 +13,7 @@ from typing import Any
 
 import aiohttp
 import pytest
+from aio import async_test
 from aiohttp import web
 from fakes.telegram_server import FakeTelegramServer
 from telegram.error import InvalidToken
@@ -25,16 +25,6 @@ from handlers import Button, IncomingMessage, Reply
 
 USER = 5001
 SECRET = "s3cret-webhook_token"
-
-
-def run_async(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
-    """Run an async test on a fresh loop, with a ceiling so a hang fails instead of stalling."""
-
-    @functools.wraps(test)
-    def wrapper(*args: Any, **kwargs: Any) -> None:
-        asyncio.run(asyncio.wait_for(test(*args, **kwargs), timeout=20))
-
-    return wrapper
 
 
 class Inbox:
@@ -97,7 +87,7 @@ async def webhook_channel(server: FakeTelegramServer) -> AsyncIterator[tuple[Tel
 # ----------------------------------------------------------------------------- receiving
 
 
-@run_async
+@async_test
 async def test_polling_turns_a_text_message_into_an_incoming_message() -> None:
     async with FakeTelegramServer() as server, polling_channel(server) as (_, inbox):
         server.add_user(USER, "Lan", last_name="Nguyễn")
@@ -113,7 +103,7 @@ async def test_polling_turns_a_text_message_into_an_incoming_message() -> None:
     assert server.calls("deleteWebhook")
 
 
-@run_async
+@async_test
 async def test_commands_lose_our_bot_mention_and_other_bots_commands_are_ignored() -> None:
     async with FakeTelegramServer() as server, polling_channel(server) as (_, inbox):
         server.send_command(USER, "start@otherbot")
@@ -123,7 +113,7 @@ async def test_commands_lose_our_bot_mention_and_other_bots_commands_are_ignored
         assert (await inbox.next()).text == "/reset"
 
 
-@run_async
+@async_test
 async def test_locations_and_photos_arrive() -> None:
     async with FakeTelegramServer() as server, polling_channel(server) as (_, inbox):
         server.send_location(USER, 21.0285, 105.8542)
@@ -135,7 +125,7 @@ async def test_locations_and_photos_arrive() -> None:
     assert photo.attachment.endswith("-1280")  # the largest size's file id
 
 
-@run_async
+@async_test
 async def test_messages_of_one_chat_are_dispatched_in_order_and_chats_concurrently() -> None:
     order: list[str] = []
     release = asyncio.Event()
@@ -169,7 +159,7 @@ async def test_messages_of_one_chat_are_dispatched_in_order_and_chats_concurrent
 # ------------------------------------------------------------------------ buttons, callbacks
 
 
-@run_async
+@async_test
 async def test_buttons_become_an_inline_keyboard_and_presses_come_back_answered() -> None:
     long_data = "choose:" + "thủ-tục-đăng-ký-thường-trú-" * 4  # well over 64 bytes
     reply = Reply(
@@ -200,7 +190,7 @@ async def test_buttons_become_an_inline_keyboard_and_presses_come_back_answered(
         assert (await inbox.next()).callback_data == long_data
 
 
-@run_async
+@async_test
 async def test_a_long_button_pressed_after_a_restart_arrives_as_its_label() -> None:
     async with FakeTelegramServer() as server:
         server.add_user(USER)
@@ -213,7 +203,7 @@ async def test_a_long_button_pressed_after_a_restart_arrives_as_its_label() -> N
     assert (pressed.text, pressed.callback_data) == ("Đăng ký kết hôn", "")
 
 
-@run_async
+@async_test
 async def test_a_5000_character_reply_goes_as_two_messages_with_buttons_on_the_last() -> None:
     text = " ".join(f"từ{i}" for i in range(1000))[:5000]
     async with FakeTelegramServer() as server, polling_channel(server) as (channel, _):
@@ -228,7 +218,7 @@ async def test_a_5000_character_reply_goes_as_two_messages_with_buttons_on_the_l
 # ------------------------------------------------------------------------ limits and errors
 
 
-@run_async
+@async_test
 async def test_messages_to_one_chat_are_paced_under_telegram_flood_control() -> None:
     # The fake answers 429 to a chat messaged again within 0.15 s; pacing at 0.2 s avoids it.
     async with FakeTelegramServer(per_chat_min_interval=0.15) as server:
@@ -242,7 +232,7 @@ async def test_messages_to_one_chat_are_paced_under_telegram_flood_control() -> 
     assert all(later - earlier >= 0.15 for earlier, later in zip(arrivals, arrivals[1:], strict=False))
 
 
-@run_async
+@async_test
 async def test_retry_after_is_honoured() -> None:
     async with FakeTelegramServer() as server, polling_channel(server) as (channel, _):
         server.add_user(USER)
@@ -254,7 +244,7 @@ async def test_retry_after_is_honoured() -> None:
     assert [m.text for m in server.outbox(USER)] == ["Xin chào"]
 
 
-@run_async
+@async_test
 async def test_a_bad_gateway_is_retried() -> None:
     async with FakeTelegramServer() as server, polling_channel(server) as (channel, _):
         server.add_user(USER)
@@ -264,7 +254,7 @@ async def test_a_bad_gateway_is_retried() -> None:
     assert len(server.outbox(USER)) == 1
 
 
-@run_async
+@async_test
 async def test_a_blocked_bot_or_unknown_chat_is_not_retryable() -> None:
     async with FakeTelegramServer() as server, polling_channel(server) as (channel, _):
         server.add_user(USER)
@@ -278,7 +268,7 @@ async def test_a_blocked_bot_or_unknown_chat_is_not_retryable() -> None:
     assert len(server.calls("sendMessage")) == 2  # refused once each, never retried
 
 
-@run_async
+@async_test
 async def test_polling_survives_a_bad_gateway_and_an_outage() -> None:
     async with FakeTelegramServer() as server, polling_channel(server) as (_, inbox):
         server.fail_next("getUpdates", 502)
@@ -293,7 +283,7 @@ async def test_polling_survives_a_bad_gateway_and_an_outage() -> None:
     assert any(c.status == 502 for c in server.calls("getUpdates"))
 
 
-@run_async
+@async_test
 async def test_start_while_telegram_is_unreachable_connects_later() -> None:
     server = FakeTelegramServer()
     await server.start()
@@ -310,7 +300,7 @@ async def test_start_while_telegram_is_unreachable_connects_later() -> None:
         await server.stop()
 
 
-@run_async
+@async_test
 async def test_a_rejected_token_fails_start_without_leaking_it() -> None:
     async with FakeTelegramServer() as server:
         channel = TelegramChannel("999:wrong-token", api_url=server.api_url)
@@ -322,7 +312,7 @@ async def test_a_rejected_token_fails_start_without_leaking_it() -> None:
 # ----------------------------------------------------------------------------------- webhook
 
 
-@run_async
+@async_test
 async def test_webhook_mode_end_to_end() -> None:
     async with FakeTelegramServer() as server, webhook_channel(server) as (channel, inbox, base):
         (set_webhook,) = server.calls("setWebhook")
@@ -342,7 +332,7 @@ async def test_webhook_mode_end_to_end() -> None:
     assert all(status == 200 for _, status in server.webhook_deliveries)
 
 
-@run_async
+@async_test
 async def test_a_forged_webhook_call_is_rejected() -> None:
     update = {
         "update_id": 1,
@@ -373,7 +363,7 @@ async def test_a_forged_webhook_call_is_rejected() -> None:
 # ------------------------------------------------------------------------------ the fake itself
 
 
-@run_async
+@async_test
 async def test_fake_server_speaks_the_bot_api_over_form_json_and_multipart() -> None:
     async with FakeTelegramServer() as server, aiohttp.ClientSession() as client:
         server.add_user(USER)
@@ -433,7 +423,7 @@ async def test_fake_server_speaks_the_bot_api_over_form_json_and_multipart() -> 
         assert status == 429 and body["parameters"] == {"retry_after": 3}
 
 
-@run_async
+@async_test
 async def test_fake_server_long_polls_with_offsets_and_conflicts() -> None:
     async with FakeTelegramServer() as server, aiohttp.ClientSession() as client:
         api = f"{server.api_url}{server.token}"
@@ -477,7 +467,7 @@ async def test_fake_server_long_polls_with_offsets_and_conflicts() -> None:
 # --------------------------------------------------------------------------------- benchmark
 
 
-@run_async
+@async_test
 async def test_the_end_to_end_benchmark_measures_every_turn() -> None:
     def echo_factory(channel: Channel) -> Callable[[IncomingMessage], Coroutine[Any, Any, None]]:
         async def echo(message: IncomingMessage) -> None:
