@@ -150,6 +150,9 @@ class Pipeline:
                 return
             self.metrics.message_received(message.channel)
             async with self._lock(message.conversation):
+                # The user is back: what the platform would not deliver before goes out first.
+                for held_message in await self.storage.release_held(message.channel, message.chat_id):
+                    await self._deliver(held_message, await self.storage.pending_replies(held_message))
                 await self._handle(message_id, message)
         finally:
             self._in_flight -= 1
@@ -203,6 +206,10 @@ class Pipeline:
                 await self.storage.mark_delivered(pending.id)
                 return True
             attempts += 1
+            if error.until_contact:
+                log.warning("reply %d to %s held until the user writes again: %s", pending.id, channel.name, error)
+                await self.storage.hold_replies(pending.id, str(error))
+                return False
             if not error.retryable or attempts >= policy.max_attempts:
                 log.error("giving up reply %d to %s after %d attempt(s): %s", pending.id, channel.name, attempts, error)
                 await self.storage.record_delivery_failure(pending.id, str(error), retry_at=None)

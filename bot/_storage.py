@@ -90,6 +90,7 @@ class MessageStatus(str, Enum):
 
 class DeliveryStatus(str, Enum):
     PENDING = "pending"
+    HELD = "held"  # the platform refuses until the user writes again; sent then
     DELIVERED = "delivered"
     FAILED = "failed"
 
@@ -438,6 +439,35 @@ class Storage(SqliteWorker):
 
         await self._run(write)
 
+    async def hold_replies(self, reply_id: int, error: str) -> None:
+        """Hold a reply, and the later ones of its turn, until the user writes again."""
+
+        def write() -> None:
+            row = self._db["outbox"].get(reply_id)
+            with self._db.conn:
+                self._db.execute(
+                    "UPDATE outbox SET status = ?, last_error = ? WHERE message = ? AND seq >= ? AND status = ?",
+                    [DeliveryStatus.HELD.value, error[:500], row["message"], row["seq"], DeliveryStatus.PENDING.value],
+                )
+
+        await self._run(write)
+
+    async def release_held(self, channel: str, chat_id: str) -> list[int]:
+        """Make a chat's held replies due now (its user wrote again); the messages they answer."""
+
+        def write() -> list[int]:
+            where = "status = ? AND channel = ? AND chat_id = ?"
+            params = [DeliveryStatus.HELD.value, channel, chat_id]
+            messages = sorted({row["message"] for row in self._db.query(f"SELECT message FROM outbox WHERE {where}", params)})
+            with self._db.conn:
+                self._db.execute(
+                    f"UPDATE outbox SET status = ?, next_attempt_at = ? WHERE {where}",
+                    [DeliveryStatus.PENDING.value, _timestamp(self._clock()), *params],
+                )
+            return messages
+
+        return await self._run(write)
+
     async def settle(self, message_id: int) -> SettledMessage | None:
         """Close a handled message whose replies are all delivered (answered) or of which one
         failed for good (failed), and write its compliance log row; None while replies wait."""
@@ -451,7 +481,7 @@ class Storage(SqliteWorker):
             )
             if statuses[DeliveryStatus.FAILED.value]:
                 return self._close(message, MessageStatus.FAILED, replied_at=None)
-            if statuses[DeliveryStatus.PENDING.value]:
+            if statuses[DeliveryStatus.PENDING.value] or statuses[DeliveryStatus.HELD.value]:
                 return None
             last = self._db.execute("SELECT MAX(delivered_at) FROM outbox WHERE message = ?", [message_id]).fetchone()[0]
             # A turn without replies (nothing to say) counts as answered when it was handled.

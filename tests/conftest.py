@@ -102,9 +102,12 @@ class CollectingChannel(Channel):
     def texts(self) -> list[str]:
         return [reply.text for _, reply in self.sent]
 
-    def fail_next(self, count: int, *, retryable: bool = True, retry_after: float | None = None) -> None:
+    def fail_next(
+        self, count: int, *, retryable: bool = True, retry_after: float | None = None, until_contact: bool = False
+    ) -> None:
         self.failures.extend(
-            DeliveryError("simulated failure", retryable=retryable, retry_after=retry_after) for _ in range(count)
+            DeliveryError("simulated failure", retryable=retryable, retry_after=retry_after, until_contact=until_contact)
+            for _ in range(count)
         )
 
 

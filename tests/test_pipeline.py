@@ -186,6 +186,28 @@ def test_a_non_retryable_failure_is_final_for_the_whole_turn(
     assert rows(db, "SELECT replied_at, latency_ms FROM compliance_log") == [(None, None)]
 
 
+def test_a_reply_the_platform_refuses_until_contact_is_held_and_sent_when_the_user_writes(
+    db: Path, clock: ManualClock, collecting_channel: CollectingChannel
+) -> None:
+    collecting_channel.fail_next(1, retryable=False, until_contact=True)  # Zalo's interaction window
+
+    async def scenario() -> tuple[list, list, list]:
+        async with running(db, collecting_channel, clock, replies=2) as (pipeline, _, _):
+            await pipeline(message("a"))
+            await pipeline.redeliver_due(everything=True)  # the periodic round leaves it held
+            held = rows(db, "SELECT seq, status FROM outbox ORDER BY id")
+            settled_early = rows(db, "SELECT COUNT(*) FROM compliance_log")
+            clock.advance(3600)
+            await pipeline(message("b"))  # the citizen writes again
+            return held, settled_early, rows(db, "SELECT status FROM outbox ORDER BY id")
+
+    held, settled_early, after = asyncio.run(scenario())
+    assert held == [(0, "held"), (1, "held")] and settled_early == [(0,)]
+    assert collecting_channel.texts == ["a #1", "part 2", "b #2", "part 2"]  # the held turn first, in order
+    assert after == [("delivered",)] * 4
+    assert rows(db, "SELECT status FROM messages ORDER BY id") == [("answered",), ("answered",)]
+
+
 def test_a_reply_still_undelivered_after_a_round_is_redelivered_later(
     db: Path, clock: ManualClock, collecting_channel: CollectingChannel
 ) -> None:

@@ -14,12 +14,17 @@ Dispatch = Callable[[IncomingMessage], Awaitable[None]]
 
 class DeliveryError(Exception):
     """A reply could not be delivered. ``retryable`` says whether trying again may help
-    (network trouble, rate limits) or not (the chat is gone, the user blocked the bot)."""
+    (network trouble, rate limits) or not (the chat is gone, the user blocked the bot);
+    ``until_contact`` that the platform refuses until the user writes again (Zalo's interaction
+    window), so the reply is held for that moment instead of failing."""
 
-    def __init__(self, message: str, *, retryable: bool, retry_after: float | None = None) -> None:
+    def __init__(
+        self, message: str, *, retryable: bool, retry_after: float | None = None, until_contact: bool = False
+    ) -> None:
         super().__init__(message)
         self.retryable = retryable
         self.retry_after = retry_after
+        self.until_contact = until_contact
 
 
 class Channel(abc.ABC):

@@ -325,6 +325,7 @@ class ZaloChannel(Channel):
                     f"Zalo user {chat_id} is outside the OA's interaction window ({code}: {text}); "
                     "the reply waits until the citizen writes to the OA again",
                     retryable=False,
+                    until_contact=True,
                 )
             if code is None or code in RETRYABLE_ERRORS:
                 if attempt >= SEND_ATTEMPTS:
