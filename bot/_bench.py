@@ -22,7 +22,7 @@ from ._bench_zalo import bench_zalo_webhook
 from ._config import Config
 from ._pipeline import Pipeline
 from ._search import kb_paths, open_embedder
-from ._storage import Storage
+from ._storage import Storage, percentile
 
 # Used when no question file is given: everyday questions in the styles citizens write.
 SAMPLE_QUERIES = (
@@ -37,11 +37,6 @@ SAMPLE_QUERIES = (
     "sang tên xe máy mua lại",
     "đăng ký kết hôn với người nước ngoài cần giấy tờ gì",
 )
-
-
-def _percentile(values: Sequence[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def run_benchmark(config: Config, kb: Sequence[str | Path], questions: str | Path | None) -> dict:
@@ -84,7 +79,7 @@ def run_benchmark(config: Config, kb: Sequence[str | Path], questions: str | Pat
         "rebuild_one_changed_s": round(rebuild_s, 2),
         "rebuild_one_changed_passages_embedded": rebuilt.newly_embedded,
         "latency_ms_p50": round(statistics.median(latencies), 2),
-        "latency_ms_p95": round(_percentile(latencies, 0.95), 2),
+        "latency_ms_p95": round(percentile(sorted(latencies), 0.95), 2),
         "latency_ms_max": round(max(latencies), 2),
         "queries_per_s": round(len(queries) / total_s, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),

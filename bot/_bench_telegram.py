@@ -11,13 +11,13 @@ dispatch, handlers and the rate limits all count, as a citizen would see them.
 from __future__ import annotations
 
 import asyncio
-import math
 import time
 from collections.abc import Callable, Sequence
 
 from handlers import IncomingMessage
 
 from ._fake_telegram import FakeTelegramServer
+from ._storage import percentile
 from .channels import Channel, Dispatch
 from .channels._telegram import TelegramChannel
 
@@ -114,7 +114,4 @@ async def bench_telegram_end_to_end(
 
 def _percentile_ms(sorted_seconds: list[float], fraction: float) -> float:
     """Nearest-rank percentile in milliseconds; 0 when nothing was measured."""
-    if not sorted_seconds:
-        return 0.0
-    rank = max(1, math.ceil(fraction * len(sorted_seconds)))
-    return round(sorted_seconds[rank - 1] * 1000, 1)
+    return round((percentile(sorted_seconds, fraction) or 0.0) * 1000, 1)

@@ -209,7 +209,7 @@ class SettledMessage:
     latency_ms: int | None
 
 
-def percentile(sorted_values: Sequence[int], share: float) -> int | None:
+def percentile(sorted_values: Sequence[T], share: float) -> T | None:
     """The nearest-rank percentile (``share`` in (0, 1]) of already sorted values."""
     if not sorted_values:
         return None

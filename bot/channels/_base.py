@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 import abc
-from collections.abc import Awaitable, Callable
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Collection
 
 from handlers import IncomingMessage, Reply
+
+log = logging.getLogger(__name__)
+
+# How long a stopping channel lets running dispatches finish sending their replies.
+STOP_GRACE_S = 10.0
 
 # The application's entry point for one inbound message: it records the message, runs the
 # handlers and sends the replies back through the channel the message came from.
@@ -44,3 +51,16 @@ class Channel(abc.ABC):
 
     @abc.abstractmethod
     async def send(self, chat_id: str, reply: Reply) -> None: ...
+
+
+async def finish_dispatches(tasks: Collection[asyncio.Task], channel: str, grace_s: float = STOP_GRACE_S) -> None:
+    """On stop: give running dispatches ``grace_s`` seconds to finish, then cancel the rest and
+    wait for them to unwind, so nothing runs on after the channel has closed."""
+    if not tasks:
+        return
+    _, late = await asyncio.wait(tasks, timeout=grace_s)
+    for task in late:
+        task.cancel()
+    if late:
+        log.warning("cancelled %d %s dispatch(es) still running at stop", len(late), channel)
+        await asyncio.gather(*late, return_exceptions=True)

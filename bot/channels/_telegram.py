@@ -58,7 +58,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from handlers import Button, IncomingMessage, Reply, split_text
 
-from ._base import Channel, DeliveryError, Dispatch
+from ._base import Channel, DeliveryError, Dispatch, finish_dispatches
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,6 @@ RATE_LIMIT_RETRIES = 3
 RECONNECT_FIRST_S = 1.0
 RECONNECT_MAX_S = 60.0
 # On stop, dispatches already running get this long to send their replies.
-STOP_GRACE_S = 10.0
 
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
@@ -184,13 +183,7 @@ class TelegramChannel(Channel):
             await application.updater.stop()
         if application.running:
             await application.stop()  # processes updates already fetched, answers callbacks
-        if self._dispatches:
-            _, late = await asyncio.wait(self._dispatches, timeout=STOP_GRACE_S)
-            for task in late:
-                task.cancel()
-            if late:
-                log.warning("cancelled %d Telegram dispatches still running at stop", len(late))
-                await asyncio.wait(late)
+        await finish_dispatches(self._dispatches, self.name)
         await application.shutdown()
         await application.bot.shutdown()  # closes connections even if start-up never completed
         self._dispatch = None

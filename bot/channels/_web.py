@@ -30,7 +30,7 @@ from aiohttp import web
 from handlers import IncomingMessage, Reply
 from handlers._catalogue import WEB_ERRORS
 
-from ._base import Channel, Dispatch
+from ._base import Channel, Dispatch, finish_dispatches
 
 log = logging.getLogger(__name__)
 
@@ -139,11 +139,7 @@ class WebChannel(Channel):
         self._dispatch = None
         for session in self._sessions.values():
             session.wake()
-        if self._tasks:
-            _, running = await asyncio.wait(self._tasks, timeout=5.0)
-            for task in running:
-                task.cancel()
-            await asyncio.gather(*running, return_exceptions=True)
+        await finish_dispatches(self._tasks, self.name, grace_s=5.0)
 
     async def send(self, chat_id: str, reply: Reply) -> None:
         """Queue a reply for the browser. Never fails: a closed browser gets it on its next poll,

@@ -35,7 +35,7 @@ from aiohttp import web
 from handlers import IncomingMessage, Reply, split_text
 
 from .._zalo_tokens import TokenRefreshError, ZaloTokens
-from ._base import Channel, DeliveryError, Dispatch
+from ._base import Channel, DeliveryError, Dispatch, finish_dispatches
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +68,6 @@ MAX_EVENT_AGE_S = 2.5 * 3600
 MAX_CLOCK_SKEW_S = 300.0
 # msg_ids remembered for dropping re-sent events.
 SEEN_CAPACITY = 10_000
-STOP_GRACE_S = 10.0
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -136,13 +135,7 @@ class ZaloChannel(Channel):
     async def stop(self) -> None:
         """Stop accepting events, let running dispatches send their replies, then close."""
         self._dispatch = None
-        if self._dispatches:
-            _, late = await asyncio.wait(self._dispatches, timeout=STOP_GRACE_S)
-            for task in late:
-                task.cancel()
-            if late:
-                log.warning("cancelled %d Zalo dispatches still running at stop", len(late))
-                await asyncio.wait(late)
+        await finish_dispatches(self._dispatches, self.name)
         if self._session is not None:
             await self._session.close()
             self._session = None
