@@ -4,8 +4,13 @@ It behaves like the real API as ``shared/docs/protocols.md`` C1 describes it:
 
 * ``POST /v3.0/oa/message/cs`` with the ``access_token`` header; every application error comes
   with HTTP 200 and a non-zero ``error``: ``-216`` unknown token, ``-220`` expired token,
-  ``-201`` unknown user or text over 2,000 characters, ``-213`` not a follower, ``-230``/``-232``
-  no interaction for 7 days, ``-32`` past the per-minute limit; ``X-RateLimit-*`` headers;
+  ``-201`` unknown user, text over 2,000 characters or a malformed button template, ``-213`` not
+  a follower, ``-230``/``-232`` no interaction for 7 days, ``-32`` past the per-minute limit;
+  ``X-RateLimit-*`` headers;
+* a text may carry a button template (``attachment`` of type ``template``, 1 to 5 buttons, titles
+  of 1 to 100 characters, ``oa.query.*`` payloads of 1 to 1,000 characters), with the limits
+  third-party integrations use; a tapped query button comes back as a ``user_send_text``
+  carrying its payload;
 * ``POST /v4/oa/access_token`` (form body, app secret in the ``secret_key`` header): a refresh
   returns a new pair at the top level with ``expires_in`` as a string and kills the old refresh
   token and the old access token; a reused refresh token fails;
@@ -14,10 +19,12 @@ It behaves like the real API as ``shared/docs/protocols.md`` C1 describes it:
   over the exact bytes sent, with duplicates, forged signatures and old timestamps on demand.
 
 Tests drive it through plain methods: :meth:`FakeZaloServer.send_text` and the other event
-builders, :meth:`~FakeZaloServer.outbox`, :meth:`~FakeZaloServer.fail_next`,
-:meth:`~FakeZaloServer.fast_forward` (the token clock), :meth:`~FakeZaloServer.set_last_interaction`.
+builders, :meth:`~FakeZaloServer.press` (tap a button), :meth:`~FakeZaloServer.outbox`,
+:meth:`~FakeZaloServer.fail_next`, :meth:`~FakeZaloServer.fast_forward` (the token clock),
+:meth:`~FakeZaloServer.set_last_interaction`.
 
-Not modelled: uploads, user profiles, transaction/promotion messages, Zalo's own retry ladder.
+Not modelled: uploads, other attachments (images, list templates...: refused with ``-201``), user
+profiles, transaction/promotion messages, Zalo's own retry ladder.
 """
 
 from __future__ import annotations
@@ -43,6 +50,12 @@ ACCESS_TOKEN_LIFETIME_S = 90_000  # 25 h
 INTERACTION_WINDOW_S = 7 * 24 * 3600
 DEFAULT_RATE_LIMIT = 4000  # requests a minute
 REUSED_REFRESH_TOKEN_ERROR = -14014  # the real code is undocumented (protocols.md A4)
+# The button template, as third-party integrations describe it (not in protocols.md).
+BUTTON_LIMIT = 5
+BUTTON_TITLE_LIMIT = 100
+QUERY_PAYLOAD_LIMIT = 1000
+QUERY_BUTTONS = ("oa.query.show", "oa.query.hide")  # a tap sends the payload to the OA
+OBJECT_PAYLOAD_KEYS = {"oa.open.url": ("url",), "oa.open.phone": ("phone_code",), "oa.open.sms": ("phone_code",)}
 
 
 @dataclass(frozen=True)
@@ -54,6 +67,11 @@ class SentZaloMessage:
     @property
     def text(self) -> str:
         return self.message.get("text", "")
+
+    @property
+    def buttons(self) -> list[dict[str, Any]]:
+        """The button template's buttons, as sent."""
+        return self.message.get("attachment", {}).get("payload", {}).get("buttons", [])
 
 
 @dataclass(frozen=True)
@@ -229,6 +247,17 @@ class FakeZaloServer:
     async def send_text(self, user_id: str, text: str, *, copies: int = 1) -> list[Delivery]:
         return await self.deliver(self.text_event(user_id, text), copies=copies)
 
+    async def press(self, user_id: str, title: str) -> list[Delivery]:
+        """The user taps the query button titled ``title`` under the last message with buttons
+        they got: Zalo sends its payload as a ``user_send_text``, shown or hidden in the chat."""
+        message = next((m for m in reversed(self.sent) if m.user_id == user_id and m.buttons), None)
+        if message is None:
+            raise ValueError(f"{user_id} got no message with buttons")
+        button = next((b for b in message.buttons if b["title"] == title), None)
+        if button is None or button["type"] not in QUERY_BUTTONS:
+            raise ValueError(f"no query button {title!r} in {message.buttons}")
+        return await self.send_text(user_id, button["payload"])
+
     # ------------------------------------------------------------------------------- the API
 
     def _answer(self, error: int, message: str, data: dict[str, Any] | None = None) -> web.Response:
@@ -275,6 +304,8 @@ class FakeZaloServer:
             return self._answer(-230, "User has not interacted with the OA in the past 7 days")
         if "text" in message and not 0 < len(message["text"]) <= TEXT_LIMIT:
             return self._answer(-201, "Parameter text is invalid")
+        if "attachment" in message and not _valid_button_template(message):
+            return self._answer(-201, "Parameter attachment is invalid")
         message_id = secrets.token_hex(10)
         self.sent.append(SentZaloMessage(user_id, message, message_id))
         quota = {"quota_type": "reply", "remain": "8", "total": "8"}
@@ -308,3 +339,29 @@ class FakeZaloServer:
 
     async def _legacy(self, request: web.Request) -> web.Response:
         return self._answer(-240, "MessageV2 API has been shut down, please switch to MessageV3")
+
+
+def _valid_button_template(message: dict[str, Any]) -> bool:
+    """Whether ``message`` is a text with a well-formed button template."""
+    attachment = message["attachment"]
+    if "text" not in message or not isinstance(attachment, dict) or attachment.get("type") != "template":
+        return False
+    payload = attachment.get("payload")
+    buttons = payload.get("buttons") if isinstance(payload, dict) else None
+    if not isinstance(buttons, list) or not 0 < len(buttons) <= BUTTON_LIMIT:
+        return False
+    return all(isinstance(button, dict) and _valid_button(button) for button in buttons)
+
+
+def _valid_button(button: dict[str, Any]) -> bool:
+    title, kind, payload = button.get("title"), button.get("type"), button.get("payload")
+    if not isinstance(title, str) or not 0 < len(title) <= BUTTON_TITLE_LIMIT:
+        return False
+    if kind in QUERY_BUTTONS:
+        return isinstance(payload, str) and 0 < len(payload) <= QUERY_PAYLOAD_LIMIT
+    keys = OBJECT_PAYLOAD_KEYS.get(str(kind))
+    return (
+        keys is not None
+        and isinstance(payload, dict)
+        and all(isinstance(payload.get(k), str) and payload[k] for k in keys)
+    )

@@ -8,6 +8,7 @@ import contextlib
 import functools
 import json
 import time
+import unicodedata
 from collections.abc import AsyncIterator, Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from bot._pipeline import Pipeline, RetryPolicy
 from bot._storage import Storage
 from bot._zalo_tokens import ZaloTokens
 from bot.channels import DeliveryError
-from bot.channels._zalo import TEXT_LIMIT, WEBHOOK_PATH, ZaloChannel, event_signature
+from bot.channels._zalo import QUERY_PREFIX, TEXT_LIMIT, WEBHOOK_PATH, ZaloChannel, event_signature
 from handlers import Button, Dialogue, IncomingMessage, MemoryDialogueStore, Reply
 from handlers import _catalogue as catalogue
 from retrieval import Decision
@@ -175,16 +176,120 @@ async def test_re_sent_events_are_dispatched_once_and_answered_200_fast(tmp_path
 # ------------------------------------------------------------------------------- sending
 
 
+VOTE_AND_PORTAL = ((Button("Hữu ích", data="vote:1:1.001"), Button("Cổng DVC", url="https://dichvucong.gov.vn")),)
+
+
 @async_test
-async def test_replies_are_split_at_2000_characters_with_buttons_numbered(tmp_path) -> None:
+async def test_buttons_go_as_a_button_template_and_a_tap_comes_back_as_a_press(tmp_path) -> None:
+    inbox = Inbox()
+    async with FakeZaloServer() as server, zalo_channel(server, tmp_path, inbox) as channel:
+        await server.send_text(USER, "xin chào")
+        decomposed = unicodedata.normalize("NFD", "Hữu ích")  # as some keyboards type it
+        await channel.send(USER, Reply("Thông tin có hữu ích không?", ((Button(decomposed, data="vote:1:1.001"),),)))
+        await channel.send(USER, Reply("Còn gì nữa không?", VOTE_AND_PORTAL))
+        await server.press(USER, "Hữu ích")
+        await server.send_text(USER, "1")  # typed numbers still reach the handlers as text
+        hello, pressed, typed = await inbox.wait_for(3)
+    nfd, sent = server.sent
+    assert nfd.buttons[0]["title"] == "Hữu ích"  # NFC
+    assert sent.text == "Còn gì nữa không?"  # no numbered lines
+    assert sent.buttons == [
+        {"title": "Hữu ích", "type": "oa.query.hide", "payload": QUERY_PREFIX + "vote:1:1.001"},
+        {"title": "Cổng DVC", "type": "oa.open.url", "payload": {"url": "https://dichvucong.gov.vn"}},
+    ]
+    assert (pressed.callback_data, pressed.text, pressed.chat_id) == ("vote:1:1.001", "", USER)
+    assert pressed.message_id and pressed.message_id != hello.message_id
+    assert (typed.callback_data, typed.text) == ("", "1")
+
+
+@async_test
+async def test_replies_are_split_at_2000_characters_with_the_buttons_on_the_last(tmp_path) -> None:
     async with FakeZaloServer() as server, zalo_channel(server, tmp_path, Inbox()) as channel:
         await server.send_text(USER, "xin chào")
-        long = "Hồ sơ gồm giấy tờ tùy thân. " * 100  # about 2,800 characters
-        buttons = ((Button("Hữu ích", data="vote:up"), Button("Cổng DVC", url="https://dichvucong.gov.vn")),)
-        await channel.send(USER, Reply(long.strip(), buttons))
-        first, second = server.outbox(USER)
-    assert len(first) <= TEXT_LIMIT and len(second) <= TEXT_LIMIT
-    assert second.endswith("1. Hữu ích\n🔗 Cổng DVC: https://dichvucong.gov.vn")
+        long = ("Hồ sơ gồm giấy tờ tùy thân. " * 90).strip()  # about 2,500 characters
+        await channel.send(USER, Reply(long, VOTE_AND_PORTAL))
+        first, second = server.sent
+    assert len(long) > TEXT_LIMIT and len(first.text) <= TEXT_LIMIT and len(second.text) <= TEXT_LIMIT
+    assert f"{first.text} {second.text}" == long
+    assert first.buttons == [] and [b["title"] for b in second.buttons] == ["Hữu ích", "Cổng DVC"]
+
+
+@async_test
+async def test_buttons_that_do_not_fit_a_template_fall_back_to_numbered_lines(tmp_path) -> None:
+    async with FakeZaloServer() as server, zalo_channel(server, tmp_path, Inbox()) as channel:
+        await server.send_text(USER, "xin chào")
+        six = tuple((Button(f"Mục {n}", data=f"pick:{n}"),) for n in range(1, 7))
+        await channel.send(USER, Reply("Chọn một mục:", six))
+        await channel.send(USER, Reply("Dữ liệu dài:", ((Button("Chọn", data="x" * 1000),),)))
+        many, long_data = server.sent
+    assert many.buttons == [] and many.text == "Chọn một mục:\n" + "\n".join(f"{n}. Mục {n}" for n in range(1, 7))
+    assert long_data.buttons == [] and long_data.text == "Dữ liệu dài:\n1. Chọn"
+
+
+@async_test
+async def test_a_title_over_100_characters_is_cut(tmp_path) -> None:
+    async with FakeZaloServer() as server, zalo_channel(server, tmp_path, Inbox()) as channel:
+        await server.send_text(USER, "xin chào")
+        label = "Đăng ký thường trú cho người chưa thành niên " * 4
+        await channel.send(USER, Reply("Chọn:", ((Button(label, data="pick:1"),),)))
+        [button] = server.sent[-1].buttons
+    assert len(button["title"]) == 100 and button["title"] == label[:99] + "…"
+
+
+def template(*buttons: dict[str, Any], kind: str = "template") -> dict[str, Any]:
+    return {"type": kind, "payload": {"buttons": list(buttons)}}
+
+
+def button(title: str = "A", kind: str = "oa.query.hide", payload: Any = "p") -> dict[str, Any]:
+    return {"title": title, "type": kind, "payload": payload}
+
+
+VALID_TEMPLATE = template(button(), button("Gọi", "oa.open.phone", {"phone_code": "02363822000"}))
+
+
+@async_test
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"text": "Chọn:", "attachment": template(*(button(str(n)) for n in range(6)))},
+        {"text": "Chọn:", "attachment": template()},
+        {"text": "Chọn:", "attachment": template(button(""))},
+        {"text": "Chọn:", "attachment": template(button("a" * 101, "oa.query.show"))},
+        {"text": "Chọn:", "attachment": template(button(payload="p" * 1001))},
+        {"text": "Chọn:", "attachment": template(button(kind="postback"))},
+        {"text": "Chọn:", "attachment": template(button(kind="oa.open.url", payload="https://dichvucong.gov.vn"))},
+        {"text": "Chọn:", "attachment": template(button(kind="oa.open.phone", payload={}))},
+        {"text": "Chọn:", "attachment": template(button(), kind="image")},
+        {"attachment": VALID_TEMPLATE},
+    ],
+    ids=[
+        "6 buttons",
+        "none",
+        "no title",
+        "long title",
+        "long payload",
+        "unknown type",
+        "url",
+        "phone",
+        "image",
+        "no text",
+    ],
+)
+async def test_the_fake_refuses_a_malformed_button_template(message) -> None:
+    async with FakeZaloServer() as server, aiohttp.ClientSession() as session:
+        server.set_last_interaction(USER, 0)  # a follower who wrote just now
+
+        async def send(message: dict[str, Any]) -> dict[str, Any]:
+            body = {"recipient": {"user_id": USER}, "message": message}
+            headers = {"access_token": server.access_token}
+            async with session.post(server.url + "/v3.0/oa/message/cs", json=body, headers=headers) as response:
+                assert response.status == 200  # errors come in the body
+                return await response.json()
+
+        refused = await send(message)
+        accepted = await send({"text": "Chọn:", "attachment": VALID_TEMPLATE})
+    assert (refused["error"], accepted["error"]) == (-201, 0)
+    assert [sent.buttons for sent in server.sent] == [VALID_TEMPLATE["payload"]["buttons"]]
 
 
 @async_test
@@ -374,6 +479,18 @@ async def say(server: FakeZaloServer, text: str, *, copies: int = 1) -> str:
     return (await server.wait_for_outbox(USER, before + 1))[-1]
 
 
+async def press(server: FakeZaloServer, title: str) -> str:
+    """The citizen taps a button of the bot's last message with buttons; the bot's next message."""
+    before = len(server.outbox(USER))
+    await server.press(USER, title)
+    return (await server.wait_for_outbox(USER, before + 1))[-1]
+
+
+def titles(server: FakeZaloServer) -> list[str]:
+    """The button titles of the bot's last message."""
+    return [button["title"] for button in server.sent[-1].buttons]
+
+
 @async_test
 async def test_the_dialogue_on_zalo_greeting_menu_by_number_and_a_procedure_card(hashing_embedder, tmp_path) -> None:
     engine = build_engine(hashing_embedder, decision=Decision.ANSWER)
@@ -381,14 +498,40 @@ async def test_the_dialogue_on_zalo_greeting_menu_by_number_and_a_procedure_card
         await server.deliver(server.follow_event(USER))
         greeting = (await server.wait_for_outbox(USER, 1))[-1]
         assert greeting.startswith(f"Xin chào anh/chị! Tôi là trợ lý ảo của {WARD_NAME}.")
-        assert f"3. {catalogue.MENU_FEEDBACK_BUTTON}" in greeting  # the menu, numbered
-        faqs = await say(server, "2")
+        assert titles(server)[2] == catalogue.MENU_FEEDBACK_BUTTON  # the menu, as buttons
+        faqs = await say(server, "2")  # the second button, chosen by its number
         assert faqs.startswith(catalogue.MENU_FAQ)
         card = await say(server, "dang ky tam tru can giay to gi", copies=2)  # Zalo re-sent it
         assert card.startswith("📋 Đăng ký tạm trú") and "• Trực tuyến: 3 ngày làm việc · 7.000 đồng" in card
-        assert f". {catalogue.HELPFUL_BUTTON}" in card
+        assert catalogue.HELPFUL_BUTTON in titles(server)
         await asyncio.sleep(0.1)
     assert len(server.outbox(USER)) == 3  # the duplicate got no second card
+
+
+@async_test
+async def test_the_dialogue_on_zalo_by_pressing_buttons(hashing_embedder, tmp_path) -> None:
+    engine = build_engine(hashing_embedder, decision=Decision.ANSWER)
+    async with zalo_ward(engine, tmp_path) as (server, _):
+        await server.deliver(server.follow_event(USER))
+        await server.wait_for_outbox(USER, 1)
+        faqs = await press(server, catalogue.MENU_FAQ_BUTTON)
+        assert faqs.startswith(catalogue.MENU_FAQ)
+        faq_buttons = server.sent[-1].buttons
+        await say(server, "/start")
+        assert await say(server, "2") == faqs and server.sent[-1].buttons == faq_buttons  # as by its number
+        card = await say(server, "dang ky tam tru can giay to gi")
+        assert card.startswith("📋 Đăng ký tạm trú")
+        links = [button for button in server.sent[-1].buttons if button["type"] == "oa.open.url"]
+        assert [link["title"] for link in links] == [catalogue.FILE_ONLINE_BUTTON]
+        assert links[0]["payload"]["url"].startswith("https://")
+        before = len(server.sent)
+        await server.press(USER, catalogue.MORE_BUTTON)
+        while len(server.sent) == before or not server.sent[-1].buttons:
+            await asyncio.sleep(0.01)  # the details come in pieces, the buttons with the last
+        details = server.sent[before:]
+        assert details[0].text.startswith("📋 Đăng ký tạm trú") and len(details) > 1
+        assert not any(piece.buttons for piece in details[:-1]) and catalogue.HELPFUL_BUTTON in titles(server)
+        assert await press(server, catalogue.HELPFUL_BUTTON) == catalogue.VOTE_UP
 
 
 @async_test
@@ -401,10 +544,8 @@ async def test_the_ticket_flow_end_to_end_on_zalo(hashing_embedder, tmp_path) ->
         await server.deliver(server.image_event(USER))
         consent = (await server.wait_for_outbox(USER, 3))[-1]
         assert consent.startswith(catalogue.INTAKE_ASK_CONSENT)
-        anonymous = next(line for line in consent.splitlines() if catalogue.INTAKE_ANONYMOUS_BUTTON in line)
-        summary = await say(server, anonymous.split(".")[0])
-        confirm = next(line for line in summary.splitlines() if catalogue.INTAKE_CONFIRM_BUTTON in line)
-        receipt = await say(server, confirm.split(".")[0])
+        await press(server, catalogue.INTAKE_ANONYMOUS_BUTTON)
+        receipt = await press(server, catalogue.INTAKE_CONFIRM_BUTTON)
         [ticket] = await ward.tickets.list()
         assert ticket.code in receipt and ticket.photo and ticket.location == (16.0544, 108.2022)
         assert ticket.code in ward.group.texts[0]  # announced to the officials' group

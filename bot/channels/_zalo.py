@@ -12,8 +12,13 @@ backoff; a citizen outside the 7-day interaction window cannot be reached until 
 again, which is a non-retryable :class:`DeliveryError` (the reply is kept, marked failed, and
 an official's answer is flagged to the group).
 
-Rendering: text split at Zalo's 2,000-character limit; buttons as numbered lines, which the
-handlers understand as choices (``Reply.as_plain_text``).
+Rendering: text split at Zalo's 2,000-character limit. Up to five buttons go with the last piece
+as Zalo's button template: a link as ``oa.open.url``; a choice as ``oa.query.hide``, whose tap
+Zalo sends back as a ``user_send_text`` carrying the payload, ``#wb:`` + the button's data, which
+becomes a button press (``callback_data``) as on Telegram. Hidden rather than ``oa.query.show``:
+a shown query would put the cryptic payload in the citizen's chat as if they had typed it; hidden,
+the chat shows only the bot's answer to the tap. More buttons, or data too long for a payload,
+fall back to numbered lines (``Reply.as_plain_text``); typed numbers are understood either way.
 """
 
 from __future__ import annotations
@@ -47,6 +52,13 @@ SIGNATURE_HEADER = "X-ZEvent-Signature"
 # Which value starts the signed string: the body's app_id (documented) or oa_id (reported).
 SIGNATURE_PREFIXES = ("app_id", "oa_id")
 TEXT_LIMIT = 2000  # characters of a consultation text message (A3)
+# The button template's limits, from third-party integrations (eSMS's developer docs, open-source
+# Zalo clients), not protocols.md: verify against a real OA.
+BUTTON_LIMIT = 5  # buttons on one message
+BUTTON_TITLE_LIMIT = 100  # characters of a title
+QUERY_PAYLOAD_LIMIT = 1000  # characters of an oa.query.* payload
+# Starts the payload of a choice button, so that its tap is told from typed text.
+QUERY_PREFIX = "#wb:"
 
 # Events of a citizen's own doing that the bot handles; anything else is logged and ignored.
 MESSAGE_EVENTS = ("user_send_text", "user_send_image", "user_send_location", "user_send_sticker")
@@ -209,7 +221,11 @@ class ZaloChannel(Channel):
         payload = _first_payload(body)
         location = None
         attachment = ""
-        if name == "user_send_location":
+        callback_data = ""
+        if name == "user_send_text" and text.startswith(QUERY_PREFIX):
+            # A tapped oa.query.hide button: its payload arrives as if typed.
+            callback_data, text = text.removeprefix(QUERY_PREFIX), ""
+        elif name == "user_send_location":
             coordinates = payload.get("coordinates") or {}
             try:
                 location = (float(coordinates["latitude"]), float(coordinates["longitude"]))
@@ -220,7 +236,7 @@ class ZaloChannel(Channel):
         elif name == "user_send_sticker":
             # Counts as an interaction for Zalo's window; there is nothing to answer.
             return None
-        if not (text or location or attachment):
+        if not (text or location or attachment or callback_data):
             return None
         return IncomingMessage(
             channel=self.name,
@@ -228,6 +244,7 @@ class ZaloChannel(Channel):
             user_id=user,
             text=text,
             message_id=msg_id,
+            callback_data=callback_data,
             location=location,
             attachment=attachment,
         )
@@ -274,11 +291,18 @@ class ZaloChannel(Channel):
     # ------------------------------------------------------------------------------- sending
 
     async def send(self, chat_id: str, reply: Reply) -> None:
-        """Send ``reply`` as text messages within Zalo's limit, buttons as numbered lines.
+        """Send ``reply`` as text messages within Zalo's limit, its buttons as a button template
+        on the last one, or as numbered lines when they do not fit one.
         Raises :class:`DeliveryError`; pieces already sent stay sent."""
-        text = unicodedata.normalize("NFC", reply.as_plain_text())  # Zalo counts NFC characters
-        for piece in split_text(text, TEXT_LIMIT):
+        buttons = _template_buttons(reply)
+        text = reply.text if buttons else reply.as_plain_text()
+        *pieces, last = split_text(unicodedata.normalize("NFC", text), TEXT_LIMIT)  # Zalo counts NFC
+        for piece in pieces:
             await self._send_message(chat_id, {"text": piece})
+        message: dict[str, Any] = {"text": last}
+        if buttons:
+            message["attachment"] = {"type": "template", "payload": {"buttons": buttons}}
+        await self._send_message(chat_id, message)
 
     async def _send_message(self, chat_id: str, message: dict[str, Any]) -> None:
         if self._session is None:
@@ -331,6 +355,27 @@ class ZaloChannel(Channel):
                 delay = min(delay * 2, BACKOFF_MAX_S)
                 continue
             raise DeliveryError(f"Zalo refused a message to {chat_id} ({code}: {text})", retryable=False)
+
+
+def _template_buttons(reply: Reply) -> list[dict[str, Any]]:
+    """The buttons of ``reply`` for Zalo's button template; none when there are none, or when
+    they do not fit one."""
+    buttons = [button for row in reply.buttons for button in row]
+    if len(buttons) > BUTTON_LIMIT:
+        return []
+    template = []
+    for button in buttons:
+        title = unicodedata.normalize("NFC", button.label)
+        if len(title) > BUTTON_TITLE_LIMIT:
+            title = title[: BUTTON_TITLE_LIMIT - 1] + "…"
+        if button.url:
+            template.append({"title": title, "type": "oa.open.url", "payload": {"url": button.url}})
+            continue
+        query = QUERY_PREFIX + button.data
+        if len(query) > QUERY_PAYLOAD_LIMIT:
+            return []
+        template.append({"title": title, "type": "oa.query.hide", "payload": query})
+    return template
 
 
 def _first_payload(message: dict[str, Any]) -> dict[str, Any]:
