@@ -21,7 +21,7 @@ from typing import Any, Protocol, runtime_checkable
 
 from aiohttp import web
 
-from handlers import Reply, SearchEngine
+from handlers import Reply, SearchEngine, catalogue
 from knowledge import KnowledgeBaseError
 from retrieval import Embedder
 from tickets import TicketDesk, TicketStore, WorkingCalendar
@@ -112,9 +112,7 @@ def zalo_channel(config: Config) -> Channel:
 
 def catalogue_apology(config: Config) -> Reply:
     """The catalogue's apology, sent when the handlers fail on a message."""
-    from handlers._catalogue import ERROR_APOLOGY
-
-    return Reply(ERROR_APOLOGY.format(ward_name=config.ward.name, ward_contact=config.ward.contact))
+    return Reply(catalogue.ERROR_APOLOGY.format(ward_name=config.ward.name, ward_contact=config.ward.contact))
 
 
 class Application:

@@ -26,8 +26,7 @@ import logging
 from collections.abc import Collection, Mapping
 from typing import Protocol
 
-from handlers import Button, IncomingMessage, Reply
-from handlers import _catalogue as text
+from handlers import Button, IncomingMessage, Reply, catalogue
 from handlers._intake import due_text
 from tickets import EventKind, Status, Ticket, TicketConflict, TicketDesk, TicketNotFound, TicketStateError
 
@@ -101,20 +100,20 @@ class OfficialsDesk:
         """Post a new ticket to the group with a claim button; a failure is logged (``/tickets``
         still lists the ticket)."""
         place = ticket.address or (
-            text.OFFICIALS_LOCATION.format(latitude=ticket.location[0], longitude=ticket.location[1])
+            catalogue.OFFICIALS_LOCATION.format(latitude=ticket.location[0], longitude=ticket.location[1])
             if ticket.location
-            else text.OFFICIALS_NO_PLACE
+            else catalogue.OFFICIALS_NO_PLACE
         )
-        summary = ticket.text if len(ticket.text) <= SUMMARY_LIMIT else ticket.text[:SUMMARY_LIMIT] + text.ELLIPSIS
+        summary = ticket.text if len(ticket.text) <= SUMMARY_LIMIT else ticket.text[:SUMMARY_LIMIT] + catalogue.ELLIPSIS
         announcement = Reply(
-            text.OFFICIALS_NEW_TICKET.format(
+            catalogue.OFFICIALS_NEW_TICKET.format(
                 code=ticket.code,
-                category=text.CATEGORY_LABELS[ticket.category.value],
+                category=catalogue.CATEGORY_LABELS[ticket.category.value],
                 summary=summary,
                 time=self._time(ticket),
                 place=place,
             ),
-            ((Button(text.OFFICIALS_CLAIM_BUTTON, data=CLAIM_DATA + ticket.code),),),
+            ((Button(catalogue.OFFICIALS_CLAIM_BUTTON, data=CLAIM_DATA + ticket.code),),),
         )
         error = await self.send(GROUP_CHANNEL, self.group_chat_id, announcement)
         if error is not None:
@@ -129,7 +128,7 @@ class OfficialsDesk:
             command, code, rest = "/claim", message.callback_data.removeprefix(CLAIM_DATA), ""
         elif message.callback_data.startswith(APOLOGY_DATA):
             code, _, day = message.callback_data.removeprefix(APOLOGY_DATA).partition(":")
-            command, rest = "/apology", f"{day} {text.APOLOGY_DEFAULT_REASON}"
+            command, rest = "/apology", f"{day} {catalogue.APOLOGY_DEFAULT_REASON}"
         else:
             # Split on any whitespace, keeping the answer's own line breaks: "/reply CODE\ntext".
             command, code, rest = (*message.text.split(maxsplit=2), "", "", "")[:3]
@@ -137,24 +136,24 @@ class OfficialsDesk:
         if command not in COMMANDS:
             return []
         if message.user_id not in self.members:
-            return [Reply(text.OFFICIALS_NOT_MEMBER)]
+            return [Reply(catalogue.OFFICIALS_NOT_MEMBER)]
         if command == "/tickets":
             return [await self._list()]
         if not code or (command in ("/reply", "/apology") and not rest):
-            return [Reply(text.OFFICIALS_HELP)]
+            return [Reply(catalogue.OFFICIALS_HELP)]
         actor = f"telegram:{message.user_id}"
         action = command.removeprefix("/")
         try:
             return [await self._act(action, code, rest, actor, message.display_name or actor)]
         except TicketNotFound:
-            return [Reply(text.OFFICIALS_NOT_FOUND.format(code=code))]
+            return [Reply(catalogue.OFFICIALS_NOT_FOUND.format(code=code))]
         except TicketConflict as conflict:
             current = conflict.current
-            return [Reply(text.OFFICIALS_CONFLICT.format(code=current.code, **self._status(current)))]
+            return [Reply(catalogue.OFFICIALS_CONFLICT.format(code=current.code, **self._status(current)))]
         except TicketStateError:
             current = await self.store.get(code)
-            refusal = text.OFFICIALS_REFUSED.format(
-                code=current.code, action=text.OFFICIALS_ACTIONS[action], **self._status(current)
+            refusal = catalogue.OFFICIALS_REFUSED.format(
+                code=current.code, action=catalogue.OFFICIALS_ACTIONS[action], **self._status(current)
             )
             return [Reply(refusal)]
 
@@ -165,22 +164,22 @@ class OfficialsDesk:
         match action:
             case "claim":
                 ticket = await self.store.claim(code, actor=actor, expected_version=version)
-                return Reply(text.OFFICIALS_CLAIMED.format(code=ticket.code, name=name))
+                return Reply(catalogue.OFFICIALS_CLAIMED.format(code=ticket.code, name=name))
             case "reply":
                 if ticket.paused:
-                    return Reply(text.OFFICIALS_PAUSED.format(code=ticket.code))
+                    return Reply(catalogue.OFFICIALS_PAUSED.format(code=ticket.code))
                 ticket = await self.store.reply(code, rest, actor=actor, expected_version=version)
                 return await self._deliver_answer(ticket)
             case "close":
                 ticket = await self.store.close_ticket(code, actor=actor, expected_version=version)
-                closing = Reply(text.TICKET_CLOSED.format(ward_name=self._ward_name, code=ticket.code))
+                closing = Reply(catalogue.TICKET_CLOSED.format(ward_name=self._ward_name, code=ticket.code))
                 for reply in (closing, await self._dialogue.rate_prompt(ticket)):
                     if (error := await self.send(ticket.channel, ticket.chat_id, reply)) is not None:
                         return self._flag(ticket, error)
-                return Reply(text.OFFICIALS_CLOSED.format(code=ticket.code))
+                return Reply(catalogue.OFFICIALS_CLOSED.format(code=ticket.code))
             case "reopen":
                 ticket = await self.store.reopen(code, rest, actor=actor, expected_version=version)
-                return Reply(text.OFFICIALS_REOPENED.format(code=ticket.code))
+                return Reply(catalogue.OFFICIALS_REOPENED.format(code=ticket.code))
             case _:  # apology
                 return await self._apologise(ticket, rest, actor)
 
@@ -193,53 +192,55 @@ class OfficialsDesk:
         try:
             day = dt.date.fromisoformat(day_text)
         except ValueError:
-            return Reply(text.OFFICIALS_APOLOGY_BAD_DATE)
+            return Reply(catalogue.OFFICIALS_APOLOGY_BAD_DATE)
         if not reason:
-            return Reply(text.OFFICIALS_HELP)
+            return Reply(catalogue.OFFICIALS_HELP)
         if day <= self._clock().astimezone(calendar.tz).date() or not calendar.is_working_day(day):
-            return Reply(text.OFFICIALS_APOLOGY_BAD_DATE)
+            return Reply(catalogue.OFFICIALS_APOLOGY_BAD_DATE)
         if ticket.status not in OPEN_STATUSES:
-            refusal = text.OFFICIALS_REFUSED.format(
-                code=ticket.code, action=text.OFFICIALS_ACTIONS["apology"], **self._status(ticket)
+            refusal = catalogue.OFFICIALS_REFUSED.format(
+                code=ticket.code, action=catalogue.OFFICIALS_ACTIONS["apology"], **self._status(ticket)
             )
             return Reply(refusal)
         new_due = dt.datetime.combine(day, calendar.hours[-1][1], tzinfo=calendar.tz).isoformat()
-        date = day.strftime(text.DATE)
+        date = day.strftime(catalogue.DATE)
         for event in await self.store.events(ticket.code):
             if event.kind is EventKind.NOTE and event.data.get("apology", {}).get("new_due") == new_due:
-                return Reply(text.OFFICIALS_APOLOGY_ALREADY.format(code=ticket.code, date=date))
-        slip = text.APOLOGY_SLIP.format(
+                return Reply(catalogue.OFFICIALS_APOLOGY_ALREADY.format(code=ticket.code, date=date))
+        slip = catalogue.APOLOGY_SLIP.format(
             ward_name=self._ward_name, code=ticket.code, time=self._time(ticket), reason=reason, date=date
         )
         if (error := await self.send(ticket.channel, ticket.chat_id, Reply(slip))) is not None:
             return self._flag(ticket, error)
         payload = {"apology": {"reason": reason, "new_due": new_due}}
         await self.store.note(ticket.code, f"Phiếu xin lỗi, hẹn ngày {date}: {reason}", actor=actor, payload=payload)
-        return Reply(text.OFFICIALS_APOLOGY_SENT.format(code=ticket.code, date=date))
+        return Reply(catalogue.OFFICIALS_APOLOGY_SENT.format(code=ticket.code, date=date))
 
     async def _deliver_answer(self, ticket: Ticket) -> Reply:
         """Send the ticket's answer to its citizen and record whether it arrived."""
         assert ticket.answer is not None
-        answer = Reply(text.OFFICIAL_ANSWER.format(ward_name=self._ward_name, code=ticket.code, text=ticket.answer))
+        answer = Reply(
+            catalogue.OFFICIAL_ANSWER.format(ward_name=self._ward_name, code=ticket.code, text=ticket.answer)
+        )
         error = await self.send(ticket.channel, ticket.chat_id, answer)
         await self.store.record_delivery(ticket.code, delivered=error is None, error=str(error or ""))
         if error is not None:
             return self._flag(ticket, error)
-        return Reply(text.OFFICIALS_REPLY_SENT.format(code=ticket.code))
+        return Reply(catalogue.OFFICIALS_REPLY_SENT.format(code=ticket.code))
 
     async def _list(self) -> Reply:
         """The tickets not yet closed, soonest due first."""
         now = self._clock()
         tickets = sorted((t for t in await self.store.list() if t.status is not Status.CLOSED), key=lambda t: t.due_at)
         if not tickets:
-            return Reply(text.OFFICIALS_NO_TICKETS)
-        lines = [text.OFFICIALS_TICKETS_HEADING.format(count=len(tickets))]
+            return Reply(catalogue.OFFICIALS_NO_TICKETS)
+        lines = [catalogue.OFFICIALS_TICKETS_HEADING.format(count=len(tickets))]
         for ticket in tickets:
             late = ticket.status is not Status.ANSWERED and ticket.due_at < now
             status = self._status(ticket)
             lines.append(
-                text.OFFICIALS_TICKET_LINE.format(
-                    code=ticket.code, time=self._time(ticket), late=text.OFFICIALS_LATE if late else "", **status
+                catalogue.OFFICIALS_TICKET_LINE.format(
+                    code=ticket.code, time=self._time(ticket), late=catalogue.OFFICIALS_LATE if late else "", **status
                 )
             )
         return Reply("\n".join(lines))
@@ -284,7 +285,9 @@ class OfficialsDesk:
         """Warn the group and the assignee (in a private chat, if a Telegram user), then post a
         draft apology slip proposing a new date as far past the due date as the warning period."""
         warning = Reply(
-            text.OFFICIALS_DEADLINE_WARNING.format(code=ticket.code, time=self._time(ticket), **self._status(ticket))
+            catalogue.OFFICIALS_DEADLINE_WARNING.format(
+                code=ticket.code, time=self._time(ticket), **self._status(ticket)
+            )
         )
         if (error := await self.send(GROUP_CHANNEL, self.group_chat_id, warning)) is not None:
             log.error("could not warn the group about %s: %s; trying at the next check", ticket.code, error)
@@ -294,10 +297,10 @@ class OfficialsDesk:
         warn = self.desk.policies[ticket.category].warn_before
         later = self.desk.calendar.due(ticket.due_at, warn.amount if warn.unit == "days" else 1, "days").date()
         draft = Reply(
-            text.OFFICIALS_APOLOGY_DRAFT.format(
-                code=ticket.code, reason=text.APOLOGY_DEFAULT_REASON, date=later.strftime(text.DATE)
+            catalogue.OFFICIALS_APOLOGY_DRAFT.format(
+                code=ticket.code, reason=catalogue.APOLOGY_DEFAULT_REASON, date=later.strftime(catalogue.DATE)
             ),
-            ((Button(text.OFFICIALS_APOLOGY_BUTTON, data=f"{APOLOGY_DATA}{ticket.code}:{later.isoformat()}"),),),
+            ((Button(catalogue.OFFICIALS_APOLOGY_BUTTON, data=f"{APOLOGY_DATA}{ticket.code}:{later.isoformat()}"),),),
         )
         await self.send(GROUP_CHANNEL, self.group_chat_id, draft)
         await self._remember(ticket, "warned")
@@ -305,7 +308,7 @@ class OfficialsDesk:
     async def _escalate(self, ticket: Ticket) -> None:
         """Tell the ward leader (or, without one configured, the group) that a ticket is late."""
         late = Reply(
-            text.OFFICIALS_LATE_TICKET.format(code=ticket.code, time=self._time(ticket), **self._status(ticket))
+            catalogue.OFFICIALS_LATE_TICKET.format(code=ticket.code, time=self._time(ticket), **self._status(ticket))
         )
         target = self.leader_chat_id or self.group_chat_id
         if (error := await self.send(GROUP_CHANNEL, target, late)) is not None:
@@ -339,7 +342,7 @@ class OfficialsDesk:
     # --- wording -----------------------------------------------------------------------------------
 
     def _flag(self, ticket: Ticket, error: DeliveryError) -> Reply:
-        return Reply(text.OFFICIALS_DELIVERY_FAILED.format(code=ticket.code, error=error))
+        return Reply(catalogue.OFFICIALS_DELIVERY_FAILED.format(code=ticket.code, error=error))
 
     def _time(self, ticket: Ticket) -> str:
         return due_text(ticket.due_at, self.desk.calendar.tz)
@@ -347,5 +350,5 @@ class OfficialsDesk:
     @staticmethod
     def _status(ticket: Ticket) -> dict[str, str]:
         """The ``label`` and ``assignee`` fields of the officials' texts."""
-        assignee = text.OFFICIALS_ASSIGNEE.format(name=ticket.assignee) if ticket.assignee else ""
-        return {"label": text.TICKET_STATUSES[ticket.status.value], "assignee": assignee}
+        assignee = catalogue.OFFICIALS_ASSIGNEE.format(name=ticket.assignee) if ticket.assignee else ""
+        return {"label": catalogue.TICKET_STATUSES[ticket.status.value], "assignee": assignee}

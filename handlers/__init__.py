@@ -1,5 +1,6 @@
-"""Channel-free async handlers: routing, dialogues and replies."""
+"""Channel-free async handlers: routing, dialogues and replies; ``catalogue`` holds their words."""
 
+from . import _catalogue as catalogue
 from ._cards import answer_reply, details_reply, procedure_card, procedure_sections
 from ._engine import SearchEngine
 from ._intent import Intent, IntentKind, Section, detect_intent, parse_callback
@@ -25,6 +26,7 @@ __all__ = (
     "Section",
     "Turn",
     "answer_reply",
+    "catalogue",
     "detect_intent",
     "details_reply",
     "parse_callback",

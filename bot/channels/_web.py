@@ -27,8 +27,7 @@ from typing import Any
 
 from aiohttp import web
 
-from handlers import IncomingMessage, Reply
-from handlers._catalogue import WEB_ERRORS
+from handlers import IncomingMessage, Reply, catalogue
 
 from ._base import Channel, Dispatch, finish_dispatches
 
@@ -277,4 +276,4 @@ def _newer(session: _Session, after: int) -> list[dict[str, Any]]:
 
 
 def _error(status: int, code: str, **values: object) -> web.Response:
-    return web.json_response({"error": code, "message": WEB_ERRORS[code].format(**values)}, status=status)
+    return web.json_response({"error": code, "message": catalogue.WEB_ERRORS[code].format(**values)}, status=status)
