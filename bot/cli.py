@@ -235,16 +235,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 # --- wardbot tickets ------------------------------------------------------------------------------
-
-# Officials read Vietnamese; the code keeps the English status names.
-TICKET_STATUS_NAMES = {
-    "new": "mới",
-    "assigned": "đang xử lý",
-    "answered": "đã trả lời",
-    "closed": "đã đóng",
-    "reopened": "mở lại",
-}
-TICKET_CATEGORY_NAMES = {"feedback": "phản ánh", "question": "câu hỏi"}
+# Officials read Vietnamese status and category names (the catalogue's short forms); the code keeps
+# the English ones.
 
 
 def _ticket_time(moment: dt.datetime | None) -> str:
@@ -254,8 +246,16 @@ def _ticket_time(moment: dt.datetime | None) -> str:
 
 
 def _ticket_status(ticket: Ticket) -> str:
-    name = TICKET_STATUS_NAMES[ticket.status.value]
-    return f"{name} (tạm dừng)" if ticket.paused else name
+    from handlers import catalogue
+
+    name = catalogue.TICKET_STATUS_SHORT[ticket.status.value]
+    return catalogue.TICKET_PAUSED_SHORT.format(label=name) if ticket.paused else name
+
+
+def _ticket_category(ticket: Ticket) -> str:
+    from handlers import catalogue
+
+    return catalogue.CATEGORY_SHORT[ticket.category.value]
 
 
 def format_ticket_table(tickets: Sequence[Ticket]) -> str:
@@ -267,7 +267,7 @@ def format_ticket_table(tickets: Sequence[Ticket]) -> str:
         (
             t.code,
             _ticket_status(t),
-            TICKET_CATEGORY_NAMES[t.category.value],
+            _ticket_category(t),
             t.assignee or "-",
             _ticket_time(t.received_at),
             _ticket_time(t.due_at),
@@ -289,7 +289,7 @@ def format_ticket(ticket: Ticket, events: Sequence[TicketEvent]) -> str:
     """A ticket and its history, for an official to read."""
     contact = "anonymous" if ticket.anonymous else ticket.contact
     lines = [
-        f"{ticket.code}  {TICKET_CATEGORY_NAMES[ticket.category.value]}  {_ticket_status(ticket)}",
+        f"{ticket.code}  {_ticket_category(ticket)}  {_ticket_status(ticket)}",
         f"Received: {_ticket_time(ticket.received_at)}   Due: {_ticket_time(ticket.due_at)}",
         f"Assignee: {ticket.assignee or '-'}   Channel: {ticket.channel}   Contact: {contact}",
     ]
@@ -381,6 +381,8 @@ def _cmd_tickets_close(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from tickets import Status
+
     parser = argparse.ArgumentParser(prog="wardbot", description="Citizen-service chatbot for Vietnamese wards.")
     parser.add_argument("--config", help="bot.toml to use (default: $WARDBOT_CONFIG, else ./bot.toml)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -455,7 +457,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="tickets_command", required=True, metavar="TICKETS_COMMAND"
     )
     ticket_list = tickets.add_parser("list", help="tickets, oldest first")
-    ticket_list.add_argument("--status", choices=tuple(TICKET_STATUS_NAMES), help="only tickets in this status")
+    ticket_list.add_argument("--status", choices=[s.value for s in Status], help="only tickets in this status")
     ticket_list.add_argument("--json", action="store_true", help="print one JSON document")
     ticket_list.set_defaults(handler=_cmd_tickets_list)
     ticket_show = tickets.add_parser("show", help="a ticket and its history")

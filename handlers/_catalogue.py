@@ -304,6 +304,17 @@ RATE_THANKS = "Cảm ơn anh/chị đã đánh giá! Ý kiến của anh/chị g
 # Officials are addressed plainly; these texts go to the ward's own Telegram group.
 
 CATEGORY_LABELS = {"feedback": "Phản ánh, kiến nghị", "question": "Câu hỏi chuyển cán bộ"}
+# Short forms for table columns (``wardbot tickets``), where the phrases of
+# CATEGORY_LABELS and TICKET_STATUSES would make a line too wide for a terminal.
+CATEGORY_SHORT = {"feedback": "phản ánh", "question": "câu hỏi"}
+TICKET_STATUS_SHORT = {
+    "new": "mới",
+    "assigned": "đang xử lý",
+    "answered": "đã trả lời",
+    "closed": "đã đóng",
+    "reopened": "mở lại",
+}
+TICKET_PAUSED_SHORT = "{label} (tạm dừng)"
 OFFICIALS_NEW_TICKET = "🆕 {code} · {category}\n{summary}\n• Hạn trả lời: {time}\n• Địa điểm: {place}"
 OFFICIALS_NO_PLACE = "không có"
 OFFICIALS_LOCATION = "vị trí {latitude:.5f}, {longitude:.5f}"
