@@ -55,75 +55,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tickets import WARD_TZ, EventKind, Status, Ticket, TicketEvent, WorkingCalendar, replay_events
+from handlers import catalogue
+from tickets import SIPAS_FACTORS, WARD_TZ, EventKind, Status, Ticket, TicketEvent, WorkingCalendar, replay_events
 
 from ._storage import OFFICIALS_OUTCOME, percentile
 
-# The SIPAS factors in the order of domain.md §3.7, with the labels officials read. Ratings may use
-# other keys too; those follow in alphabetical order, under their own names.
-SIPAS_FACTORS: dict[str, str] = {
-    "access": "Tiếp cận dịch vụ",
-    "procedure": "Thủ tục hành chính",
-    "official": "Công chức giải quyết",
-    "result": "Kết quả",
-    "feedback": "Tiếp nhận, xử lý phản ánh",
-}
 BOT_OUTCOMES = ("answered", "clarified", "abstained", "escalated")
-CATEGORY_NAMES = {"feedback": "phản ánh", "question": "câu hỏi"}
-OUTCOME_NAMES = {
-    "answered": "trả lời",
-    "clarified": "hỏi lại",
-    "abstained": "không trả lời được",
-    "escalated": "chuyển cán bộ",
-    "conversation": "trò chuyện",
-    "error": "lỗi",
-}
 TOP_UNANSWERED = 10
-
-SECTION_TITLES = {
-    "tickets": "Tiếp nhận và xử lý",
-    "on_time": "Đúng hạn",
-    "late": "Trễ hạn",
-    "times": "Thời gian (giờ làm việc)",
-    "bot": "Trả lời tự động",
-    "unanswered": "Câu hỏi chưa trả lời được",
-    "sipas": "Mức độ hài lòng (SIPAS)",
-}
-METRIC_LABELS = {
-    "received": "Tiếp nhận",
-    "closed": "Đã đóng",
-    "open": "Còn mở cuối kỳ",
-    "apologies": "Phiếu xin lỗi đã gửi",
-    "due": "Đến hạn trong kỳ",
-    "on_time": "Đúng hạn",
-    "late": "Trễ hạn",
-    "rate": "Tỷ lệ đúng hạn",
-    "category": "Loại",
-    "channel": "Kênh",
-    "due_at": "Hạn",
-    "closed_at": "Đóng lúc",
-    "reason": "Lý do",
-    "messages": "Tin nhắn",
-    "undelivered": "Không gửi được",
-    "latency_p50_ms": "Độ trễ p50 (ms)",
-    "latency_p95_ms": "Độ trễ p95 (ms)",
-    "votes": "Lượt đánh giá",
-    "helpful": "Lượt 👍",
-    "helpful_share": "Tỷ lệ 👍",
-    "count": "Số lần",
-    "mean": "Điểm trung bình",
-    "n": "Số phiếu",
-    **{
-        f"{name}_{field}": f"{name_label} {field_label}"
-        for name, name_label in (("first_response", "Phản hồi đầu tiên"), ("resolution", "Giải quyết"))
-        for field, field_label in (
-            ("n", "(số hồ sơ)"),
-            ("p50", "p50 (giờ)"),
-            ("p95", "p95 (giờ)"),
-            ("mean", "TB (giờ)"),
-        )
-    },
-}
+DURATIONS = ("first_response", "resolution")  # the two times measured, as Report and GroupFigures name them
 
 
 class PeriodError(ValueError):
@@ -558,63 +497,77 @@ def _percent(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.1f} %"
 
 
-def _times_line(label: str, stats: TimeStats) -> str:
-    return f"  {label}: p50 {_hours(stats.p50)}, p95 {_hours(stats.p95)}, TB {_hours(stats.mean)} (n={stats.n})"
+def _times_line(label: str, stats: TimeStats, indent: str = "  ") -> str:
+    hours = {"p50": _hours(stats.p50), "p95": _hours(stats.p95), "mean": _hours(stats.mean)}
+    return indent + catalogue.REPORT_TIMES_LINE.format(label=label, n=stats.n, **hours)
 
 
 def render_text(report: Report) -> str:
     """The report for a person to read, headed in Vietnamese."""
-    bot = report.bot
+    period, bot = report.period, report.bot
+
+    def heading(number: int, section: str) -> list[str]:
+        return ["", f"{number}. {catalogue.REPORT_SECTIONS[section]}"]
+
+    first, last = period.first.strftime(catalogue.DATE), period.last.strftime(catalogue.DATE)
+    counts = {"received": report.received, "closed": report.closed, "open": report.open}
+    on_time = {"rate": _percent(report.on_time_rate), "on_time": report.on_time, "due": report.due}
     lines = [
-        f"BÁO CÁO KẾT QUẢ TIẾP NHẬN VÀ XỬ LÝ — kỳ {report.period.label} "
-        f"({report.period.first:%d/%m/%Y}–{report.period.last:%d/%m/%Y})",
-        f"Lập lúc {_local(report.generated_at)}",
-        "",
-        "1. Tiếp nhận và xử lý",
-        f"  Tiếp nhận: {report.received}; đã đóng: {report.closed}; còn mở cuối kỳ: {report.open}",
-        f"  Phiếu xin lỗi đã gửi: {report.apologies}",
-        "",
-        "2. Đúng hạn",
-        f"  Tỷ lệ đúng hạn: {_percent(report.on_time_rate)} ({report.on_time}/{report.due} hồ sơ đến hạn trong kỳ)",
+        catalogue.REPORT_TITLE.format(period=period.label, first=first, last=last),
+        catalogue.REPORT_GENERATED.format(time=_local(report.generated_at)),
+        *heading(1, "tickets"),
+        "  " + catalogue.REPORT_TICKET_COUNTS.format(**counts),
+        "  " + catalogue.REPORT_APOLOGIES.format(count=report.apologies),
+        *heading(2, "on_time"),
+        "  " + catalogue.REPORT_ON_TIME.format(**on_time),
     ]
     if report.late:
-        lines.append(f"  Trễ hạn ({len(report.late)}):")
+        lines.append("  " + catalogue.REPORT_LATE.format(count=len(report.late)))
         for item in report.late:
-            closed = f"đóng {_local(item.closed_at)}" if item.closed_at else "chưa đóng"
-            reason = item.reason or "(không ghi lý do)"
-            lines.append(
-                f"    {item.code} [{CATEGORY_NAMES.get(item.category, item.category)}, {item.channel}] "
-                f"hạn {_local(item.due_at)}, {closed}: {reason}"
+            closed = (
+                catalogue.REPORT_CLOSED_AT.format(time=_local(item.closed_at))
+                if item.closed_at
+                else catalogue.REPORT_NOT_CLOSED
             )
-    lines += [
-        "",
-        "3. Thời gian (giờ làm việc)",
-        _times_line("Phản hồi đầu tiên", report.first_response),
-        _times_line("Giải quyết", report.resolution),
-    ]
+            line = catalogue.REPORT_LATE_LINE.format(
+                code=item.code,
+                category=catalogue.CATEGORY_SHORT.get(item.category, item.category),
+                channel=item.channel,
+                due=_local(item.due_at),
+                closed=closed,
+                reason=item.reason or catalogue.REPORT_NO_REASON,
+            )
+            lines.append("    " + line)
+    lines += heading(3, "times")
+    lines += [_times_line(catalogue.REPORT_TIMES[measure], getattr(report, measure)) for measure in DURATIONS]
     for group in report.groups:
-        name = CATEGORY_NAMES.get(group.key, group.key) if group.dimension == "category" else group.key
-        title = f"{METRIC_LABELS[group.dimension]} {name}"
-        lines.append(f"  {title}: tiếp nhận {group.received}, đã đóng {group.closed}")
+        name = catalogue.CATEGORY_SHORT.get(group.key, group.key) if group.dimension == "category" else group.key
+        label = catalogue.REPORT_METRICS[group.dimension]
+        summary = catalogue.REPORT_GROUP.format(label=label, name=name, received=group.received, closed=group.closed)
+        lines.append("  " + summary)
         lines += [
-            _times_line("  phản hồi đầu tiên", group.first_response),
-            _times_line("  giải quyết", group.resolution),
+            _times_line(catalogue.REPORT_TIMES_IN_GROUP[measure], getattr(group, measure), indent="    ")
+            for measure in DURATIONS
         ]
-    outcomes = ", ".join(f"{OUTCOME_NAMES.get(outcome, outcome)} {count}" for outcome, count in bot.outcomes.items())
+    outcomes = ", ".join(
+        f"{catalogue.REPORT_OUTCOMES.get(outcome, outcome)} {count}" for outcome, count in bot.outcomes.items()
+    )
     latency = "-" if bot.latency_p50_ms is None else f"p50 {bot.latency_p50_ms} ms, p95 {bot.latency_p95_ms} ms"
+    helpful = {"rate": _percent(bot.helpful_share), "helpful": bot.helpful, "votes": bot.votes}
     lines += [
-        "",
-        "4. Trả lời tự động",
-        f"  Tin nhắn: {bot.messages} ({outcomes}); không gửi được: {bot.undelivered}",
-        f"  Độ trễ trả lời: {latency}",
-        f"  Tỷ lệ 👍: {_percent(bot.helpful_share)} ({bot.helpful}/{bot.votes} lượt đánh giá)",
-        "  Câu hỏi chưa trả lời được, thường gặp nhất:",
+        *heading(4, "bot"),
+        "  " + catalogue.REPORT_MESSAGES.format(messages=bot.messages, outcomes=outcomes, undelivered=bot.undelivered),
+        "  " + catalogue.REPORT_LATENCY.format(latency=latency),
+        "  " + catalogue.REPORT_HELPFUL.format(**helpful),
+        "  " + catalogue.REPORT_UNANSWERED,
     ]
-    lines += [f"    {count} × {question}" for question, count in bot.top_unanswered] or ["    (không có)"]
-    lines += ["", "5. Mức độ hài lòng (SIPAS)"]
-    lines += [f"  {SIPAS_FACTORS.get(s.factor, s.factor)}: {s.mean:g} (n={s.n})" for s in report.sipas] or [
-        "  (chưa có đánh giá)"
+    lines += [f"    {count} × {question}" for question, count in bot.top_unanswered] or [
+        "    " + catalogue.REPORT_NO_QUESTIONS
     ]
+    lines += heading(5, "sipas")
+    lines += [
+        f"  {catalogue.REPORT_SIPAS_FACTORS.get(s.factor, s.factor)}: {s.mean:g} (n={s.n})" for s in report.sipas
+    ] or ["  " + catalogue.REPORT_NO_RATINGS]
     return "\n".join(lines) + "\n"
 
 
@@ -657,31 +610,36 @@ def render_png(report: Report) -> bytes:
     from matplotlib.ticker import MaxNLocator
 
     figure = Figure(figsize=(12, 4.2), dpi=100, layout="constrained")
-    figure.suptitle(f"Báo cáo kỳ {report.period.label} — {report.received} hồ sơ tiếp nhận", fontsize=14)
+    title = catalogue.REPORT_CHART_TITLE.format(period=report.period.label, received=report.received)
+    figure.suptitle(title, fontsize=14)
     on_time, bot, timing = figure.subplots(1, 3)
 
-    on_time.bar(["Đúng hạn", "Trễ hạn"], [report.on_time, len(report.late)], color=["#2e7d32", "#c62828"])
-    on_time.set_title(f"Tỷ lệ đúng hạn: {_percent(report.on_time_rate)} ({report.on_time}/{report.due})")
-    on_time.set_ylabel("Số hồ sơ đến hạn")
+    bars = [catalogue.REPORT_METRICS["on_time"], catalogue.REPORT_METRICS["late"]]
+    on_time.bar(bars, [report.on_time, len(report.late)], color=["#2e7d32", "#c62828"])
+    rate = {"rate": _percent(report.on_time_rate), "on_time": report.on_time, "due": report.due}
+    on_time.set_title(catalogue.REPORT_CHART_ON_TIME.format(**rate))
+    on_time.set_ylabel(catalogue.REPORT_CHART_DUE_AXIS)
 
     outcomes = report.bot.outcomes
-    bot.bar([OUTCOME_NAMES.get(o, o) for o in outcomes], list(outcomes.values()), color="#1565c0")
-    bot.set_title(f"Trả lời tự động ({report.bot.messages} tin nhắn)")
+    bot.bar([catalogue.REPORT_OUTCOMES.get(o, o) for o in outcomes], list(outcomes.values()), color="#1565c0")
+    bot.set_title(catalogue.REPORT_CHART_BOT.format(messages=report.bot.messages))
     bot.tick_params(axis="x", labelrotation=30)
     for counts in (on_time, bot):
         counts.yaxis.set_major_locator(MaxNLocator(integer=True))
 
-    subjects = [("Tất cả", report.first_response, report.resolution)] + [
-        (CATEGORY_NAMES.get(g.key, g.key), g.first_response, g.resolution)
+    subjects = [(catalogue.REPORT_CHART_ALL, report.first_response, report.resolution)] + [
+        (catalogue.CATEGORY_SHORT.get(g.key, g.key), g.first_response, g.resolution)
         for g in report.groups
         if g.dimension == "category"
     ]
     positions = range(len(subjects))
     width = 0.38
-    timing.bar([p - width / 2 for p in positions], [s[1].p50 or 0 for s in subjects], width, label="Phản hồi đầu (p50)")
-    timing.bar([p + width / 2 for p in positions], [s[2].p50 or 0 for s in subjects], width, label="Giải quyết (p50)")
+    first_response = [s[1].p50 or 0 for s in subjects]
+    resolution = [s[2].p50 or 0 for s in subjects]
+    timing.bar([p - width / 2 for p in positions], first_response, width, label=catalogue.REPORT_CHART_FIRST_RESPONSE)
+    timing.bar([p + width / 2 for p in positions], resolution, width, label=catalogue.REPORT_CHART_RESOLUTION)
     timing.set_xticks(list(positions), [s[0] for s in subjects])
-    timing.set_title("Thời gian xử lý (giờ làm việc)")
+    timing.set_title(catalogue.REPORT_CHART_TIMES)
     timing.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=2, fontsize="small")
 
     out = io.BytesIO()
@@ -703,27 +661,30 @@ def render_html(report: Report) -> str:
     Each row carries its ``section``, ``item`` and ``metric`` keys as data attributes, so that
     the page can be read back by machines as well as people."""
     chart = base64.b64encode(render_png(report)).decode("ascii")
+    period = report.period
+    first, last = period.first.strftime(catalogue.DATE), period.last.strftime(catalogue.DATE)
+    meta = catalogue.REPORT_PAGE_META.format(first=first, last=last, time=_local(report.generated_at))
+    columns = "".join(f"<th>{html.escape(catalogue.REPORT_COLUMNS[c])}</th>" for c in ("item", "metric", "value"))
     parts = [
         "<!DOCTYPE html>",
         '<html lang="vi"><head><meta charset="utf-8">',
-        f"<title>Báo cáo kỳ {html.escape(report.period.label)}</title>",
+        f"<title>{html.escape(catalogue.REPORT_PAGE_TITLE.format(period=period.label))}</title>",
         f"<style>{_CSS}</style></head><body>",
-        f"<h1>Báo cáo kết quả tiếp nhận và xử lý — kỳ {html.escape(report.period.label)}</h1>",
-        f'<p class="meta">{report.period.first:%d/%m/%Y}–{report.period.last:%d/%m/%Y}; '
-        f"lập lúc {_local(report.generated_at)}</p>",
-        f'<img alt="Biểu đồ" src="data:image/png;base64,{chart}">',
+        f"<h1>{html.escape(catalogue.REPORT_PAGE_HEADING.format(period=period.label))}</h1>",
+        f'<p class="meta">{html.escape(meta)}</p>',
+        f'<img alt="{html.escape(catalogue.REPORT_CHART_ALT)}" src="data:image/png;base64,{chart}">',
     ]
     section = None
     for key, item, metric, value in report.rows():
         if key != section:
             if section is not None:
                 parts.append("</table>")
-            parts += [f"<h2>{SECTION_TITLES[key]}</h2>", "<table><tr><th>Mục</th><th>Chỉ số</th><th>Giá trị</th></tr>"]
+            parts += [f"<h2>{html.escape(catalogue.REPORT_SECTIONS[key])}</h2>", f"<table><tr>{columns}</tr>"]
             section = key
         cell_class = "number" if isinstance(value, int | float) else "text"
         parts.append(
             f'<tr data-section="{key}" data-item="{html.escape(item)}" data-metric="{metric}">'
-            f"<td>{html.escape(item)}</td><td>{html.escape(METRIC_LABELS.get(metric, metric))}</td>"
+            f"<td>{html.escape(item)}</td><td>{html.escape(catalogue.REPORT_METRICS.get(metric, metric))}</td>"
             f'<td class="{cell_class}">{html.escape(format_value(value))}</td></tr>'
         )
     parts += ["</table>", "</body></html>"]

@@ -304,7 +304,7 @@ RATE_THANKS = "Cảm ơn anh/chị đã đánh giá! Ý kiến của anh/chị g
 # Officials are addressed plainly; these texts go to the ward's own Telegram group.
 
 CATEGORY_LABELS = {"feedback": "Phản ánh, kiến nghị", "question": "Câu hỏi chuyển cán bộ"}
-# Short forms for table columns (``wardbot tickets``), where the phrases of
+# Short forms for table columns (``wardbot tickets``, ``wardbot report``), where the phrases of
 # CATEGORY_LABELS and TICKET_STATUSES would make a line too wide for a terminal.
 CATEGORY_SHORT = {"feedback": "phản ánh", "question": "câu hỏi"}
 TICKET_STATUS_SHORT = {
@@ -381,3 +381,110 @@ APOLOGY_SLIP = (
     "• Ngày hẹn trả lời mới: {date}\n"
     "Để theo dõi, anh/chị nhắn: «tra cứu {code}»."
 )
+
+# --- the compliance report (wardbot report, bot/_report.py) ---------------------------------------
+# Read by officials and the ward's leaders. The text, HTML and PNG formats show these words; CSV
+# and XLSX keep the English keys (section, metric) so that machines can read them back.
+
+# Headings of the text report (numbered there) and of the HTML tables, by section key.
+REPORT_SECTIONS = {
+    "tickets": "Tiếp nhận và xử lý",
+    "on_time": "Đúng hạn",
+    "late": "Trễ hạn",
+    "times": "Thời gian (giờ làm việc)",
+    "bot": "Trả lời tự động",
+    "unanswered": "Câu hỏi chưa trả lời được",
+    "sipas": "Mức độ hài lòng (SIPAS)",
+}
+# The HTML tables' "metric" column, by metric key; a key missing here is shown as it is.
+REPORT_METRICS = {
+    "received": "Tiếp nhận",
+    "closed": "Đã đóng",
+    "open": "Còn mở cuối kỳ",
+    "apologies": "Phiếu xin lỗi đã gửi",
+    "due": "Đến hạn trong kỳ",
+    "on_time": "Đúng hạn",
+    "late": "Trễ hạn",
+    "rate": "Tỷ lệ đúng hạn",
+    "category": "Loại",
+    "channel": "Kênh",
+    "due_at": "Hạn",
+    "closed_at": "Đóng lúc",
+    "reason": "Lý do",
+    "messages": "Tin nhắn",
+    "undelivered": "Không gửi được",
+    "latency_p50_ms": "Độ trễ p50 (ms)",
+    "latency_p95_ms": "Độ trễ p95 (ms)",
+    "votes": "Lượt đánh giá",
+    "helpful": "Lượt 👍",
+    "helpful_share": "Tỷ lệ 👍",
+    "count": "Số lần",
+    "mean": "Điểm trung bình",
+    "n": "Số phiếu",
+    "first_response_n": "Phản hồi đầu tiên (số hồ sơ)",
+    "first_response_p50": "Phản hồi đầu tiên p50 (giờ)",
+    "first_response_p95": "Phản hồi đầu tiên p95 (giờ)",
+    "first_response_mean": "Phản hồi đầu tiên TB (giờ)",
+    "resolution_n": "Giải quyết (số hồ sơ)",
+    "resolution_p50": "Giải quyết p50 (giờ)",
+    "resolution_p95": "Giải quyết p95 (giờ)",
+    "resolution_mean": "Giải quyết TB (giờ)",
+}
+# The HTML tables' column headings, keyed by the CSV column each one is.
+REPORT_COLUMNS = {"item": "Mục", "metric": "Chỉ số", "value": "Giá trị"}
+# The SIPAS factors (keys of tickets.SIPAS_FACTORS) as the report names them.
+REPORT_SIPAS_FACTORS = {
+    "access": "Tiếp cận dịch vụ",
+    "procedure": "Thủ tục hành chính",
+    "official": "Công chức giải quyết",
+    "result": "Kết quả",
+    "feedback": "Tiếp nhận, xử lý phản ánh",
+}
+# The outcomes of the bot's turns (the compliance log's "outcome").
+REPORT_OUTCOMES = {
+    "answered": "trả lời",
+    "clarified": "hỏi lại",
+    "abstained": "không trả lời được",
+    "escalated": "chuyển cán bộ",
+    "conversation": "trò chuyện",
+    "error": "lỗi",
+}
+# The two durations measured, overall and (in lower case) within a category or channel.
+REPORT_TIMES = {"first_response": "Phản hồi đầu tiên", "resolution": "Giải quyết"}
+REPORT_TIMES_IN_GROUP = {"first_response": "phản hồi đầu tiên", "resolution": "giải quyết"}
+
+# The text report, line by line; {first} and {last} are days written as DATE.
+REPORT_TITLE = "BÁO CÁO KẾT QUẢ TIẾP NHẬN VÀ XỬ LÝ — kỳ {period} ({first}–{last})"
+REPORT_GENERATED = "Lập lúc {time}"
+REPORT_TICKET_COUNTS = "Tiếp nhận: {received}; đã đóng: {closed}; còn mở cuối kỳ: {open}"
+REPORT_APOLOGIES = "Phiếu xin lỗi đã gửi: {count}"
+REPORT_ON_TIME = "Tỷ lệ đúng hạn: {rate} ({on_time}/{due} hồ sơ đến hạn trong kỳ)"
+REPORT_LATE = "Trễ hạn ({count}):"
+REPORT_LATE_LINE = "{code} [{category}, {channel}] hạn {due}, {closed}: {reason}"
+REPORT_CLOSED_AT = "đóng {time}"
+REPORT_NOT_CLOSED = "chưa đóng"
+REPORT_NO_REASON = "(không ghi lý do)"
+REPORT_TIMES_LINE = "{label}: p50 {p50}, p95 {p95}, TB {mean} (n={n})"
+REPORT_GROUP = "{label} {name}: tiếp nhận {received}, đã đóng {closed}"
+REPORT_MESSAGES = "Tin nhắn: {messages} ({outcomes}); không gửi được: {undelivered}"
+REPORT_LATENCY = "Độ trễ trả lời: {latency}"
+REPORT_HELPFUL = "Tỷ lệ 👍: {rate} ({helpful}/{votes} lượt đánh giá)"
+REPORT_UNANSWERED = "Câu hỏi chưa trả lời được, thường gặp nhất:"
+REPORT_NO_QUESTIONS = "(không có)"
+REPORT_NO_RATINGS = "(chưa có đánh giá)"
+
+# The chart page (PNG, also shown in the HTML page).
+REPORT_CHART_TITLE = "Báo cáo kỳ {period} — {received} hồ sơ tiếp nhận"
+REPORT_CHART_ON_TIME = "Tỷ lệ đúng hạn: {rate} ({on_time}/{due})"
+REPORT_CHART_DUE_AXIS = "Số hồ sơ đến hạn"
+REPORT_CHART_BOT = "Trả lời tự động ({messages} tin nhắn)"
+REPORT_CHART_ALL = "Tất cả"
+REPORT_CHART_FIRST_RESPONSE = "Phản hồi đầu (p50)"
+REPORT_CHART_RESOLUTION = "Giải quyết (p50)"
+REPORT_CHART_TIMES = "Thời gian xử lý (giờ làm việc)"
+
+# The HTML page.
+REPORT_PAGE_TITLE = "Báo cáo kỳ {period}"
+REPORT_PAGE_HEADING = "Báo cáo kết quả tiếp nhận và xử lý — kỳ {period}"
+REPORT_PAGE_META = "{first}–{last}; lập lúc {time}"
+REPORT_CHART_ALT = "Biểu đồ"

@@ -174,6 +174,9 @@ def test_catalogue_placeholders_are_known() -> None:
         # the officials' group texts (bot._officials)
         "category", "summary", "place", "latitude", "longitude", "assignee", "late", "error", "action",
         "reason", "date",
+        # the compliance report (bot._report)
+        "period", "first", "last", "received", "closed", "open", "rate", "on_time", "due", "p50", "p95", "mean",
+        "messages", "outcomes", "undelivered", "latency", "helpful", "votes",
     }  # fmt: skip
     templates = {name: value for name, value in vars(catalogue).items() if name.isupper() and isinstance(value, str)}
     assert len(templates) > 80
