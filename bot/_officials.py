@@ -213,7 +213,8 @@ class OfficialsDesk:
         if (error := await self.send(ticket.channel, ticket.chat_id, Reply(slip))) is not None:
             return self._flag(ticket, error)
         payload = {"apology": {"reason": reason, "new_due": new_due}}
-        await self.store.note(ticket.code, f"Phiếu xin lỗi, hẹn ngày {date}: {reason}", actor=actor, payload=payload)
+        note = catalogue.APOLOGY_NOTE.format(date=date, reason=reason)
+        await self.store.note(ticket.code, note, actor=actor, payload=payload)
         return Reply(catalogue.OFFICIALS_APOLOGY_SENT.format(code=ticket.code, date=date))
 
     async def _deliver_answer(self, ticket: Ticket) -> Reply:

@@ -198,7 +198,11 @@ FAQ_SOURCE = "ℹ️ Nguồn: {source} · Cập nhật: {updated}"
 FAQ_SOURCE_WARD = "{ward_name}"
 ELLIPSIS = "…"
 
-# Web chat: what the page shows when the server refuses a message (keyed by the API error code).
+# --- the web chat (bot/channels/_web.py) and the console (wardbot chat) ----------------------------
+
+# The chat's title when none is given.
+WEB_TITLE = "Hỏi đáp thủ tục hành chính"
+# What the page shows when the server refuses a message (keyed by the API error code).
 WEB_ERRORS = {
     "empty_text": "Anh/chị vui lòng nhập câu hỏi.",
     "text_too_long": "Câu hỏi dài quá {limit} ký tự. Anh/chị vui lòng viết ngắn gọn hơn.",
@@ -207,6 +211,8 @@ WEB_ERRORS = {
     "too_many": "Anh/chị gửi nhanh quá. Vui lòng đợi câu trả lời rồi gửi tiếp.",
     "unavailable": "Hệ thống đang tạm dừng. Anh/chị vui lòng thử lại sau ít phút.",
 }
+# Printed once when ``wardbot chat`` starts.
+CONSOLE_HINT = "Gõ câu hỏi rồi nhấn Enter; gõ số để chọn; /quit để thoát."
 
 # --- feedback intake (a ticket) ---------------------------------------------------------------------
 
@@ -365,6 +371,8 @@ OFFICIALS_LATE_TICKET = "🔴 {code} đã quá hạn trả lời ({time}){assign
 OFFICIALS_APOLOGY_SENT = "✅ {code}: đã gửi phiếu xin lỗi, hẹn trả lời ngày {date}."
 OFFICIALS_APOLOGY_ALREADY = "{code}: phiếu xin lỗi hẹn ngày {date} đã được gửi trước đó."
 OFFICIALS_APOLOGY_BAD_DATE = "⚠️ Ngày hẹn mới phải là một ngày làm việc sau hôm nay, dạng YYYY-MM-DD."
+# The note recorded on the ticket once the slip is sent (its history; the report's late reasons).
+APOLOGY_NOTE = "Phiếu xin lỗi, hẹn ngày {date}: {reason}"
 # A day as Vietnamese write it (a strftime format).
 DATE = "%d/%m/%Y"
 

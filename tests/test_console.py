@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import io
 
-from bot.channels._console import HINT, ConsoleChannel
-from handlers import Button, IncomingMessage, Reply
+from bot.channels._console import ConsoleChannel
+from handlers import Button, IncomingMessage, Reply, catalogue
 
 CHOICES = Reply(
     "Ý anh/chị là nội dung nào dưới đây ạ?",
@@ -40,7 +40,7 @@ def converse(typed: str) -> tuple[list[IncomingMessage], str]:
 
 def test_choices_print_as_numbered_lines_and_a_number_presses_one() -> None:
     received, printed = converse("khai sinh\n2\n")
-    assert printed.startswith(HINT)
+    assert printed.startswith(catalogue.CONSOLE_HINT)
     assert "1. Đăng ký khai sinh\n2. Đăng ký kết hôn\n🔗 Cổng Dịch vụ công: https://dichvucong.gov.vn" in printed
     assert [(m.text, m.callback_data) for m in received] == [("khai sinh", ""), ("Đăng ký kết hôn", "pick:1.000894")]
     assert all((m.channel, m.chat_id) == ("console", "console") for m in received)
@@ -58,4 +58,4 @@ def test_blank_lines_are_skipped_and_quit_closes() -> None:
 
 def test_the_end_of_input_closes_the_console() -> None:
     received, printed = converse("")
-    assert received == [] and printed == HINT + "\n"
+    assert received == [] and printed == catalogue.CONSOLE_HINT + "\n"

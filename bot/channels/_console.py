@@ -12,14 +12,13 @@ import threading
 from collections.abc import Callable
 from typing import TextIO, TypeVar
 
-from handlers import Button, IncomingMessage, Reply
+from handlers import Button, IncomingMessage, Reply, catalogue
 
 from ._base import Channel, Dispatch
 
 T = TypeVar("T")
 
 QUIT_COMMANDS = frozenset({"/quit", "/exit"})
-HINT = "Gõ câu hỏi rồi nhấn Enter; gõ số để chọn; /quit để thoát."
 PROMPT = "> "
 
 
@@ -74,7 +73,7 @@ class ConsoleChannel(Channel):
         self.closed = asyncio.Event()
 
     async def start(self, dispatch: Dispatch) -> None:
-        self._write(HINT)
+        self._write(catalogue.CONSOLE_HINT)
         self._reader = asyncio.create_task(self._read_loop(dispatch), name="console-reader")
 
     async def stop(self) -> None:

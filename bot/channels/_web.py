@@ -85,7 +85,7 @@ class WebChannel(Channel):
     def __init__(
         self,
         *,
-        title: str = "Hỏi đáp thủ tục hành chính",
+        title: str = catalogue.WEB_TITLE,
         max_text_chars: int = 2000,
         queue_size: int = 50,
         session_ttl_s: float = 3600.0,
