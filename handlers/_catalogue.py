@@ -1,10 +1,12 @@
-"""Every sentence the bot says to citizens, in one place, so officials can review the wording.
+"""Every Vietnamese word the bot shows, in one place, so officials can review the wording: what it
+says to citizens (on every channel, the web chat page's own words included) and what it shows
+officials (their Telegram group, ``wardbot tickets``, ``wardbot report``, ``wardbot chat``).
 
 Vietnamese with full diacritics; the citizen is "anh/chị" and the bot "tôi"; plain words before
 official terms. Placeholders are ``str.format`` fields named for what fills them: ``{ward_name}``
-and ``{ward_contact}`` come from the ward's configuration, everything else from the knowledge
-base. Nothing here states a fact that is not either general law named in the text or read from
-the knowledge base at run time.
+and ``{ward_contact}`` come from the ward's configuration, those of the officials' texts and the
+report from tickets and figures, everything else from the knowledge base. Nothing here states a
+fact that is not either general law named in the text or read from the knowledge base at run time.
 """
 
 from __future__ import annotations
@@ -198,10 +200,24 @@ FAQ_SOURCE = "ℹ️ Nguồn: {source} · Cập nhật: {updated}"
 FAQ_SOURCE_WARD = "{ward_name}"
 ELLIPSIS = "…"
 
-# --- the web chat (bot/channels/_web.py) and the console (wardbot chat) ----------------------------
+# --- the web chat (bot/channels/_web.py, web_static/) and the console (wardbot chat) ---------------
 
-# The chat's title when none is given.
+# The chat's title when none is given, and the label of the widget's button unless the ward's
+# website sets data-title.
 WEB_TITLE = "Hỏi đáp thủ tục hành chính"
+# The page's own words: index.html shows each as {{key}}; index.js reads them from the page.
+WEB_PAGE = {
+    "close_label": "Đóng cửa sổ trò chuyện",
+    "log_label": "Nội dung trò chuyện",
+    "needs_javascript": "Trang hỏi đáp cần bật JavaScript.",
+    "typing": "Đang soạn câu trả lời",
+    "text_label": "Câu hỏi của anh/chị",
+    "placeholder": "Nhập câu hỏi của anh/chị…",
+    "send_label": "Gửi câu hỏi",
+    "send": "Gửi",
+    "offline": "Mất kết nối. Đang kết nối lại…",
+    "send_failed": "Chưa gửi được, đang thử lại…",
+}
 # What the page shows when the server refuses a message (keyed by the API error code).
 WEB_ERRORS = {
     "empty_text": "Anh/chị vui lòng nhập câu hỏi.",

@@ -39,7 +39,6 @@ MAX_BODY_BYTES = 32 * 1024
 # Telegram's limit for callback data; our handlers stay within it on every channel.
 MAX_CALLBACK_BYTES = 64
 
-# What the page shows when the server refuses a message; it displays "message" as is.
 STATIC_FILES = {
     # URL path: (file in web_static, content type)
     "/static/index.css": ("index.css", "text/css; charset=utf-8"),
@@ -108,15 +107,11 @@ class WebChannel(Channel):
             "Referrer-Policy": "no-referrer",
         }
         static = importlib.resources.files(__package__) / "web_static"
-        page = (
-            (static / "index.html")
-            .read_text(encoding="utf-8")
-            .replace("{{title}}", html.escape(title))
-            .replace("{{max_text_chars}}", str(max_text_chars))
-        )
+        page = _fill_page((static / "index.html").read_text(encoding="utf-8"), title, max_text_chars)
         self._assets = {"/": _asset(page.encode("utf-8"), "text/html; charset=utf-8")}
         for path, (filename, content_type) in STATIC_FILES.items():
-            self._assets[path] = _asset((static / filename).read_bytes(), content_type)
+            body = _fill_static((static / filename).read_text(encoding="utf-8"))
+            self._assets[path] = _asset(body.encode("utf-8"), content_type)
         self._sessions: OrderedDict[str, _Session] = OrderedDict()
         self._dispatch: Dispatch | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -261,6 +256,23 @@ class WebChannel(Channel):
                 break
             self._sessions.popitem(last=False)
         return session
+
+
+def _fill_page(template: str, title: str, max_text_chars: int) -> str:
+    """index.html with each ``{{field}}`` filled: the title, the length limit and the catalogue's
+    words for the page (HTML-escaped), and, as ``page_text``, those words again as the JSON that
+    index.js reads. An unknown field fails here, at start-up."""
+    words = json.dumps(catalogue.WEB_PAGE, ensure_ascii=False).replace("<", "\\u003c")  # no "</script>"
+    fields = {key: html.escape(value) for key, value in catalogue.WEB_PAGE.items()}
+    fields |= {"title": html.escape(title), "max_text_chars": str(max_text_chars), "page_text": words}
+    return re.sub(r"\{\{(\w+)\}\}", lambda match: fields[match[1]], template)
+
+
+def _fill_static(source: str) -> str:
+    """A static file with each ``"{{field}}"`` string literal (in widget.js: the default title)
+    replaced by the catalogue's text, written as JSON."""
+    fields = {"default_title": catalogue.WEB_TITLE}
+    return re.sub(r'"\{\{(\w+)\}\}"', lambda match: json.dumps(fields[match[1]]), source)
 
 
 def _render(reply: Reply) -> dict[str, object]:

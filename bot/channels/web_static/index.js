@@ -10,10 +10,8 @@
   const SEND_DEADLINE_MS = 15000;
   const TYPING_TIMEOUT_MS = 60000;
   const LINK_SCHEMES = ["http:", "https:", "tel:", "mailto:"];
-  const TEXT = {
-    offline: "Mất kết nối. Đang kết nối lại…",
-    sendFailed: "Chưa gửi được, đang thử lại…",
-  };
+  // The page's words (the catalogue's WEB_PAGE), which the server writes into index.html.
+  const TEXT = JSON.parse(document.getElementById("page-text").textContent);
 
   const log = document.getElementById("log");
   const typing = document.getElementById("typing");
@@ -202,9 +200,9 @@
         outbox.shift(); // refused for good (empty, too long): say why, do not retry
         setTyping(false);
         const body = await response.json().catch(() => ({}));
-        notice(body.message || TEXT.sendFailed);
+        notice(body.message || TEXT.send_failed);
       } else {
-        setStatus(TEXT.sendFailed);
+        setStatus(TEXT.send_failed);
         await backoff(failures++);
       }
     }

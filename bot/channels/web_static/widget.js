@@ -1,5 +1,7 @@
 // Embeds the ward's chat on any website:
-//   <script src="https://BOT-HOST/widget.js" async data-title="Hỏi đáp thủ tục"></script>
+//   <script src="https://BOT-HOST/widget.js" async data-title="TITLE"></script>
+// data-title labels the button and the frame; without it they get the default title, which the
+// server writes into this script from the catalogue (WEB_TITLE).
 // A floating button opens the chat page in an iframe from the bot's own origin, so the page and
 // its API stay same-origin and the ward's site needs no CORS or cookies.
 (function () {
@@ -9,7 +11,7 @@
   window.__wardbotWidget = true;
   var base = script.src.replace(/widget\.js(\?.*)?$/, "");
   var origin = new URL(base).origin;
-  var title = script.getAttribute("data-title") || "Hỏi đáp thủ tục hành chính";
+  var title = script.getAttribute("data-title") || "{{default_title}}";
 
   // Styles are set through the DOM rather than a <style> tag, which a host page's CSP may forbid.
   function style(element, rules) {
