@@ -125,6 +125,7 @@ _ADMIN = {
     "gtgt": "giá trị gia tăng", "xnk": "xuất nhập khẩu", "lltp": "lý lịch tư pháp",
     "hđ": "hợp đồng", "hđlđ": "hợp đồng lao động", "nlđ": "người lao động",
     "thpt": "trung học phổ thông", "thcs": "trung học cơ sở",
+    "tnlđ": "tai nạn lao động", "tnld": "tai nạn lao động", "bnn": "bệnh nghề nghiệp",
 }
 _ABBREVIATIONS: dict[str, str] = {**_NEGATION, **_CHAT_WORDS, **_PEOPLE, **_ADMIN}
 
@@ -361,8 +362,10 @@ def _normalize_word(
         if converted is not None and _known(converted, vocabulary):
             return _expand(converted, previous, clause_final) or converted
     # Undo a stretched vowel ("nhaa", "đii", "dạaa") when that leaves a real syllable, so that
-    # English words such as "facebook" survive.
-    if _STRETCHED_VOWEL_RE.search(squeezed):
+    # English words such as "facebook" survive, and not in a word the knowledge base uses
+    # ("huu" is "hưu" typed without marks, not a stretched "hu").
+    known_as_typed = vocabulary is not None and fold(squeezed) in vocabulary
+    if not known_as_typed and _STRETCHED_VOWEL_RE.search(squeezed):
         unstretched = _STRETCHED_VOWEL_RE.sub(lambda match: match.group()[0], squeezed)
         if _is_syllable(unstretched) and _known(unstretched, vocabulary):
             return _expand(unstretched, previous, clause_final) or unstretched

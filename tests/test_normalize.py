@@ -188,5 +188,7 @@ def test_normalize_query_vocabulary_gates_telex_and_squeezing() -> None:
     # Folded results unknown to the knowledge base are left as typed.
     assert normalize_query("thuowngf", vocabulary=vocabulary) == "thuowngf"
     assert normalize_query("nhaa đii", vocabulary=vocabulary) == "nha đii"
+    # A word the knowledge base uses is not a stretched one: "huu" is "hưu" without its marks.
+    assert normalize_query("luong huu", vocabulary={"luong", "huu", "hu"}) == "luong huu"
     # Teencode does not depend on the vocabulary.
     assert normalize_query("dk dc ko", vocabulary=vocabulary) == "đăng ký được không"
