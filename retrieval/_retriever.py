@@ -16,6 +16,7 @@ from ._lexical import LexicalIndex, query_tokens
 from ._lexicon import Lexicon
 from ._normalize import normalize_query, syllables
 from ._restore import DiacriticRestorer
+from ._scope import is_foreign_procedure, mentions_foreign
 from ._types import Decision, Hit, SearchDoc, SearchResult
 
 
@@ -28,12 +29,13 @@ class RetrieverSettings:
     body_weight: float = 0.6
     popularity_weight: float = 0.2
     local_weight: float = 0.1
+    foreign_penalty: float = 0.1  # on foreign-party procedures when the question names no foreign party
     restore_diacritics: bool = True
     body_passage_chars: int = 0  # 0: embed titles and aliases only
     top_k: int = 10
     # Decisions on the calibrated probabilities.
     min_in_scope: float = 0.8
-    answer_confidence: float = 0.6
+    answer_confidence: float = 0.7
     clarify_choices: int = 3
 
     def __post_init__(self) -> None:
@@ -99,6 +101,9 @@ class Retriever:
         self._prior = np.array(
             [s.popularity_weight * d.popularity + s.local_weight * d.local for d in self.docs], dtype=np.float32
         )
+        self._domestic_prior = self._prior - np.array(
+            [s.foreign_penalty * is_foreign_procedure(d.title) for d in self.docs], dtype=np.float32
+        )
 
     def __len__(self) -> int:
         return len(self.docs)
@@ -118,11 +123,13 @@ class Retriever:
         return ComponentScores(normalized, tokens, lexical, self._dense.scores(vector))
 
     def fuse(self, parts: ComponentScores) -> np.ndarray:
-        """Max-normalised BM25 plus weighted dense cosine plus the popularity/locality prior."""
+        """Max-normalised BM25 plus weighted dense cosine plus the popularity/locality prior,
+        which holds foreign-party procedures back unless the question names a foreign party."""
         s = self.settings
         top = float(parts.lexical.max())
         lexical = parts.lexical / top if top > 0 else parts.lexical
-        return s.lexical_weight * lexical + s.dense_weight * parts.dense + self._prior
+        prior = self._prior if mentions_foreign(parts.normalized) else self._domestic_prior
+        return s.lexical_weight * lexical + s.dense_weight * parts.dense + prior
 
     def search(self, query: str) -> SearchResult:
         s = self.settings
