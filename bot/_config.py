@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from retrieval import RetrieverSettings
 from tickets import DEFAULT_POLICIES, Category, DeadlinePolicy, WorkingPeriod
 
 
@@ -46,6 +47,11 @@ class KnowledgeSettings:
 class RetrievalSettings:
     model: str = ""
     threads: int = 1
+    # Below this calibrated probability that a message is about the KB at all, the bot says it has
+    # no answer; at or above answer_confidence that the top hit is right it answers, and in
+    # between it asks the citizen to choose (docs/retrieval.md has the trade-off measured).
+    min_in_scope: float = RetrieverSettings().min_in_scope
+    answer_confidence: float = RetrieverSettings().answer_confidence
 
 
 @dataclass(frozen=True)
@@ -314,6 +320,10 @@ def _check(config: Config, source: str, env: Mapping[str, str]) -> None:
             raise ConfigError("WARDBOT_ZALO_APP_SECRET", "required to refresh with WARDBOT_ZALO_REFRESH_TOKEN")
         if zalo.signature_key == "app_secret" and not config.secrets.zalo_app_secret:
             raise ConfigError("WARDBOT_ZALO_APP_SECRET", 'required when zalo.signature_key is "app_secret"')
+    for name in ("min_in_scope", "answer_confidence"):
+        value = getattr(config.retrieval, name)
+        if not 0 <= value <= 1:
+            raise ConfigError(f"retrieval.{name}", f"expected a probability between 0 and 1, got {value}", source)
     overrides = config.calendar.overrides
     if overrides and not Path(overrides).is_file():
         raise ConfigError("calendar.overrides", f"no such file: {overrides}", source)

@@ -67,6 +67,9 @@ def open_search_engine(
     kb = load_knowledge_base(kb_paths(config, paths))
     embedder = embedder or open_embedder(config, progress=progress)
     cache = EmbeddingCache(config.cache_dir / "embeddings.sqlite3")
+    settings = settings or RetrieverSettings(
+        min_in_scope=config.retrieval.min_in_scope, answer_confidence=config.retrieval.answer_confidence
+    )
     retriever = Retriever(
         search_docs(kb),
         embedder,

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot._config import ConfigError, load_config
+from bot._search import open_search_engine
 from bot.cli import main
 
 TOKEN = {"WARDBOT_TELEGRAM_TOKEN": "123:abc"}
@@ -92,6 +93,8 @@ def test_relative_knowledge_paths_resolve_against_the_config_folder(tmp_path: Pa
         ('[telegram]\nmode = "webhook"\nwebhook_url = "https://bot.example/hook"\n', TOKEN, "WARDBOT_TELEGRAM_WEBHOOK_SECRET"),
         ("", {"WARDBOT_TELEGRAM_WEBHOOK_SECRET": "not allowed!"}, "WARDBOT_TELEGRAM_WEBHOOK_SECRET"),
         ("[log]\nlevel = 1\n", {}, "log"),
+        ("[retrieval]\nmin_in_scope = 80\n", {}, "retrieval.min_in_scope"),
+        ("[retrieval]\nanswer_confidence = -0.1\n", {}, "retrieval.answer_confidence"),
     ],
 )
 def test_a_wrong_value_is_one_error_naming_its_key(tmp_path: Path, text: str, environ: dict[str, str], key: str) -> None:
@@ -124,3 +127,11 @@ def test_the_officials_group(tmp_path: Path) -> None:
     officials = load_config(config_file(tmp_path, text), environ={}).officials
     assert (officials.group_chat_id, officials.members, officials.leader_chat_id) == ("-1001234567890", ("111", "222"), "777")
     assert load_config(config_file(tmp_path, ""), environ={}).officials.group_chat_id == ""
+
+
+def test_the_answer_thresholds_reach_the_retriever(tmp_path: Path, tiny_kb: Path, hashing_embedder) -> None:
+    text = "[retrieval]\nmin_in_scope = 0.5\nanswer_confidence = 0.9\n"
+    config = load_config(config_file(tmp_path, text), environ={})
+    engine = open_search_engine(config, [tiny_kb], embedder=hashing_embedder, progress=False)
+    settings = engine.retriever.settings
+    assert (settings.min_in_scope, settings.answer_confidence) == (0.5, 0.9)
