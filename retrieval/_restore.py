@@ -237,9 +237,11 @@ class DiacriticRestorer:
     def restore(self, text: str) -> str:
         """Return ``text`` with diacritics restored on the words typed without them.
 
-        Words already carrying marks are kept as typed and condition their neighbours; words
-        the knowledge base never used are kept as they are. Punctuation, spacing and word order
-        are preserved, and so is the capitalisation of each word.
+        Words carrying marks the knowledge base uses are kept as typed and condition their
+        neighbours; a marked form it never uses, of a word it knows, is a typo ("kêt hôn",
+        "sỗ bảo hiểm") and is restored like a word typed without marks. Words the knowledge base
+        never used are kept as they are. Punctuation, spacing and word order are preserved, and
+        so is the capitalisation of each word.
         """
         text = nfc(text)
         pieces: list[str] = []
@@ -249,7 +251,7 @@ class DiacriticRestorer:
             for match in chain:
                 typed = match.group().lower()
                 folded = fold(typed)
-                if folded == typed and folded in self._candidates:
+                if folded in self._candidates and (folded == typed or typed not in self.forms[folded]):
                     lattice.append(self._candidates[folded])
                 else:
                     lattice.append((typed,))

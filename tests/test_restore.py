@@ -58,8 +58,11 @@ def test_typed_marks_are_kept_and_condition_neighbours(restorer: DiacriticRestor
     # "căn" was typed, so "the" before it reads as "thẻ"; "chấp" makes it "thế".
     assert restorer.restore("the căn cuoc") == "thẻ căn cước"
     assert restorer.restore("the chấp") == "thế chấp"
-    # A mark typed wrongly is the user's word: it is not corrected.
+    # A mark typed wrongly into another real word is the user's word: it is not corrected.
     assert restorer.restore("đang ky tam tru") == "đang ký tạm trú"
+    # A marked form the knowledge base never uses, of a word it knows, is a typo and restored.
+    assert restorer.restore("đăng ký kêt hôn") == "đăng ký kết hôn"
+    assert restorer.restore("thẽ căn cước") == "thẻ căn cước"
 
 
 def test_unknown_words_punctuation_case_and_spacing(restorer: DiacriticRestorer) -> None:
