@@ -385,6 +385,11 @@ class FakeTelegramServer:
     def pending_updates(self) -> int:
         return len(self._updates)
 
+    @property
+    def long_poll_waiting(self) -> bool:
+        """Whether a ``getUpdates`` request is being held open, waiting for an update."""
+        return self._poll is not None
+
     async def wait_for_outbox(self, chat_id: int, count: int, timeout: float = 5.0) -> list[SentMessage]:
         """Wait until the bot has sent at least ``count`` messages to ``chat_id``; return them all."""
         async with asyncio.timeout(timeout):

@@ -4,6 +4,6 @@ It lives in the package (``bot._fake_telegram``) because ``wardbot bench`` needs
 import it from here.
 """
 
-from bot._fake_telegram import DEFAULT_TOKEN, ApiCall, BotApiError, FakeTelegramServer, SentMessage
+from bot._fake_telegram import DEFAULT_TOKEN, MAX_LONG_POLL_S, ApiCall, BotApiError, FakeTelegramServer, SentMessage
 
-__all__ = ("DEFAULT_TOKEN", "ApiCall", "BotApiError", "FakeTelegramServer", "SentMessage")
+__all__ = ("DEFAULT_TOKEN", "MAX_LONG_POLL_S", "ApiCall", "BotApiError", "FakeTelegramServer", "SentMessage")
