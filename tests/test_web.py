@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
 import aiohttp
 import pytest
-from aio import async_test
+from aio import WAIT_TIMEOUT_S, async_test, wait_until
 from aiohttp import web
 
 from bot._http import HttpServer
@@ -39,11 +38,51 @@ class EchoBot:
         await self.channel.send(message.chat_id, Reply(f"Bạn nói: {said}", buttons))
 
 
+class PollWatch:
+    """Wraps the handler of ``GET /api/messages`` to show what each long poll did, seen from
+    outside the channel: ``waiting`` counts the polls held open now; ``held`` says, for each
+    poll answered so far, whether it was held open or answered at once."""
+
+    def __init__(self) -> None:
+        self.waiting = 0
+        self.held: list[bool] = []
+
+    def wrap(self, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]) -> Callable[..., Any]:
+        async def watched(request: web.Request) -> web.StreamResponse:
+            held = False
+
+            def hold() -> None:  # runs only if the handler gave the loop back, i.e. it waits
+                nonlocal held
+                held = True
+                self.waiting += 1
+
+            check = asyncio.get_running_loop().call_soon(hold)
+            try:
+                return await handler(request)
+            finally:
+                check.cancel()
+                if held:
+                    self.waiting -= 1
+                self.held.append(held)
+
+        return watched
+
+    def routes(self, routes: list[web.RouteDef]) -> list[web.RouteDef]:
+        return [
+            web.RouteDef(r.method, r.path, self.wrap(r.handler), r.kwargs)
+            if (r.method, r.path) == ("GET", "/api/messages")
+            else r
+            for r in routes
+        ]
+
+
 class Bot:
     """A running server with a web channel, and an HTTP client for it."""
 
-    def __init__(self, server: HttpServer, channel: WebChannel, echo: EchoBot, http: aiohttp.ClientSession):
-        self.server, self.channel, self.echo, self.http = server, channel, echo, http
+    def __init__(
+        self, server: HttpServer, channel: WebChannel, echo: EchoBot, http: aiohttp.ClientSession, polls: PollWatch
+    ):
+        self.server, self.channel, self.echo, self.http, self.polls = server, channel, echo, http, polls
 
     async def post(self, body: object) -> tuple[int, dict[str, Any]]:
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
@@ -67,13 +106,14 @@ async def running_bot(*, start_channel: bool = True, **channel_options: Any) -> 
         health=lambda: {"kb_entries": 42, "kb_fingerprint": "abc123"},
         metrics=lambda: "wardbot_messages_total 7\n",
     )
-    server.add_routes(channel.routes())
+    polls = PollWatch()
+    server.add_routes(polls.routes(channel.routes()))
     await server.start()
     if start_channel:
         await channel.start(echo)
     try:
         async with aiohttp.ClientSession() as http:
-            yield Bot(server, channel, echo, http)
+            yield Bot(server, channel, echo, http, polls)
     finally:
         await channel.stop()
         await server.stop()
@@ -112,18 +152,18 @@ async def test_a_pressed_button_reaches_dispatch_as_callback_data() -> None:
 
 @async_test
 async def test_a_long_poll_returns_as_soon_as_a_reply_is_sent() -> None:
-    async with running_bot(poll_timeout_s=20.0) as bot:
-        started = time.monotonic()
+    # The poll's own timeout outlasts the test: only the reply can end it.
+    async with running_bot(poll_timeout_s=3600.0) as bot:
         poll = asyncio.create_task(bot.poll(SESSION_A))
-        await asyncio.sleep(0.2)
+        await wait_until(lambda: bot.polls.waiting == 1)
         assert not poll.done()
 
         await bot.channel.send(SESSION_A, Reply("Hồ sơ đã được tiếp nhận."))
 
-        status, body = await asyncio.wait_for(poll, 5)
+        status, body = await asyncio.wait_for(poll, WAIT_TIMEOUT_S)
         assert status == 200
         assert [r["text"] for r in body["replies"]] == ["Hồ sơ đã được tiếp nhận."]
-        assert time.monotonic() - started < 5
+        assert bot.polls.held == [True]
 
 
 @async_test
@@ -133,11 +173,10 @@ async def test_a_long_poll_with_nothing_new_ends_empty_after_the_timeout() -> No
         _, body = await bot.poll(SESSION_A)
         latest = body["replies"][-1]["seq"]
 
-        started = time.monotonic()
         status, body = await bot.poll(SESSION_A, after=latest)
 
-        assert (status, body) == (200, {"replies": []})
-        assert 0.25 < time.monotonic() - started < 3
+        assert (status, body) == (200, {"replies": []})  # nothing was sent: the timeout ended it
+        assert bot.polls.held == [False, True]  # answered at once with the old reply, then held open
 
 
 @async_test
@@ -241,9 +280,8 @@ async def test_a_failing_turn_does_not_break_the_channel(caplog: pytest.LogCaptu
 
         await bot.channel.start(broken)
         assert (await bot.post({"session": SESSION_A, "text": "1"}))[0] == 202
-        await asyncio.sleep(0.1)
+        await wait_until(lambda: "dispatch failed" in caplog.text)  # the turn is over, failed
         assert (await bot.post({"session": SESSION_A, "text": "2"}))[0] == 202  # the slot was freed
-        assert "dispatch failed" in caplog.text
 
 
 @async_test
@@ -256,19 +294,22 @@ async def test_before_start_and_after_stop_the_api_answers_503() -> None:
 
 @async_test
 async def test_stop_releases_waiting_polls_at_once() -> None:
-    async with running_bot(poll_timeout_s=3.0) as bot:
+    # The polls' own timeout outlasts the test: only stop (or a reply) can end a poll.
+    async with running_bot(poll_timeout_s=3600.0) as bot:
         poll = asyncio.create_task(bot.poll(SESSION_A))
-        await asyncio.sleep(0.2)
-        started = time.monotonic()
+        await wait_until(lambda: bot.polls.waiting == 1)
         await bot.channel.stop()
-        status, body = await asyncio.wait_for(poll, 3)
+        status, body = await asyncio.wait_for(poll, WAIT_TIMEOUT_S)
         assert (status, body) == (200, {"replies": []})
-        assert time.monotonic() - started < 1
 
         await bot.channel.start(bot.echo)  # started again, polls wait again
-        started = time.monotonic()
-        assert await bot.poll(SESSION_A) == (200, {"replies": []})
-        assert time.monotonic() - started > 2.5
+        poll = asyncio.create_task(bot.poll(SESSION_A))
+        await wait_until(lambda: bot.polls.waiting == 1)
+        assert not poll.done()
+        await bot.channel.send(SESSION_A, Reply("Chào lại."))
+        status, body = await asyncio.wait_for(poll, WAIT_TIMEOUT_S)
+        assert status == 200 and [r["text"] for r in body["replies"]] == ["Chào lại."]
+        assert bot.polls.held == [True, True]
 
 
 @async_test
