@@ -337,10 +337,22 @@ def test_recovery_leaves_alone_a_message_being_handled_live(
                 return await original(msg)
 
             dialogue.handle = blocking
+            unhandled_messages = pipeline.storage.unhandled_messages
+            found: list[str] = []
+            looked = asyncio.Event()
+
+            async def watched(channels):
+                unhandled = await unhandled_messages(channels)
+                found.extend(u.message.text for u in unhandled)
+                looked.set()
+                return unhandled
+
+            pipeline.storage.unhandled_messages = watched
             live = asyncio.create_task(pipeline(message("live")))
             await started.wait()  # recorded, claimed and in the handlers, but not answered yet
             recovery = asyncio.create_task(pipeline.recover())
-            await asyncio.sleep(0.05)
+            await looked.wait()  # recovery has read the unhandled messages while "live" is in the handlers
+            assert found == ["live"]  # not answered yet, so it is on recovery's list
             release.set()
             await asyncio.gather(live, recovery)
             return dialogue.handled
