@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Coroutine, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
 
 from bot._http import HttpServer
 from bot.channels._web import WebChannel
@@ -47,11 +46,13 @@ THANKS = "Cảm ơn anh/chị đã đánh giá!"
 
 class FakeBot:
     """Answers like the real handlers would: a greeting with a menu, a procedure card with a
-    portal link and 👍/👎, a thank-you for a vote."""
+    portal link and 👍/👎, a thank-you for a vote. The card waits while ``answering`` is clear."""
 
     def __init__(self, channel: WebChannel) -> None:
         self.channel = channel
         self.received: list[IncomingMessage] = []
+        self.answering = asyncio.Event()
+        self.answering.set()
 
     async def __call__(self, message: IncomingMessage) -> None:
         self.received.append(message)
@@ -61,7 +62,7 @@ class FakeBot:
         elif message.callback_data.startswith("vote:"):
             await self.channel.send(message.chat_id, Reply(THANKS))
         else:
-            await asyncio.sleep(0.3)  # long enough for the typing indicator to show
+            await self.answering.wait()
             buttons = (
                 (Button("Nộp trực tuyến", url="https://dichvucong.gov.vn/"),),
                 (Button("👍", data="vote:up"), Button("👎", data="vote:down")),
@@ -98,19 +99,23 @@ class ChatServer:
     def run(self, coroutine: Coroutine[Any, Any, Any]) -> Any:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=30)
 
+    def hold_answers(self, held: bool = True) -> None:
+        """Keep the bot's procedure cards back (``held``) or let them go."""
+
+        async def switch() -> None:  # on the server's loop: asyncio.Event is not thread-safe
+            if held:
+                self.bot.answering.clear()
+            else:
+                self.bot.answering.set()
+
+        self.run(switch())
+
     def close(self) -> None:
         self.run(self.channel.stop())
         self.run(self.server.stop())
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join()
         self._loop.close()
-
-
-def wait_until(condition: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
 
 
 @pytest.fixture
@@ -143,11 +148,13 @@ def test_a_citizen_asks_sees_the_answer_and_votes(chat: ChatServer, page: Page, 
     expect(page.get_by_role("button", name="Cấp căn cước")).to_be_visible()
 
     question = page.get_by_label("Câu hỏi của anh/chị")
+    chat.hold_answers()  # the bot is still answering while the page shows it typing
     question.fill("Làm căn cước cần giấy tờ gì?")
     question.press("Enter")
 
     expect(page.locator(".msg.me")).to_have_text("Làm căn cước cần giấy tờ gì?")
     expect(page.locator(".typing")).to_be_visible()
+    chat.hold_answers(False)
     expect(page.locator(".msg.bot").nth(1)).to_have_text(CARD)
     expect(page.locator(".typing")).to_be_hidden()
     expect(question).to_have_value("")
@@ -158,8 +165,7 @@ def test_a_citizen_asks_sees_the_answer_and_votes(chat: ChatServer, page: Page, 
     page.get_by_role("button", name="👍").tap()
 
     expect(page.locator(".msg.bot").nth(2)).to_have_text(THANKS)
-    wait_until(lambda: len(chat.bot.received) == 3)
-    start, asked, voted = chat.bot.received
+    start, asked, voted = chat.bot.received  # the thanks answers the vote: all three have arrived
     assert (start.text, asked.text, voted.callback_data) == ("/start", "Làm căn cước cần giấy tờ gì?", "vote:up")
     assert start.chat_id == asked.chat_id == voted.chat_id  # one session for the whole visit
     assert len({start.message_id, asked.message_id, voted.message_id}) == 3
@@ -186,12 +192,22 @@ def test_the_conversation_survives_a_reload(chat: ChatServer, page: Page) -> Non
     page.get_by_role("button", name="Cấp căn cước").click()
     expect(page.locator(".msg.bot").nth(1)).to_have_text(CARD)
 
-    page.reload()
+    requests: list[Request] = []
+    page.on("request", lambda request: requests.append(request))
+
+    def first_poll_after_reload(request: Request) -> bool:
+        reloaded = any(r.is_navigation_request() for r in requests)
+        return reloaded and request.method == "GET" and "/api/messages?" in request.url
+
+    # A new visitor's page posts its "/start" before it first polls: once the reloaded page
+    # polls, it has sent any greeting request it was going to send.
+    with page.expect_request(first_poll_after_reload):
+        page.reload()
 
     expect(page.locator(".msg")).to_have_count(3)  # greeting, the chosen chip, the card
     expect(page.locator(".msg.me")).to_have_text("Cấp căn cước")
-    time.sleep(0.3)
-    assert [m.text or m.callback_data for m in chat.bot.received] == ["/start", "proc:cccd"]  # no second greeting
+    assert [r.url for r in requests if r.method == "POST"] == []  # no second greeting asked for
+    assert [m.text or m.callback_data for m in chat.bot.received] == ["/start", "proc:cccd"]
 
 
 def test_replies_sent_while_offline_arrive_after_reconnecting(chat: ChatServer, page: Page) -> None:
