@@ -9,8 +9,9 @@ dropped on ``msg_id`` here, and again by the pipeline on the platform message id
 Sending: the consultation-message API ``POST /v3.0/oa/message/cs``. Errors come with HTTP 200
 and a non-zero ``error`` (A3): an invalid token is refreshed once; a rate limit is retried with
 backoff; a citizen outside the 7-day interaction window cannot be reached until they write
-again, which is a non-retryable :class:`DeliveryError` (the reply is kept, marked failed, and
-an official's answer is flagged to the group).
+again, which is a :class:`DeliveryError` with ``until_contact=True``: the pipeline holds the
+reply, and the rest of its turn, in the outbox and sends them first when the citizen next writes
+(an official's answer, sent by the officials' desk, is flagged to the group instead).
 
 Rendering: text split at Zalo's 2,000-character limit. Up to five buttons go with the last piece
 as Zalo's button template: a link as ``oa.open.url``; a choice as ``oa.query.hide``, whose tap
