@@ -83,6 +83,7 @@ def run_benchmark(config: Config, kb: Sequence[str | Path], questions: str | Pat
         "latency_ms_max": round(max(latencies), 2),
         "queries_per_s": round(len(queries) / total_s, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "backend": config.retrieval.backend,
         "threads": config.retrieval.threads,
         "telegram_end_to_end": telegram,
         "zalo_webhook": zalo,

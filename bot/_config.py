@@ -46,6 +46,7 @@ class KnowledgeSettings:
 @dataclass(frozen=True)
 class RetrievalSettings:
     model: str = ""
+    backend: str = "onnx"  # or "torch": how the model encodes (same vectors, onnx twice as fast)
     threads: int = 1
     # Below this calibrated probability that a message is about the KB at all, the bot says it has
     # no answer; at or above answer_confidence that the top hit is right it answers, and in
@@ -320,6 +321,10 @@ def _check(config: Config, source: str, env: Mapping[str, str]) -> None:
             raise ConfigError("WARDBOT_ZALO_APP_SECRET", "required to refresh with WARDBOT_ZALO_REFRESH_TOKEN")
         if zalo.signature_key == "app_secret" and not config.secrets.zalo_app_secret:
             raise ConfigError("WARDBOT_ZALO_APP_SECRET", 'required when zalo.signature_key is "app_secret"')
+    if config.retrieval.backend not in ("onnx", "torch"):
+        raise ConfigError(
+            "retrieval.backend", f'expected "onnx" or "torch", got {config.retrieval.backend!r}', source
+        )
     for name in ("min_in_scope", "answer_confidence"):
         value = getattr(config.retrieval, name)
         if not 0 <= value <= 1:

