@@ -142,7 +142,7 @@ class OnnxEmbedder:
         max_tokens = _read_json(model_dir / "sentence_bert_config.json").get("max_seq_length", 512)
         self._tokenizer.enable_truncation(max_length=max_tokens)
         pad_id = self._tokenizer.token_to_id("<pad>")
-        self._tokenizer.enable_padding(pad_id=pad_id if pad_id is not None else 0)
+        self._pad_id = pad_id if pad_id is not None else 0
         prompts = _read_json(model_dir / "config_sentence_transformers.json").get("prompts") or {}
         self._query_prompt = prompts.get("query", "")
         self._passage_prompt = prompts.get("passage", "")
@@ -151,19 +151,22 @@ class OnnxEmbedder:
         self.dimension = int(self._session.get_outputs()[0].shape[-1])
 
     def _encode(self, texts: Sequence[str], prompt: str) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        batches = []
-        for start in range(0, len(texts), self._batch_size):
-            encodings = self._tokenizer.encode_batch(
-                [prompt + text for text in texts[start : start + self._batch_size]]
-            )
-            feeds = {
-                "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-                "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-            }
-            batches.append(self._session.run(None, feeds)[0])
-        return np.ascontiguousarray(np.concatenate(batches), dtype=np.float32)
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+        encodings = self._tokenizer.encode_batch([prompt + text for text in texts])
+        # Batches of similar lengths, as sentence-transformers does: padding a short passage to
+        # the longest of a mixed batch costs time and memory (attention is quadratic in length).
+        order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
+        for start in range(0, len(order), self._batch_size):
+            batch = order[start : start + self._batch_size]
+            width = max(len(encodings[i].ids) for i in batch)
+            input_ids = np.full((len(batch), width), self._pad_id, dtype=np.int64)
+            attention_mask = np.zeros((len(batch), width), dtype=np.int64)
+            for row, i in enumerate(batch):
+                ids = encodings[i].ids
+                input_ids[row, : len(ids)] = ids
+                attention_mask[row, : len(ids)] = 1
+            vectors[batch] = self._session.run(None, {"input_ids": input_ids, "attention_mask": attention_mask})[0]
+        return vectors
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
         return self._encode(texts, self._query_prompt)
