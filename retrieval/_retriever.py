@@ -32,6 +32,9 @@ class RetrieverSettings:
     foreign_penalty: float = 0.1  # on foreign-party procedures when the question names no foreign party
     restore_diacritics: bool = True
     body_passage_chars: int = 0  # 0: embed titles and aliases only
+    # The dense model reads the end of a long message (where the question usually is) and the
+    # lexicon's official terms, at most this many characters; BM25 reads everything. 0: no limit.
+    dense_query_chars: int = 120
     top_k: int = 10
     # Decisions on the calibrated probabilities.
     min_in_scope: float = 0.8
@@ -110,9 +113,21 @@ class Retriever:
 
     def dense_text(self, normalized: str, expansions: Sequence[str]) -> str:
         """What the embedding model reads: the query with diacritics restored from the KB's own
-        vocabulary (the model is weak on text without them), then the official terms."""
+        vocabulary (the model is weak on text without them), then the official terms; of a long
+        message only its last words, which keeps encoding fast and measured no worse."""
         text = self._restorer.restore(normalized) if self._restorer is not None else normalized
-        return " ".join((text, *expansions))
+        official = " ".join(expansions)
+        limit = self.settings.dense_query_chars
+        if limit and len(text) + 1 + len(official) > limit:
+            kept: list[str] = []
+            length = -1  # no space before the first word
+            for word in reversed(text.split()):
+                length += 1 + len(word)
+                if length > limit - len(official) - 1:
+                    break
+                kept.append(word)
+            text = " ".join(reversed(kept))
+        return " ".join(part for part in (text, official) if part)
 
     def component_scores(self, query: str) -> ComponentScores:
         normalized = normalize_query(query, vocabulary=self.vocabulary)

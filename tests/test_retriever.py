@@ -152,3 +152,15 @@ def test_the_temperature_follows_how_decisive_the_scores_are():
     sharp = fit_temperature(rankings, [0, 0, 0])  # the right entry always leads clearly
     mixed = fit_temperature(rankings, [0, 1, 2])  # it is anywhere
     assert sharp < mixed
+
+
+def test_the_dense_model_reads_the_end_of_a_long_message_and_the_official_terms(hashing_embedder):
+    retriever = Retriever(DOCS, hashing_embedder, settings=RetrieverSettings(dense_query_chars=60))
+    short = retriever.dense_text("đăng ký tạm trú ở đâu", ["thường trú"])
+    assert short == "đăng ký tạm trú ở đâu thường trú"
+    story = "nhà tôi ở quê lâu rồi nay lên thành phố thuê trọ đi làm, chủ nhà bảo phải đăng ký tạm trú ở đâu"
+    text = retriever.dense_text(story, ["thường trú"])
+    assert len(text) <= 60 and text.endswith("đăng ký tạm trú ở đâu thường trú")
+    assert story.endswith(text.removesuffix(" thường trú"))  # whole words, from the end
+    unlimited = Retriever(DOCS, hashing_embedder, settings=RetrieverSettings(dense_query_chars=0))
+    assert unlimited.dense_text(story, ["thường trú"]) == story + " thường trú"
