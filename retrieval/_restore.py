@@ -45,6 +45,10 @@ bị mất rồi. hết hạn rồi. rồi. vậy. nhé. ạ. ơi. nhỉ. à. th
 ra phường. lên phường. công an phường. ủy ban phường. ở phường. phường xã
 sổ đỏ. sổ hồng. làm sổ. sổ hộ khẩu. sổ bảo hiểm. bằng lái xe. cà vẹt xe. bằng đại học
 nhà trọ. phòng trọ. chủ trọ. ở trọ. đám cưới. người yêu. bạn trai. bạn gái
+làm giấy tờ. làm hồ sơ. làm lại. làm sổ đỏ. làm khai sinh. làm căn cước. làm thủ tục. đi làm
+bị mất. mất rồi. mất giấy. làm mất. đánh mất. mất lâu rồi. đã mất. mới mất. vừa mất
+đất nhà tôi. mảnh đất. lô đất. đất ở. sổ đỏ nhà tôi. chưa có sổ. lưu sổ. năm ngoái. năm nay
+photo công chứng. đi công chứng. bản sao. hai đứa. con tôi. cháu tôi. hôm qua. sắp tới
 """
 CONVERSATIONAL_WEIGHT = 20
 
