@@ -14,6 +14,7 @@ two share one embedding cache: switching backends re-embeds nothing.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import warnings
@@ -23,6 +24,8 @@ from pathlib import Path
 import numpy as np
 
 from ._dense import model_name
+
+log = logging.getLogger(__name__)
 
 ONNX_FILENAME = "model.onnx"
 _MARKER = "SOURCE.json"
@@ -120,6 +123,7 @@ def ensure_onnx_model(model_dir: str | Path) -> Path:
     model_dir = Path(model_dir)
     out_dir = model_dir.with_name(model_dir.name + "-onnx")
     if _read_json(out_dir / _MARKER) != _expected_marker(model_dir) or not (out_dir / ONNX_FILENAME).is_file():
+        log.info("exporting %s to ONNX once, into %s (takes about 10 s)", model_dir.name, out_dir)
         export_onnx(model_dir, out_dir)
     return out_dir / ONNX_FILENAME
 
