@@ -16,7 +16,7 @@ from ._lexical import LexicalIndex, query_tokens
 from ._lexicon import Lexicon
 from ._normalize import normalize_query, syllables
 from ._restore import DiacriticRestorer
-from ._scope import is_foreign_procedure, mentions_foreign
+from ._scope import has_foreign_twin, is_foreign_procedure, mentions_foreign
 from ._types import Decision, Hit, SearchDoc, SearchResult
 
 
@@ -29,7 +29,9 @@ class RetrieverSettings:
     body_weight: float = 0.6
     popularity_weight: float = 0.2
     local_weight: float = 0.1
-    foreign_penalty: float = 0.1  # on foreign-party procedures when the question names no foreign party
+    # On foreign-party procedures when the question names no foreign party, and on the domestic
+    # twins of foreign-party procedures when it does.
+    foreign_penalty: float = 0.1
     restore_diacritics: bool = True
     body_passage_chars: int = 0  # 0: embed titles and aliases only
     # The dense model reads the end of a long message (where the question usually is) and the
@@ -101,12 +103,14 @@ class Retriever:
         corpus = [" ".join((d.title, *d.aliases, *d.body)) for d in self.docs]
         self.vocabulary = frozenset(t for text in corpus for t in syllables(text))
         self._restorer = DiacriticRestorer.fit(corpus) if s.restore_diacritics else None
-        self._prior = np.array(
+        prior = np.array(
             [s.popularity_weight * d.popularity + s.local_weight * d.local for d in self.docs], dtype=np.float32
         )
-        self._domestic_prior = self._prior - np.array(
-            [s.foreign_penalty * is_foreign_procedure(d.title) for d in self.docs], dtype=np.float32
-        )
+        titles = [d.title for d in self.docs]
+        foreign = np.array([is_foreign_procedure(title) for title in titles], dtype=np.float32)
+        domestic_twin = np.array(has_foreign_twin(titles), dtype=np.float32)
+        self._domestic_prior = prior - s.foreign_penalty * foreign  # for questions naming no foreign party
+        self._foreign_prior = prior - s.foreign_penalty * domestic_twin  # for those that do
 
     def __len__(self) -> int:
         return len(self.docs)
@@ -139,11 +143,12 @@ class Retriever:
 
     def fuse(self, parts: ComponentScores) -> np.ndarray:
         """Max-normalised BM25 plus weighted dense cosine plus the popularity/locality prior,
-        which holds foreign-party procedures back unless the question names a foreign party."""
+        which holds back the foreign-party procedures, or their domestic twins when the question
+        names a foreign party."""
         s = self.settings
         top = float(parts.lexical.max())
         lexical = parts.lexical / top if top > 0 else parts.lexical
-        prior = self._prior if mentions_foreign(parts.normalized) else self._domestic_prior
+        prior = self._foreign_prior if mentions_foreign(parts.normalized) else self._domestic_prior
         return s.lexical_weight * lexical + s.dense_weight * parts.dense + prior
 
     def search(self, query: str) -> SearchResult:

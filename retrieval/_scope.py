@@ -4,12 +4,13 @@ The portal lists many procedures twice: once for Vietnamese citizens and once "c
 ngoài" (with a foreign party), with names that differ by that phrase only. Both rankers score
 the twins almost equally, and the foreign one won often enough on domestic questions to cost
 1–2 points of Recall@1 (``docs/retrieval.md``). A question that names no foreign person, country
-or status gets a small penalty on the foreign twins; one that does is ranked as before.
+or status gets a small penalty on the foreign twins; one that does, on the domestic twins.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from ._normalize import fold
 
@@ -32,7 +33,19 @@ _FOREIGN_CUES = re.compile(
 
 def is_foreign_procedure(title: str) -> bool:
     """Whether a procedure is for cases with a foreign party or abroad, by its name."""
-    return _FOREIGN_TITLE in fold(title)
+    return _FOREIGN_TITLE in fold(title).lower()
+
+
+def has_foreign_twin(titles: Sequence[str]) -> list[bool]:
+    """For each title, whether it is a domestic procedure whose foreign twin is also listed: the
+    twin's name is this one followed by a foreign qualifier ("… có yếu tố nước ngoài")."""
+    folded = [fold(title).lower() for title in titles]
+    foreign = [name for name in folded if _FOREIGN_TITLE in name]
+    return [
+        _FOREIGN_TITLE not in name
+        and any(other.startswith(name) and _FOREIGN_TITLE in other[len(name) :] for other in foreign)
+        for name in folded
+    ]
 
 
 def mentions_foreign(text: str) -> bool:

@@ -3,7 +3,7 @@
 import pytest
 
 from retrieval import Retriever, RetrieverSettings, SearchDoc
-from retrieval._scope import is_foreign_procedure, mentions_foreign
+from retrieval._scope import has_foreign_twin, is_foreign_procedure, mentions_foreign
 
 
 @pytest.mark.parametrize(
@@ -47,7 +47,7 @@ def _scores(retriever, query):
     return {hit.doc_id: hit.score for hit in retriever.search(query).hits}
 
 
-def test_foreign_twins_are_held_back_only_when_the_question_names_no_foreign_party(hashing_embedder):
+def test_twins_are_held_back_by_whether_the_question_names_a_foreign_party(hashing_embedder):
     docs = [
         SearchDoc("1.000894", "Thủ tục đăng ký kết hôn"),
         SearchDoc("2.000806", "Thủ tục đăng ký kết hôn có yếu tố nước ngoài"),
@@ -60,4 +60,16 @@ def test_foreign_twins_are_held_back_only_when_the_question_names_no_foreign_par
     assert _scores(held_back, domestic)["1.000894"] == pytest.approx(_scores(neutral, domestic)["1.000894"])
 
     foreign = "đăng ký kết hôn với người Nhật ở đâu"
-    assert _scores(held_back, foreign) == pytest.approx(_scores(neutral, foreign))
+    assert _scores(held_back, foreign)["1.000894"] == pytest.approx(_scores(neutral, foreign)["1.000894"] - 0.3)
+    assert _scores(held_back, foreign)["2.000806"] == pytest.approx(_scores(neutral, foreign)["2.000806"])
+
+
+def test_domestic_twins_are_found_by_name():
+    titles = [
+        "Thủ tục đăng ký kết hôn",
+        "Thủ tục đăng ký kết hôn có yếu tố nước ngoài",
+        "Thủ tục đăng ký khai sinh",  # no foreign twin listed
+        "Cấp hộ chiếu phổ thông",
+        "Cấp hộ chiếu phổ thông cho người Việt Nam ở nước ngoài",
+    ]
+    assert has_foreign_twin(titles) == [True, False, False, True, False]
