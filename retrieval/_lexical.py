@@ -9,6 +9,7 @@ match somewhere in its list of documents.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 
 import bm25s
@@ -29,10 +30,17 @@ def document_tokens(text: str) -> list[str]:
     return tokens + bigrams(tokens)
 
 
+# "cần những giấy tờ gì", "hồ sơ thế nào", "thủ tục ra sao" ask what to bring; they name no
+# procedure, but as tokens they match the procedures whose names contain "giấy tờ" or "hồ sơ"
+# ("khai sinh cho người đã có hồ sơ, giấy tờ cá nhân") over the plain one. Matched folded.
+_ASKING_WHAT_TO_BRING = re.compile(r"\b(?:(?:can|nhung|cac) )*(?:giay to|ho so|thu tuc) (?:gi|nao|the nao|ra sao)\b")
+
+
 def query_tokens(normalized_query: str, expansions: Iterable[str] = ()) -> list[str]:
-    """Tokens of a normalised query, plus those of each lexicon expansion (bigrams kept within
-    each phrase, so an expansion never forms a bigram with the words around it)."""
-    tokens = document_tokens(normalized_query)
+    """Tokens of a normalised query, without the words that only ask what to bring, plus those of
+    each lexicon expansion (bigrams kept within each phrase, so an expansion never forms a bigram
+    with the words around it)."""
+    tokens = document_tokens(_ASKING_WHAT_TO_BRING.sub(" ", fold(normalized_query)))
     for phrase in expansions:
         tokens.extend(document_tokens(phrase))
     return tokens

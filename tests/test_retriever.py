@@ -9,6 +9,7 @@ from retrieval import (
     Retriever,
     RetrieverSettings,
     SearchDoc,
+    query_tokens,
 )
 
 DOCS = [
@@ -164,3 +165,11 @@ def test_the_dense_model_reads_the_end_of_a_long_message_and_the_official_terms(
     assert story.endswith(text.removesuffix(" thường trú"))  # whole words, from the end
     unlimited = Retriever(DOCS, hashing_embedder, settings=RetrieverSettings(dense_query_chars=0))
     assert unlimited.dense_text(story, ["thường trú"]) == story + " thường trú"
+
+
+def test_asking_what_to_bring_names_no_procedure():
+    # "cần những giấy tờ gì" must not match names such as "… người đã có hồ sơ, giấy tờ cá nhân".
+    tokens = query_tokens("làm giấy khai sinh cho con cần những giấy tờ gì?")
+    assert tokens == query_tokens("làm giấy khai sinh cho con")
+    assert "ho_so" not in query_tokens("dang ky ket hon ho so the nao")
+    assert "giay_to" in query_tokens("giấy tờ cá nhân bị mất")  # here they name the thing
