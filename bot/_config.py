@@ -47,6 +47,8 @@ class KnowledgeSettings:
 class RetrievalSettings:
     model: str = ""
     backend: str = "onnx"  # or "torch": how the model encodes (same vectors, onnx twice as fast)
+    # "int8" or "fp32": the ONNX graph that encodes queries (passages always fp32); torch ignores it
+    query_precision: str = "int8"
     threads: int = 1
     # Below this calibrated probability that a message is about the KB at all, the bot says it has
     # no answer; at or above answer_confidence that the top hit is right it answers, and in
@@ -324,6 +326,12 @@ def _check(config: Config, source: str, env: Mapping[str, str]) -> None:
     if config.retrieval.backend not in ("onnx", "torch"):
         raise ConfigError(
             "retrieval.backend", f'expected "onnx" or "torch", got {config.retrieval.backend!r}', source
+        )
+    if config.retrieval.query_precision not in ("int8", "fp32"):
+        raise ConfigError(
+            "retrieval.query_precision",
+            f'expected "int8" or "fp32", got {config.retrieval.query_precision!r}',
+            source,
         )
     for name in ("min_in_scope", "answer_confidence"):
         value = getattr(config.retrieval, name)

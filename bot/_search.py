@@ -36,7 +36,7 @@ def kb_paths(config: Config, paths: Sequence[str | Path] = ()) -> list[Path]:
 def open_embedder(config: Config, *, progress: bool = True) -> Embedder:
     model = config.retrieval.model or ensure_e5_model(config.models_dir, progress=progress)
     if config.retrieval.backend == "onnx":
-        return OnnxEmbedder(model, threads=config.retrieval.threads)
+        return OnnxEmbedder(model, threads=config.retrieval.threads, query_precision=config.retrieval.query_precision)
     return SentenceTransformerEmbedder(model, threads=config.retrieval.threads)
 
 

@@ -11,7 +11,7 @@ from ._lexical import LexicalIndex, document_tokens, query_tokens
 from ._lexicon import Lexicon, LexiconFormatError
 from ._metrics import LabelledQuestion, Outcome, QuestionFormatError, read_questions, summarize
 from ._normalize import bigrams, fold, has_diacritics, nfc, normalize_query, syllables
-from ._onnx import OnnxEmbedder, ensure_onnx_model, export_onnx
+from ._onnx import OnnxEmbedder, ensure_onnx_int8_model, ensure_onnx_model, export_onnx, quantize_onnx
 from ._restore import DiacriticRestorer
 from ._retriever import Retriever, RetrieverSettings
 from ._types import Decision, Hit, SearchDoc, SearchResult
@@ -42,6 +42,7 @@ __all__ = (
     "build_e5_model",
     "embed_passages",
     "ensure_e5_model",
+    "ensure_onnx_int8_model",
     "ensure_onnx_model",
     "export_onnx",
     "fold",
@@ -49,6 +50,7 @@ __all__ = (
     "document_tokens",
     "nfc",
     "normalize_query",
+    "quantize_onnx",
     "query_tokens",
     "read_questions",
     "summarize",

@@ -6,9 +6,16 @@ to six places). sentence-transformers' own ONNX backend needs ``optimum``, which
 installed beside transformers 5, so the graph is exported here, once, from a sentence-transformers
 folder (transformer, mean pooling and L2 normalisation in one graph) and kept next to it.
 
+Queries run by default on an int8 copy of that graph (weights of the linear layers quantised per
+channel, activations and the embedding table left in float), made once beside it: on 320 dev
+questions it encodes a query in p50 16.9 / p95 21.2 ms instead of 22.6 / 28.9 ms, and ranks as
+well against fp32 passage vectors (Recall@1 0.828 vs 0.825, MRR 0.886 both). Passages stay on the
+fp32 graph: int8 passage vectors lost two points of Recall@1 (0.806), and quantising the
+attention's activation products or the embedding table as well lost 0.6-0.9.
+
 :class:`OnnxEmbedder` reads the folder's own tokenizer, prompts and sequence limit, and names
 itself like :class:`~retrieval._dense.SentenceTransformerEmbedder` over the same folder, so the
-two share one embedding cache: switching backends re-embeds nothing.
+two share one embedding cache: switching backends, or query precision, re-embeds nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import json
 import logging
 import os
 import shutil
+import threading
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -28,8 +36,11 @@ from ._dense import model_name
 log = logging.getLogger(__name__)
 
 ONNX_FILENAME = "model.onnx"
+INT8_FILENAME = "model.int8.onnx"
+QUERY_PRECISIONS = ("int8", "fp32")
 _MARKER = "SOURCE.json"
 _FORMAT = "wardbot.onnx-export/1"
+_INT8_FORMAT = "wardbot.onnx-int8/1"  # bump when the quantisation recipe changes
 _OPSET = 17
 
 
@@ -122,26 +133,128 @@ def ensure_onnx_model(model_dir: str | Path) -> Path:
     fingerprint and with it every cached passage vector."""
     model_dir = Path(model_dir)
     out_dir = model_dir.with_name(model_dir.name + "-onnx")
-    if _read_json(out_dir / _MARKER) != _expected_marker(model_dir) or not (out_dir / ONNX_FILENAME).is_file():
+    expected = _expected_marker(model_dir)
+    marker = _read_json(out_dir / _MARKER)
+    if {k: marker.get(k) for k in expected} != expected or not (out_dir / ONNX_FILENAME).is_file():
         log.info("exporting %s to ONNX once, into %s (takes about 10 s)", model_dir.name, out_dir)
         export_onnx(model_dir, out_dir)
     return out_dir / ONNX_FILENAME
 
 
+class _QuantiserNoise(logging.Filter):
+    """onnxruntime's quantiser logs on the root logger: a warning asking for a pre-processing pass
+    (shape inference and graph fusions) that the measured recipe did without, and a line per
+    activation saying it has no stored scale, which dynamic quantisation never has."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        hint = "pre-processing before quantization" in record.getMessage()
+        return record.levelno >= logging.WARNING and not hint
+
+
+def quantize_onnx(onnx_path: str | Path, out_path: str | Path) -> Path:
+    """Write an int8 copy of ``onnx_path`` to ``out_path``: the weights of every MatMul and Gemm
+    with a constant operand, per output channel; activations are quantised on the fly.
+
+    Attention's query-key and weights-value products (MatMuls of two activations) and the
+    embedding table (a Gather) stay in float: quantising them cost 0.6-0.9 points of Recall@1.
+    Written in a staging folder and renamed into place, so a crash never leaves half a model.
+    """
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    onnx_path, out_path = Path(onnx_path), Path(out_path)
+    graph = onnx.load(str(onnx_path), load_external_data=False).graph
+    constants = {tensor.name for tensor in graph.initializer}
+    constants |= {output for node in graph.node if node.op_type == "Constant" for output in node.output}
+    activation_products = [
+        node.name
+        for node in graph.node
+        if node.op_type == "MatMul" and not any(name in constants for name in node.input)
+    ]
+    staging = out_path.with_name(out_path.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    noise = _QuantiserNoise()
+    logging.getLogger().addFilter(noise)
+    try:
+        # The quantiser writes a shape-inferred copy beside its input: in staging, not beside the
+        # live graph, where a crash would leave it.
+        source = staging / onnx_path.name
+        try:
+            os.link(onnx_path, source)
+        except OSError:
+            shutil.copyfile(onnx_path, source)
+        quantize_dynamic(
+            source,
+            staging / out_path.name,
+            weight_type=QuantType.QInt8,
+            op_types_to_quantize=["MatMul", "Gemm"],
+            per_channel=True,
+            nodes_to_exclude=activation_products,
+        )
+        os.replace(staging / out_path.name, out_path)
+    finally:
+        logging.getLogger().removeFilter(noise)
+        shutil.rmtree(staging, ignore_errors=True)
+    return out_path
+
+
+def _int8_marker(onnx_path: Path) -> dict:
+    stat = onnx_path.stat()
+    return {"format": _INT8_FORMAT, "from": {"bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns}}
+
+
+def ensure_onnx_int8_model(model_dir: str | Path) -> Path:
+    """The int8 copy of :func:`ensure_onnx_model`'s graph, ``model.int8.onnx`` beside it, made
+    first when missing or when the folder's marker says it came from another graph or recipe."""
+    onnx_path = ensure_onnx_model(model_dir)
+    out_dir = onnx_path.parent
+    int8_path = out_dir / INT8_FILENAME
+    marker = _read_json(out_dir / _MARKER)
+    expected = _int8_marker(onnx_path)
+    if marker.get("int8") != expected or not int8_path.is_file():
+        log.info("quantising %s to int8 once, into %s (takes about 10 s)", onnx_path, int8_path)
+        quantize_onnx(onnx_path, int8_path)
+        # The marker is updated last: a crash before this leaves it saying "rebuild".
+        staged_marker = out_dir / (_MARKER + ".partial")
+        staged_marker.write_text(json.dumps({**marker, "int8": expected}, indent=2) + "\n", encoding="utf-8")
+        os.replace(staged_marker, out_dir / _MARKER)
+    return int8_path
+
+
 class OnnxEmbedder:
     """An :class:`~retrieval._dense.Embedder` running an exported sentence-transformers model on
-    onnxruntime, with the folder's tokenizer, ``query``/``passage`` prompts and length limit."""
+    onnxruntime, with the folder's tokenizer, ``query``/``passage`` prompts and length limit.
 
-    def __init__(self, model_dir: str | Path, *, threads: int | None = None, batch_size: int = 32):
-        import onnxruntime
+    ``query_precision="int8"`` encodes queries on the int8 graph; passages always use the fp32
+    one, so cached passage vectors and :attr:`name` do not depend on the precision. A search
+    needs only the int8 graph: the fp32 one is loaded on the first passage to embed (an index
+    build or a KB reload with new text) and kept.
+    """
+
+    def __init__(
+        self,
+        model_dir: str | Path,
+        *,
+        threads: int | None = None,
+        batch_size: int = 32,
+        query_precision: str = "int8",
+    ):
         from tokenizers import Tokenizer
 
+        if query_precision not in QUERY_PRECISIONS:
+            allowed = " or ".join(f'"{p}"' for p in QUERY_PRECISIONS)
+            raise ValueError(f"query_precision: expected {allowed}, got {query_precision!r}")
         model_dir = Path(model_dir)
-        onnx_path = ensure_onnx_model(model_dir)
-        options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = threads or 0  # 0: onnxruntime's default, one per core
-        options.inter_op_num_threads = 1
-        self._session = onnxruntime.InferenceSession(str(onnx_path), options, providers=["CPUExecutionProvider"])
+        self._onnx_path = ensure_onnx_model(model_dir)
+        self._threads = threads
+        self._passage_session = None
+        self._passage_session_lock = threading.Lock()
+        if query_precision == "int8":
+            self._query_session = self._open(ensure_onnx_int8_model(model_dir))
+        else:
+            self._query_session = self._passage_session = self._open(self._onnx_path)
+        self.query_precision = query_precision
         self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         max_tokens = _read_json(model_dir / "sentence_bert_config.json").get("max_seq_length", 512)
         self._tokenizer.enable_truncation(max_length=max_tokens)
@@ -152,9 +265,23 @@ class OnnxEmbedder:
         self._passage_prompt = prompts.get("passage", "")
         self._batch_size = batch_size
         self.name = model_name(model_dir)
-        self.dimension = int(self._session.get_outputs()[0].shape[-1])
+        self.dimension = int(self._query_session.get_outputs()[0].shape[-1])
 
-    def _encode(self, texts: Sequence[str], prompt: str) -> np.ndarray:
+    def _open(self, path: Path):
+        import onnxruntime
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = self._threads or 0  # 0: onnxruntime's default, one per core
+        options.inter_op_num_threads = 1
+        return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+
+    def _passages(self):
+        with self._passage_session_lock:
+            if self._passage_session is None:
+                self._passage_session = self._open(self._onnx_path)
+            return self._passage_session
+
+    def _encode(self, session, texts: Sequence[str], prompt: str) -> np.ndarray:
         vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
         encodings = self._tokenizer.encode_batch([prompt + text for text in texts])
         # Batches of similar lengths, as sentence-transformers does: padding a short passage to
@@ -169,11 +296,13 @@ class OnnxEmbedder:
                 ids = encodings[i].ids
                 input_ids[row, : len(ids)] = ids
                 attention_mask[row, : len(ids)] = 1
-            vectors[batch] = self._session.run(None, {"input_ids": input_ids, "attention_mask": attention_mask})[0]
+            vectors[batch] = session.run(None, {"input_ids": input_ids, "attention_mask": attention_mask})[0]
         return vectors
 
     def encode_queries(self, texts: Sequence[str]) -> np.ndarray:
-        return self._encode(texts, self._query_prompt)
+        return self._encode(self._query_session, texts, self._query_prompt)
 
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
-        return self._encode(texts, self._passage_prompt)
+        if not texts:  # nothing to embed must not load the fp32 graph
+            return np.empty((0, self.dimension), dtype=np.float32)
+        return self._encode(self._passages(), texts, self._passage_prompt)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot._config import ConfigError, load_config
-from bot._search import open_search_engine
+from bot._search import open_embedder, open_search_engine
 from bot.cli import main
 
 TOKEN = {"WARDBOT_TELEGRAM_TOKEN": "123:abc"}
@@ -95,10 +95,22 @@ def test_relative_knowledge_paths_resolve_against_the_config_folder(tmp_path: Pa
         ("[log]\nlevel = 1\n", {}, "log"),
         ("[retrieval]\nmin_in_scope = 80\n", {}, "retrieval.min_in_scope"),
         ("[retrieval]\nanswer_confidence = -0.1\n", {}, "retrieval.answer_confidence"),
+        ('[retrieval]\nbackend = "cuda"\n', {}, "retrieval.backend"),
+        ('[retrieval]\nquery_precision = "int4"\n', {}, "retrieval.query_precision"),
+        ("[retrieval]\nquery_precision = 8\n", {}, "retrieval.query_precision"),
     ],
 )
 def test_a_wrong_value_is_one_error_naming_its_key(tmp_path: Path, text: str, environ: dict[str, str], key: str) -> None:
     assert error_key(tmp_path, text, environ) == key
+
+
+def test_the_query_precision_reaches_the_onnx_embedder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    opened = []
+    monkeypatch.setattr("bot._search.OnnxEmbedder", lambda model, **options: opened.append(options))
+    assert load_config(config_file(tmp_path, ""), environ={}).retrieval.query_precision == "int8"
+    text = '[retrieval]\nmodel = "models/e5"\nquery_precision = "fp32"\n'
+    open_embedder(load_config(config_file(tmp_path, text), environ={}))
+    assert opened == [{"threads": 1, "query_precision": "fp32"}]
 
 
 def test_webhook_mode_is_checked_only_when_telegram_runs(tmp_path: Path) -> None:
