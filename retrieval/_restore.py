@@ -66,6 +66,26 @@ _MIN_UNMARKED_CHAIN = 3
 # when learning and when restoring, so a word never conditions on the one before a comma.
 _CHAIN_BREAK_RE = re.compile(r"[^\w\s]+|_+")
 _JOINING_GAP_RE = re.compile(r"\s*")
+_ALPHA_RE = re.compile(r"[a-z]+")
+# A folded syllable has a vowel; the knowledge base also holds letters ("điểm d") and
+# abbreviations ("ng") that must not stand in for one.
+_SYLLABLE_LIKE_RE = re.compile(r"[^aeiouy]*[aeiouy]+[^aeiouy]*")
+# Initials and finals that many Vietnamese pronounce alike and so misspell ("tạm chú" for "tạm
+# trú", "bổ xung", "nàm" for "làm", "việc nam"); folded, so "d" is both d and đ.
+_CONFUSED_INITIALS = (
+    ("ch", ("tr",)),
+    ("tr", ("ch",)),
+    ("gi", ("d", "r")),
+    ("s", ("x",)),
+    ("x", ("s",)),
+    ("d", ("gi", "r")),
+    ("r", ("d", "gi")),
+    ("l", ("n",)),
+    ("n", ("l",)),
+)
+_LONGER_INITIALS = {"n": ("ng", "nh")}
+_CONFUSED_FINALS = (("ng", "n"), ("n", "ng"), ("c", "t"), ("t", "c"))
+_LONGER_FINALS = {"c": ("ch",), "n": ("nh",)}
 
 
 def _chains(text: str) -> Iterable[list[re.Match[str]]]:
@@ -99,6 +119,21 @@ def _match_case(form: str, typed: str) -> str:
     return form
 
 
+def _confusable(folded: str) -> list[str]:
+    """Syllables spelt like ``folded`` but for an initial or final that many Vietnamese
+    pronounce alike (ch/tr, s/x, d/gi/r, l/n; n/ng, t/c)."""
+    variants = []
+    for initial, others in _CONFUSED_INITIALS:
+        if folded.startswith(initial) and not folded.startswith(_LONGER_INITIALS.get(initial, ("\0",))):
+            variants.extend(other + folded[len(initial) :] for other in others)
+            break
+    for final, other in _CONFUSED_FINALS:
+        if folded.endswith(final) and not folded.endswith(_LONGER_FINALS.get(final, ("\0",))):
+            variants.append(folded[: -len(final)] + other)
+            break
+    return [variant for variant in variants if _SYLLABLE_LIKE_RE.fullmatch(variant)]
+
+
 class DiacriticRestorer:
     """Bigram model of accented syllables, decoded with Viterbi.
 
@@ -114,6 +149,7 @@ class DiacriticRestorer:
         chains: int,
         *,
         max_candidates: int = 8,
+        misspelling_penalty: float = 1e-4,
     ) -> None:
         """Use :meth:`fit` or :meth:`from_dict` rather than calling this directly.
 
@@ -122,12 +158,18 @@ class DiacriticRestorer:
         boundary) that followed it, with counts; ``follower_types`` is, per form, how many
         distinct words followed it (before pruning); ``chains`` is how many word chains were
         seen. ``max_candidates`` caps the forms tried per syllable (most frequent first).
+        ``misspelling_penalty`` is the probability factor of a corrected spelling (0: words are
+        never split or corrected, only given their marks).
         """
         self.forms = {folded: dict(counts) for folded, counts in forms.items()}
         self.bigram_counts = {left: dict(right) for left, right in bigram_counts.items()}
         self.follower_types = dict(follower_types)
         self.chains = chains
         self.max_candidates = max_candidates
+        if not 0 <= misspelling_penalty < 1:
+            raise ValueError("misspelling_penalty is a probability factor in [0, 1)")
+        self.misspelling_penalty = misspelling_penalty
+        self._misspelling_cost = math.log(misspelling_penalty) if misspelling_penalty else None
         self._vocabulary = frozenset(self.forms)
         self._candidates = {
             folded: tuple(sorted(counts, key=counts.__getitem__, reverse=True)[:max_candidates])
@@ -175,11 +217,12 @@ class DiacriticRestorer:
         forms: dict[str, dict[str, int]] = defaultdict(dict)
         for word, count in zip(words[1:], unigram_counts[1:]):
             forms[fold(word)][word] = count
-        # A pair between two syllables with a single accented form each scores the same for
-        # every path through the lattice, so dropping it changes no decision and saves memory.
+        # A pair between two syllables with a single accented form each, and no confusable
+        # spelling, scores the same for every path through the lattice, so dropping it changes
+        # no decision and saves memory.
         ambiguous = np.zeros(len(words), dtype=bool)
-        for variants in forms.values():
-            if len(variants) > 1:
+        for folded, variants in forms.items():
+            if len(variants) > 1 or any(other in forms for other in _confusable(folded)):
                 ambiguous[[ids_of[form] for form in variants]] = True
         pair_codes, pair_counts = np.unique(
             sequence[:-1] * len(words) + sequence[1:], return_counts=True
@@ -200,17 +243,18 @@ class DiacriticRestorer:
         """The folded syllables the model knows (the ``vocabulary`` of ``normalize_query``)."""
         return self._vocabulary
 
-    def _decode(self, lattice: list[tuple[str, ...]]) -> list[str]:
+    def _decode(self, lattice: list[dict[str, float]]) -> list[str]:
         """Most probable path through the per-position candidate forms (Viterbi).
 
         Each step scores log P(right | left) = log((count(left right) + T(left) * P(right))
         / (count(left) + T(left))), T being the follower types of left (Witten-Bell), from the
-        chain boundary to the chain boundary.
+        chain boundary to the chain boundary, plus the candidate's own log cost (0, or the price
+        of a misspelling).
         """
         no_pairs: dict[str, int] = {}
         scores = {_BOUNDARY: 0.0}
         back_pointers: list[dict[str, str]] = []
-        for candidates in (*lattice, (_BOUNDARY,)):
+        for candidates in (*lattice, {_BOUNDARY: 0.0}):
             rows = [
                 (
                     left,
@@ -222,14 +266,14 @@ class DiacriticRestorer:
             ]
             next_scores: dict[str, float] = {}
             pointers: dict[str, str] = {}
-            for form in candidates:
+            for form, cost in candidates.items():
                 prob = self._unigram_prob.get(form, self._unseen_prob)
                 best_left, best_score = "", -math.inf
                 for left, base, pairs, weight in rows:
                     score = base + math.log(pairs.get(form, 0) + weight * prob)
                     if score > best_score:
                         best_left, best_score = left, score
-                next_scores[form] = best_score
+                next_scores[form] = best_score + cost
                 pointers[form] = best_left
             scores = next_scores
             back_pointers.append(pointers)
@@ -238,30 +282,76 @@ class DiacriticRestorer:
             path.append(pointers[path[-1]])
         return path[-2:0:-1]  # drop both boundaries, first word first
 
+    def _variants(self, folded: str) -> list[str]:
+        """The known syllables a citizen may have meant by ``folded``."""
+        return [variant for variant in _confusable(folded) if variant in self._candidates]
+
+    def _candidates_of(self, typed: str) -> dict[str, float]:
+        """The forms a typed word may stand for, with their log costs.
+
+        A known marked form is kept as typed. A word with marks the knowledge base never uses
+        for it ("kêt") may be any form of its folded syllable. A word without marks may be too
+        and, with corrections on, any form of a confusable syllable at the price of a
+        misspelling, which a neighbour that makes it far likelier can pay ("bổ xung" -> "bổ
+        sung"). Marked words are not corrected: on real citizens' questions "rồi", "trọ",
+        "trầy" and "nề" were "corrected" more often than real misspellings were.
+        """
+        folded = fold(typed)
+        if folded in self._candidates and typed in self.forms[folded] and folded != typed:
+            return {typed: 0.0}  # typed with marks the knowledge base uses: as the citizen wrote it
+        candidates = dict.fromkeys(self._candidates.get(folded, (typed,)), 0.0)
+        if self._misspelling_cost is not None and folded == typed and folded in self._candidates:
+            for variant in self._variants(folded):
+                for form in self._candidates[variant]:
+                    candidates.setdefault(form, self._misspelling_cost)
+        return candidates
+
+    def _split(self, typed: str) -> tuple[str, str] | None:
+        """Two known syllables typed without the space between them ("hộchiếu"), cut where the
+        knowledge base has seen the pair most often; None for any other word."""
+        folded = fold(typed)
+        # Only words typed with marks: unmarked ones are as often names and brands ("honda").
+        if self._misspelling_cost is None or folded in self._candidates or folded == typed:
+            return None
+        if not _ALPHA_RE.fullmatch(folded):
+            return None
+        cuts = []
+        for cut in range(2, len(folded) - 1):  # one-letter halves split real words ("rao")
+            left, right = folded[:cut], folded[cut:]
+            if all(half in self._candidates and _SYLLABLE_LIKE_RE.fullmatch(half) for half in (left, right)):
+                # Pairs of two single-form syllables are not stored (see fit): then no count.
+                seen = max(self.bigram_counts.get(a, {}).get(b, 0) for a in self.forms[left] for b in self.forms[right])
+                cuts.append((seen, cut))
+        seen, cut = max(cuts, default=(0, 0))
+        # Without a count the cut is a guess, and real words the knowledge base lacks have one:
+        # "giường" is also "giữ" + "ông".
+        return (typed[:cut], typed[cut:]) if seen else None
+
     def restore(self, text: str) -> str:
         """Return ``text`` with diacritics restored on the words typed without them.
 
         Words carrying marks the knowledge base uses are kept as typed and condition their
         neighbours; a marked form it never uses, of a word it knows, is a typo ("kêt hôn",
         "sỗ bảo hiểm") and is restored like a word typed without marks. Words the knowledge base
-        never used are kept as they are. Punctuation, spacing and word order are preserved, and
-        so is the capitalisation of each word.
+        never used are kept as they are. With corrections on, two syllables typed as one are
+        split and a dialect misspelling is corrected where the context makes it clear.
+        Punctuation, spacing and the capitalisation of each word are preserved.
         """
         text = nfc(text)
         pieces: list[str] = []
         position = 0
         for chain in _chains(text):
-            lattice = []
+            lattice: list[dict[str, float]] = []
+            words: list[tuple[re.Match[str], list[str]]] = []
             for match in chain:
-                typed = match.group().lower()
-                folded = fold(typed)
-                if folded in self._candidates and (folded == typed or typed not in self.forms[folded]):
-                    lattice.append(self._candidates[folded])
-                else:
-                    lattice.append((typed,))
-            for match, form in zip(chain, self._decode(lattice)):
+                typed = match.group()
+                parts = list(self._split(typed.lower()) or (typed.lower(),))
+                words.append((match, [typed[: len(parts[0])], typed[len(parts[0]) :]] if len(parts) == 2 else [typed]))
+                lattice.extend(self._candidates_of(part) for part in parts)
+            forms = iter(self._decode(lattice))
+            for match, typed_parts in words:
                 pieces.append(text[position : match.start()])
-                pieces.append(_match_case(form, match.group()))
+                pieces.append(" ".join(_match_case(next(forms), part) for part in typed_parts))
                 position = match.end()
         pieces.append(text[position:])
         return "".join(pieces)
@@ -271,6 +361,7 @@ class DiacriticRestorer:
         return {
             "format": _FORMAT,
             "max_candidates": self.max_candidates,
+            "misspelling_penalty": self.misspelling_penalty,
             "chains": self.chains,
             "forms": self.forms,
             "bigrams": self.bigram_counts,
@@ -288,4 +379,5 @@ class DiacriticRestorer:
             data["follower_types"],
             data["chains"],
             max_candidates=data["max_candidates"],
+            misspelling_penalty=data["misspelling_penalty"],
         )

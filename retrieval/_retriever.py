@@ -115,11 +115,16 @@ class Retriever:
     def __len__(self) -> int:
         return len(self.docs)
 
-    def dense_text(self, normalized: str, expansions: Sequence[str]) -> str:
-        """What the embedding model reads: the query with diacritics restored from the KB's own
-        vocabulary (the model is weak on text without them), then the official terms; of a long
+    def restore(self, normalized: str) -> str:
+        """The normalised query with diacritics restored from the KB's own vocabulary (the dense
+        model is weak on text without them), and its spelling corrected where the context is
+        clear ("tạm chú" -> "tạm trú", "hộchiếu" -> "hộ chiếu")."""
+        return self._restorer.restore(normalized) if self._restorer is not None else normalized
+
+    def dense_text(self, restored: str, expansions: Sequence[str]) -> str:
+        """What the embedding model reads: the restored query, then the official terms; of a long
         message only its last words, which keeps encoding fast and measured no worse."""
-        text = self._restorer.restore(normalized) if self._restorer is not None else normalized
+        text = restored
         official = " ".join(expansions)
         limit = self.settings.dense_query_chars
         if limit and len(text) + 1 + len(official) > limit:
@@ -134,7 +139,7 @@ class Retriever:
         return " ".join(part for part in (text, official) if part)
 
     def component_scores(self, query: str) -> ComponentScores:
-        normalized = normalize_query(query, vocabulary=self.vocabulary)
+        normalized = self.restore(normalize_query(query, vocabulary=self.vocabulary))
         expansions = self.lexicon.expansions(normalized)
         tokens = query_tokens(normalized, expansions)
         lexical = self._lexical.scores(tokens)

@@ -117,3 +117,51 @@ def test_restores_a_normalised_teencode_query(restorer: DiacriticRestorer) -> No
 def test_restored_text_folds_back_to_the_query(restorer: DiacriticRestorer) -> None:
     query = "cap doi the can cuoc, gia han tam tru va xoa dang ky thuong tru"
     assert fold(restorer.restore(query)) == query
+
+
+@pytest.fixture(scope="module")
+def large_restorer() -> DiacriticRestorer:
+    """A misspelling costs as much as 1 in 10,000 words: only a knowledge base of a real size,
+    where "tạm trú" occurs thousands of times, makes a correction worth it."""
+    return DiacriticRestorer.fit([*PROCEDURES * 1000, "Nhà xinh xắn, xao động, nhãn mác."])
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # Initials and finals that many pronounce alike, corrected where a neighbour makes the
+        # knowledge base's word far likelier.
+        ("dang ky tam chu o dau", "đăng ký tạm trú ở đâu"),
+        ("gia han tam chu", "gia hạn tạm trú"),
+        ("chung thuc ban xao tu ban chinh", "chứng thực bản sao từ bản chính"),
+        ("dang ky khai xinh", "đăng ký khai sinh"),
+        ("cap lai the can cuoc bi mac", "cấp lại thẻ căn cước bị mất"),
+        # Two syllables typed without the space between them.
+        ("chứng thực bảnsao", "chứng thực bản sao"),
+        ("Bảnchính", "Bản chính"),
+    ],
+)
+def test_corrects_misspellings_in_context(large_restorer: DiacriticRestorer, query: str, expected: str) -> None:
+    assert large_restorer.restore(query) == expected
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "đăng ký tạm chú",  # typed with marks: kept as the citizen wrote it
+        "dangky tam tru",  # glued but unmarked: as often a name or a brand ("honda")
+        "lam o xa",  # no neighbour vouches for "sa"
+        "nước ngập",  # unknown, and "ng" + "ập" is no pair of syllables
+        "đăng kýtạm trú",  # "ký tạm" is not counted (two single-form syllables): no evidence
+    ],
+)
+def test_leaves_marked_words_and_unsupported_corrections_alone(large_restorer: DiacriticRestorer, query: str) -> None:
+    assert fold(large_restorer.restore(query)) == fold(query)
+
+
+def test_corrections_can_be_turned_off() -> None:
+    plain = DiacriticRestorer.fit(PROCEDURES * 1000, misspelling_penalty=0)
+    assert plain.restore("dang ky tam chu") == "đăng ký tạm chủ"  # "chủ trọ": everyday phrasing
+    assert plain.restore("chứng thực bảnsao") == "chứng thực bảnsao"
+    with pytest.raises(ValueError, match="misspelling_penalty"):
+        DiacriticRestorer.fit(PROCEDURES, misspelling_penalty=1.5)

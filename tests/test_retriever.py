@@ -173,3 +173,15 @@ def test_asking_what_to_bring_names_no_procedure():
     assert tokens == query_tokens("làm giấy khai sinh cho con")
     assert "ho_so" not in query_tokens("dang ky ket hon ho so the nao")
     assert "giay_to" in query_tokens("giấy tờ cá nhân bị mất")  # here they name the thing
+
+
+def test_corrected_spelling_reaches_both_indexes(retriever):
+    from retrieval._restore import DiacriticRestorer
+
+    # The fixture's six titles are too few to vouch for a correction; a knowledge base of a real
+    # size repeats "tạm trú" thousands of times.
+    retriever._restorer = DiacriticRestorer.fit([d.title for d in DOCS] * 1000)
+    parts = retriever.component_scores("dang ky tam chu o dau")
+    assert parts.normalized == "đăng ký tạm trú ở đâu"
+    assert "tam_tru" in parts.tokens  # BM25 reads the corrected words, not only the dense model
+    assert retriever.search("dang ky tam chu o dau").hits[0].doc_id == "1.004194"
