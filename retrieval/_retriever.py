@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._actions import FollowUpPrior
 from ._calibration import Calibration, ranking_features
 from ._dense import DenseIndex, Embedder, EmbeddingCache, ProgressCallback, embed_passages
 from ._lexical import LexicalIndex, query_tokens
@@ -32,6 +33,9 @@ class RetrieverSettings:
     # On foreign-party procedures when the question names no foreign party, and on the domestic
     # twins of foreign-party procedures when it does.
     foreign_penalty: float = 0.1
+    # On follow-up procedures (cấp lại, đổi, thu hồi, xóa, lưu động, ...) when the question gives
+    # no reason for one (lost, damaged, wrong, expired, cannot travel).
+    follow_up_penalty: float = 0.1
     restore_diacritics: bool = True
     body_passage_chars: int = 0  # 0: embed titles and aliases only
     # The dense model reads the end of a long message (where the question usually is) and the
@@ -40,7 +44,7 @@ class RetrieverSettings:
     top_k: int = 10
     # Decisions on the calibrated probabilities.
     min_in_scope: float = 0.8
-    answer_confidence: float = 0.7
+    answer_confidence: float = 0.8
     clarify_choices: int = 3
 
     def __post_init__(self) -> None:
@@ -111,6 +115,7 @@ class Retriever:
         domestic_twin = np.array(has_foreign_twin(titles), dtype=np.float32)
         self._domestic_prior = prior - s.foreign_penalty * foreign  # for questions naming no foreign party
         self._foreign_prior = prior - s.foreign_penalty * domestic_twin  # for those that do
+        self._follow_ups = FollowUpPrior(titles)
 
     def __len__(self) -> int:
         return len(self.docs)
@@ -149,12 +154,14 @@ class Retriever:
     def fuse(self, parts: ComponentScores) -> np.ndarray:
         """Max-normalised BM25 plus weighted dense cosine plus the popularity/locality prior,
         which holds back the foreign-party procedures, or their domestic twins when the question
-        names a foreign party."""
+        names a foreign party, and the follow-up procedures the question gives no reason for."""
         s = self.settings
         top = float(parts.lexical.max())
         lexical = parts.lexical / top if top > 0 else parts.lexical
         prior = self._foreign_prior if mentions_foreign(parts.normalized) else self._domestic_prior
-        return s.lexical_weight * lexical + s.dense_weight * parts.dense + prior
+        fused = s.lexical_weight * lexical + s.dense_weight * parts.dense + prior
+        fused[self._follow_ups.unasked(parts.normalized)] -= s.follow_up_penalty
+        return fused
 
     def search(self, query: str) -> SearchResult:
         s = self.settings

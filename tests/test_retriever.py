@@ -185,3 +185,17 @@ def test_corrected_spelling_reaches_both_indexes(retriever):
     assert parts.normalized == "đăng ký tạm trú ở đâu"
     assert "tam_tru" in parts.tokens  # BM25 reads the corrected words, not only the dense model
     assert retriever.search("dang ky tam chu o dau").hits[0].doc_id == "1.004194"
+
+
+def test_follow_ups_the_question_gives_no_reason_for_are_held_back(hashing_embedder):
+    docs = [SearchDoc("3.000346", "Cấp giấy phép lái xe"), SearchDoc("3.000348", "Cấp lại giấy phép lái xe")]
+    plain = Retriever(docs, hashing_embedder, settings=RetrieverSettings(follow_up_penalty=0))
+    held = Retriever(docs, hashing_embedder, settings=RetrieverSettings(follow_up_penalty=0.1))
+
+    def fused(retriever, query):
+        return retriever.fuse(retriever.component_scores(query))
+
+    first_time = "thi đậu bằng lái rồi thì cấp giấy phép lái xe ở đâu"
+    assert fused(held, first_time) == pytest.approx(fused(plain, first_time) - [0, 0.1])
+    lost = "bằng lái bị mất thì cấp giấy phép lái xe ở đâu"
+    assert fused(held, lost) == pytest.approx(fused(plain, lost))
