@@ -252,6 +252,7 @@ FEEDBACK_CUES = (
     "den duong", "den chieu sang", "cot den", "cay do", "cay gay", "cay nga",
     # encroachment and illegal building
     "lan chiem", "chiem via he", "chiem dung", "chiem long duong", "xay trai phep", "xay dung trai phep",
+    "bay hang ra", "bay ban ra", "het via he", "chan loi di", "chan het loi", "khong ra vao duoc",
     # stray animals
     "tha rong", "cho hoang", "meo hoang", "bo tha",
     # water and power cuts

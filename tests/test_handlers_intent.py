@@ -86,6 +86,7 @@ def test_look_alike_words_are_not_follow_up_cues(text: str) -> None:
         "đèn đường tổ 5 hỏng cả tuần nay",
         "rác thải đổ bừa ở đầu hẻm",
         "vỉa hè bị lấn chiếm buôn bán",
+        "có người bày hàng ra hết vỉa hè trước nhà, xe không ra vào được",
         "mất nước từ sáng đến giờ",
         "cán bộ một cửa thái độ rất hách dịch",
         "Hồ sơ của tôi trễ hẹn hai tuần rồi mà chưa có kết quả",
