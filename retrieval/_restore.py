@@ -49,6 +49,18 @@ làm giấy tờ. làm hồ sơ. làm lại. làm sổ đỏ. làm khai sinh. l�
 bị mất. mất rồi. mất giấy. làm mất. đánh mất. mất lâu rồi. đã mất. mới mất. vừa mất
 đất nhà tôi. mảnh đất. lô đất. đất ở. sổ đỏ nhà tôi. chưa có sổ. lưu sổ. năm ngoái. năm nay
 photo công chứng. đi công chứng. bản sao. hai đứa. con tôi. cháu tôi. hôm qua. sắp tới
+tôi xin hỏi. tôi được. tôi không. tôi chưa. tôi vẫn. tôi cũng. tôi sẽ. tôi thấy. tôi nghe
+tôi đi. tôi ở. tôi về. tôi sinh năm. tôi năm nay. tôi làm. tôi mua. tôi bán. tôi thuê. tôi nộp
+gia đình tôi. em tôi. anh tôi. chị tôi. ông tôi. bà tôi. cha tôi. bạn tôi. cho tôi. với tôi
+hiện nay tôi. nay tôi. nhưng tôi. vậy tôi. nên tôi. thì tôi. mà tôi. khi tôi. tôi và vợ tôi
+xin cho biết. xin cảm ơn. trân trọng cảm ơn. mong được giải đáp. mong được hướng dẫn
+như vậy có đúng không. như vậy có được không. vậy thì. vì vậy. do đó. nên. nhưng. những
+năm nay. hiện nay. bây giờ. hôm nay. ngày mai. tuần sau. tháng sau. năm sau. mấy ngày
+một. hai. ba. bốn. năm. sáu. bảy. tám. chín. mười. một năm. hai năm. ba tháng. sáu tháng
+hai người. ba người. bốn người. hai vợ chồng. hai số. ba mẹ. bố mẹ. ông bà. anh em. con cháu
+già rồi. già yếu. ốm nặng. không tự đi được. đi làm xa. làm ăn xa. ở xa. đi xa. về quê
+mới mua. mới cưới. mới sinh. mới chuyển đến. vừa mua. đã lâu. lâu rồi. từ lâu. trước đây
+có phải nộp. có phải đi. có phải làm. có cần phải. có bắt buộc. có bị phạt không. bị phạt
 """
 CONVERSATIONAL_WEIGHT = 20
 
