@@ -6,12 +6,12 @@ to six places). sentence-transformers' own ONNX backend needs ``optimum``, which
 installed beside transformers 5, so the graph is exported here, once, from a sentence-transformers
 folder (transformer, mean pooling and L2 normalisation in one graph) and kept next to it.
 
-Queries run by default on an int8 copy of that graph (weights of the linear layers quantised per
-channel, activations and the embedding table left in float), made once beside it: on 320 dev
-questions it encodes a query in p50 16.9 / p95 21.2 ms instead of 22.6 / 28.9 ms, and ranks as
-well against fp32 passage vectors (Recall@1 0.828 vs 0.825, MRR 0.886 both). Passages stay on the
-fp32 graph: int8 passage vectors lost two points of Recall@1 (0.806), and quantising the
-attention's activation products or the embedding table as well lost 0.6-0.9.
+Queries run by default on an int8 copy of that graph (the attention output and feed-forward
+weights quantised per channel; self-attention and the embedding table left in float), made once
+beside it: on 320 dev questions it encodes a query in p50 16.9 / p95 21.2 ms instead of 22.6 /
+28.9 ms, and ranks as well against fp32 passage vectors (Recall@1 0.828 vs 0.825, MRR 0.886
+both). Passages stay on the fp32 graph: int8 passage vectors lost two points of Recall@1 (0.806);
+quantising self-attention or the embedding table as well lost 0.6-1.2 (:func:`quantize_onnx`).
 
 :class:`OnnxEmbedder` reads the folder's own tokenizer, prompts and sequence limit, and names
 itself like :class:`~retrieval._dense.SentenceTransformerEmbedder` over the same folder, so the

@@ -318,9 +318,9 @@ class DiacriticRestorer:
                     candidates.setdefault(form, self._misspelling_cost)
         return candidates
 
-    def _split(self, typed: str) -> tuple[str, str] | None:
-        """Two known syllables typed without the space between them ("hộchiếu"), cut where the
-        knowledge base has seen the pair most often; None for any other word."""
+    def _split(self, typed: str) -> int | None:
+        """Where to cut two known syllables typed without the space between them ("hộchiếu"):
+        where the knowledge base has seen the pair most often; None for any other word."""
         folded = fold(typed)
         # Only words typed with marks: unmarked ones are as often names and brands ("honda").
         if self._misspelling_cost is None or folded in self._candidates or folded == typed:
@@ -337,7 +337,7 @@ class DiacriticRestorer:
         seen, cut = max(cuts, default=(0, 0))
         # Without a count the cut is a guess, and real words the knowledge base lacks have one:
         # "giường" is also "giữ" + "ông".
-        return (typed[:cut], typed[cut:]) if seen else None
+        return cut if seen else None
 
     def restore(self, text: str) -> str:
         """Return ``text`` with diacritics restored on the words typed without them.
@@ -357,13 +357,14 @@ class DiacriticRestorer:
             words: list[tuple[re.Match[str], list[str]]] = []
             for match in chain:
                 typed = match.group()
-                parts = list(self._split(typed.lower()) or (typed.lower(),))
-                words.append((match, [typed[: len(parts[0])], typed[len(parts[0]) :]] if len(parts) == 2 else [typed]))
-                lattice.extend(self._candidates_of(part) for part in parts)
+                cut = self._split(typed.lower())
+                parts = [typed[:cut], typed[cut:]] if cut else [typed]
+                words.append((match, parts))
+                lattice.extend(self._candidates_of(part.lower()) for part in parts)
             forms = iter(self._decode(lattice))
-            for match, typed_parts in words:
+            for match, parts in words:
                 pieces.append(text[position : match.start()])
-                pieces.append(" ".join(_match_case(next(forms), part) for part in typed_parts))
+                pieces.append(" ".join(_match_case(next(forms), part) for part in parts))
                 position = match.end()
         pieces.append(text[position:])
         return "".join(pieces)

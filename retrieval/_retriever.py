@@ -126,10 +126,9 @@ class Retriever:
         clear ("tạm chú" -> "tạm trú", "hộchiếu" -> "hộ chiếu")."""
         return self._restorer.restore(normalized) if self._restorer is not None else normalized
 
-    def dense_text(self, restored: str, expansions: Sequence[str]) -> str:
-        """What the embedding model reads: the restored query, then the official terms; of a long
-        message only its last words, which keeps encoding fast and measured no worse."""
-        text = restored
+    def dense_text(self, text: str, expansions: Sequence[str]) -> str:
+        """What the embedding model reads: the (restored) query, then the official terms; of a
+        long message only its last words, which keeps encoding fast and measured no worse."""
         official = " ".join(expansions)
         limit = self.settings.dense_query_chars
         if limit and len(text) + 1 + len(official) > limit:
