@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
-from retrieval import RetrieverSettings
+from retrieval import QUERY_PRECISIONS, RetrieverSettings
 from tickets import DEFAULT_POLICIES, Category, DeadlinePolicy, WorkingPeriod
 
 
@@ -327,11 +327,10 @@ def _check(config: Config, source: str, env: Mapping[str, str]) -> None:
         raise ConfigError(
             "retrieval.backend", f'expected "onnx" or "torch", got {config.retrieval.backend!r}', source
         )
-    if config.retrieval.query_precision not in ("int8", "fp32"):
+    if config.retrieval.query_precision not in QUERY_PRECISIONS:
+        allowed = " or ".join(f'"{precision}"' for precision in QUERY_PRECISIONS)
         raise ConfigError(
-            "retrieval.query_precision",
-            f'expected "int8" or "fp32", got {config.retrieval.query_precision!r}',
-            source,
+            "retrieval.query_precision", f"expected {allowed}, got {config.retrieval.query_precision!r}", source
         )
     for name in ("min_in_scope", "answer_confidence"):
         value = getattr(config.retrieval, name)

@@ -11,7 +11,7 @@ from ._lexical import LexicalIndex, document_tokens, query_tokens
 from ._lexicon import Lexicon, LexiconFormatError
 from ._metrics import LabelledQuestion, Outcome, QuestionFormatError, read_questions, summarize
 from ._normalize import bigrams, fold, has_diacritics, nfc, normalize_query, syllables
-from ._onnx import OnnxEmbedder, ensure_onnx_int8_model, ensure_onnx_model, export_onnx, quantize_onnx
+from ._onnx import QUERY_PRECISIONS, OnnxEmbedder, ensure_onnx_int8_model, ensure_onnx_model, export_onnx, quantize_onnx
 from ._restore import DiacriticRestorer
 from ._retriever import Retriever, RetrieverSettings
 from ._types import Decision, Hit, SearchDoc, SearchResult
@@ -19,6 +19,7 @@ from ._types import Decision, Hit, SearchDoc, SearchResult
 __all__ = (
     "E5_MODEL_DIRNAME",
     "FEATURES",
+    "QUERY_PRECISIONS",
     "Calibration",
     "Decision",
     "DenseIndex",
