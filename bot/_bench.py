@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from handlers import Dialogue, SearchEngine
-from knowledge import load_knowledge_base, search_docs
+from knowledge import search_docs
 from retrieval import EmbeddingCache, Retriever, read_questions
 
 from ._app import catalogue_apology
@@ -21,7 +21,7 @@ from ._bench_telegram import bench_telegram_end_to_end
 from ._bench_zalo import bench_zalo_webhook
 from ._config import Config
 from ._pipeline import Pipeline
-from ._search import kb_paths, open_embedder
+from ._search import load_configured_kb, open_embedder
 from ._storage import Storage, percentile
 
 # Used when no question file is given: everyday questions in the styles citizens write.
@@ -44,7 +44,7 @@ def run_benchmark(config: Config, kb: Sequence[str | Path], questions: str | Pat
     embedder = open_embedder(config)
 
     started = time.perf_counter()
-    knowledge = load_knowledge_base(kb_paths(config, kb))
+    knowledge = load_configured_kb(config, kb)
     docs = search_docs(knowledge)
     load_s = time.perf_counter() - started
 

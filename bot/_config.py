@@ -6,6 +6,7 @@ Secrets (bot tokens, the admin token, the pseudonym key) come from the environme
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import tomllib
@@ -41,6 +42,9 @@ class WardSettings:
 @dataclass(frozen=True)
 class KnowledgeSettings:
     paths: tuple[str, ...] = ()  # relative paths are resolved against the config file's folder
+    # The national layer: every procedure of the National Public Service Portal, read-only, under
+    # the ward's entries (a ward entry with the same code replaces the national one).
+    national: bool = True
 
 
 @dataclass(frozen=True)
@@ -49,6 +53,9 @@ class RetrievalSettings:
     backend: str = "onnx"  # or "torch": how the model encodes (same vectors, onnx twice as fast)
     # "int8" or "fp32": the ONNX graph that encodes queries (passages always fp32); torch ignores it
     query_precision: str = "int8"
+    # The LoRA adapter merged into the model: "default" is wardbot's own (trained by `make train`)
+    # on the built-in model and none on a `model` of your own; "" is none; else a file path.
+    adapter: str = "default"
     threads: int = 1
     # Below this calibrated probability that a message is about the KB at all, the bot says it has
     # no answer; at or above answer_confidence that the top hit is right it answers, and in
@@ -192,6 +199,11 @@ class Config:
         return self.data_dir / "models"
 
     @property
+    def national_dir(self) -> Path:
+        """Where ``wardbot kb import-portal --national`` puts a refreshed national layer."""
+        return self.data_dir / "national"
+
+    @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
 
@@ -327,6 +339,9 @@ def _check(config: Config, source: str, env: Mapping[str, str]) -> None:
         raise ConfigError(
             "retrieval.backend", f'expected "onnx" or "torch", got {config.retrieval.backend!r}', source
         )
+    adapter = config.retrieval.adapter
+    if adapter not in ("default", "") and not Path(adapter).is_file():
+        raise ConfigError("retrieval.adapter", f'no such file: {adapter} (use "default" or "" for none)', source)
     if config.retrieval.query_precision not in QUERY_PRECISIONS:
         allowed = " or ".join(f'"{precision}"' for precision in QUERY_PRECISIONS)
         raise ConfigError(
@@ -383,7 +398,9 @@ def load_config(path: str | Path | None = None, *, environ: dict[str, str] | Non
     sections = {name: _section(name, raw.get(name, {}), source, env) for name in _SECTIONS}
     # KB paths written in the file mean "next to this file", wherever wardbot is started from.
     knowledge = sections["knowledge"]
-    sections["knowledge"] = KnowledgeSettings(paths=tuple(str(file.parent / p) for p in knowledge.paths))
+    sections["knowledge"] = dataclasses.replace(knowledge, paths=tuple(str(file.parent / p) for p in knowledge.paths))
+    if (adapter := sections["retrieval"].adapter) not in ("default", ""):
+        sections["retrieval"] = dataclasses.replace(sections["retrieval"], adapter=str(file.parent / adapter))
     if overrides := sections["calendar"].overrides:
         sections["calendar"] = CalendarSettings(overrides=str(file.parent / overrides))
     secrets = Secrets(**{name: env.get(variable, "") for name, (variable, _) in _SECRET_VARIABLES.items()})

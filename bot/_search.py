@@ -8,7 +8,7 @@ from importlib import resources
 from pathlib import Path
 
 from handlers import SearchEngine
-from knowledge import load_knowledge_base, search_docs
+from knowledge import KnowledgeBase, bundled_national_path, load_knowledge_base, search_docs
 from retrieval import (
     Calibration,
     Embedder,
@@ -17,6 +17,8 @@ from retrieval import (
     Retriever,
     RetrieverSettings,
     SentenceTransformerEmbedder,
+    apply_adapter,
+    bundled_adapter_path,
     ensure_e5_model,
 )
 
@@ -33,8 +35,35 @@ def kb_paths(config: Config, paths: Sequence[str | Path] = ()) -> list[Path]:
     return [Path(p) for p in chosen] if chosen else [bundled_kb_path()]
 
 
+def national_layer_path(config: Config) -> Path | None:
+    """The national layer under the ward's entries: the one ``wardbot kb import-portal --national``
+    refreshed into the data directory, else the one bundled with wardbot; None when switched off."""
+    if not config.knowledge.national:
+        return None
+    refreshed = config.national_dir / bundled_national_path().name
+    return refreshed if refreshed.is_file() else bundled_national_path()
+
+
+def load_configured_kb(config: Config, paths: Sequence[str | Path] = ()) -> KnowledgeBase:
+    """The knowledge base to serve: explicit ``paths`` alone (as ``eval`` and ``bench`` give them),
+    else the configured or bundled ward entries over the national layer."""
+    return load_knowledge_base(kb_paths(config, paths), national=None if paths else national_layer_path(config))
+
+
+def model_folder(config: Config, *, progress: bool = True) -> Path:
+    """The sentence-transformers folder to encode with: ``[retrieval] model`` or the built-in
+    multilingual-e5-small, with the configured adapter merged in (once, beside it)."""
+    adapter = config.retrieval.adapter
+    if config.retrieval.model:
+        base, adapter = Path(config.retrieval.model), "" if adapter == "default" else adapter
+    else:
+        base = ensure_e5_model(config.models_dir, progress=progress)
+        adapter = str(bundled_adapter_path()) if adapter == "default" else adapter
+    return apply_adapter(base, adapter, progress=progress) if adapter else base
+
+
 def open_embedder(config: Config, *, progress: bool = True) -> Embedder:
-    model = config.retrieval.model or ensure_e5_model(config.models_dir, progress=progress)
+    model = model_folder(config, progress=progress)
     if config.retrieval.backend == "onnx":
         return OnnxEmbedder(model, threads=config.retrieval.threads, query_precision=config.retrieval.query_precision)
     return SentenceTransformerEmbedder(model, threads=config.retrieval.threads)
@@ -67,8 +96,9 @@ def open_search_engine(
     calibration: Calibration | None = None,
     progress: bool = True,
 ) -> SearchEngine:
-    """Load and validate the KB (raising ``KnowledgeBaseError`` if invalid) and index it."""
-    kb = load_knowledge_base(kb_paths(config, paths))
+    """Load and validate the KB (raising ``KnowledgeBaseError`` if invalid) and index it; see
+    :func:`load_configured_kb` for which KB."""
+    kb = load_configured_kb(config, paths)
     embedder = embedder or open_embedder(config, progress=progress)
     cache = EmbeddingCache(config.cache_dir / "embeddings.sqlite3")
     settings = settings or RetrieverSettings(

@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from ._markdown import dump_entry
 from ._schema import Entry, Faq, Procedure
 
 
-def fingerprint(entries: Iterable[Entry]) -> str:
-    """A sha256 hex digest of the entries' content, independent of their order and source format.
+def fingerprint(entries: Iterable[Entry], questions: Mapping[str, Sequence[str]] | None = None) -> str:
+    """A sha256 hex digest of the entries' content and their citizen questions, independent of
+    their order and source format.
 
     Each entry is hashed in its Markdown form, which is canonical (``dump_entry`` gives equal
     bytes for equal entries), so a portal record and its exported file hash the same.
     """
     digest = hashlib.sha256()
-    for text in sorted(dump_entry(entry) for entry in entries):
+    texts = [dump_entry(entry) for entry in entries]
+    texts += [f"questions {code}\n" + "\n".join(lines) for code, lines in (questions or {}).items() if lines]
+    for text in sorted(texts):
         data = text.encode("utf-8")
         # Length-prefixed, so that no two different lists of entries feed the same bytes.
         digest.update(f"{len(data)}\n".encode("ascii"))
@@ -38,10 +41,18 @@ class KnowledgeBase:
     faqs: Mapping[str, Faq]
     sources: tuple[str, ...]  # the paths it was loaded from, as given
     fingerprint: str
+    # How citizens ask for each procedure (the question corpus), by code; only codes in the KB.
+    questions: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}))
 
     @classmethod
-    def from_entries(cls, entries: Iterable[Entry], sources: Iterable[str] = ()) -> KnowledgeBase:
-        """The knowledge base of ``entries``; raises ``ValueError`` if two share an id."""
+    def from_entries(
+        cls,
+        entries: Iterable[Entry],
+        sources: Iterable[str] = (),
+        questions: Mapping[str, Sequence[str]] | None = None,
+    ) -> KnowledgeBase:
+        """The knowledge base of ``entries`` and the citizen questions of its procedures; raises
+        ``ValueError`` if two entries share an id."""
         entries = list(entries)
         procedures: dict[str, Procedure] = {}
         faqs: dict[str, Faq] = {}
@@ -53,11 +64,13 @@ class KnowledgeBase:
                 procedures[entry.code] = entry
             else:
                 faqs[entry.id] = entry
+        asked = {code: tuple(lines) for code, lines in sorted((questions or {}).items()) if code in procedures}
         return cls(
             procedures=MappingProxyType(dict(sorted(procedures.items()))),
             faqs=MappingProxyType(dict(sorted(faqs.items()))),
             sources=tuple(sources),
-            fingerprint=fingerprint(entries),
+            fingerprint=fingerprint(entries, asked),
+            questions=MappingProxyType(asked),
         )
 
     def get(self, entry_id: str) -> Entry | None:

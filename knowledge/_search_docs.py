@@ -28,7 +28,7 @@ def service_popularity() -> dict[str, int]:
 WARD_LEVEL = "Cấp xã"
 
 
-def procedure_search_doc(procedure: Procedure, popularity: float) -> SearchDoc:
+def procedure_search_doc(procedure: Procedure, popularity: float, questions: tuple[str, ...] = ()) -> SearchDoc:
     documents = "; ".join(item.name for item in procedure.documents)
     body = tuple(
         part
@@ -39,6 +39,7 @@ def procedure_search_doc(procedure: Procedure, popularity: float) -> SearchDoc:
         id=procedure.code,
         title=procedure.name,
         body=body,
+        questions=questions,
         popularity=popularity,
         local=WARD_LEVEL in procedure.levels,
     )
@@ -57,7 +58,8 @@ def search_docs(kb: KnowledgeBase) -> list[SearchDoc]:
     docs = []
     for entry in kb.entries():
         if isinstance(entry, Procedure):
-            docs.append(procedure_search_doc(entry, math.log1p(weights.get(entry.code, 0)) / scale))
+            popularity = math.log1p(weights.get(entry.code, 0)) / scale
+            docs.append(procedure_search_doc(entry, popularity, kb.questions.get(entry.code, ())))
         else:
             docs.append(faq_search_doc(entry))
     return docs

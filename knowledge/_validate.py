@@ -14,26 +14,14 @@ from urllib.parse import urlsplit
 
 from ._kb import KnowledgeBase
 from ._markdown import EntryError, LocatedEntry, dump_entry, locate_entry_file
-from ._portal import PortalFormatError, iter_portal_jsonl
+from ._portal import PortalFormatError, iter_portal_jsonl, open_text
+from ._problems import Problem, code_problem
+from ._questions import question_folders, read_question_corpus
 from ._schema import Entry, Faq, Procedure
 
-# The national procedure code: digits, a dot, six digits ("1.001193").
-_CODE = re.compile(r"[0-9]+\.[0-9]{6}")
 # What may name an entry's file: ASCII letters, digits, '.', '_', '-', not starting with a dot.
 _FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _NAME_RULE = "letters a-z, digits, '-', '_' and '.', starting with a letter or digit"
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One problem found in the knowledge base; ``line`` is 1-based, or 0 for a whole path."""
-
-    path: str
-    line: int
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.message}" if self.line else f"{self.path}: {self.message}"
 
 
 class KnowledgeBaseError(Exception):
@@ -61,20 +49,50 @@ class _Found:
         return Problem(self.path, self.located.line(*key), message)
 
 
-def load_knowledge_base(paths: Sequence[str | Path]) -> KnowledgeBase:
-    """The knowledge base in ``paths``; raises ``KnowledgeBaseError`` listing every problem."""
-    entries, problems = validate_paths(paths)
+def load_knowledge_base(paths: Sequence[str | Path], *, national: str | Path | None = None) -> KnowledgeBase:
+    """The knowledge base in ``paths``, with the citizen questions of its procedures; raises
+    ``KnowledgeBaseError`` listing every problem.
+
+    ``national``, a portal JSONL file (plain or compressed), is the read-only national layer under
+    the ward's entries: a ward entry with the same code replaces the national one.
+    """
+    entries, questions, problems = _read_and_check(paths, national)
     if problems:
         raise KnowledgeBaseError(problems)
-    return KnowledgeBase.from_entries(entries, sources=[str(path) for path in paths])
+    sources = [str(path) for path in paths] + ([str(national)] if national is not None else [])
+    return KnowledgeBase.from_entries(entries, sources=sources, questions=questions)
 
 
-def validate_paths(paths: Sequence[str | Path]) -> tuple[list[Entry], list[Problem]]:
-    """Reads and checks every entry under ``paths``: the entries read, and all problems found.
+def validate_paths(
+    paths: Sequence[str | Path], *, national: str | Path | None = None
+) -> tuple[list[Entry], list[Problem]]:
+    """Reads and checks every entry under ``paths`` and the question corpus: the entries read
+    (the national layer's, where the ward has none of the same code, first), and all problems.
 
-    A path is a folder (its ``*.md`` files, recursively, hidden ones skipped), one ``.md`` entry
-    file, or a portal ``.jsonl`` export. A file reached twice is read once.
+    A path is a folder (its ``*.md`` files, recursively, hidden ones skipped, and its
+    ``questions/<code>.txt`` files), one ``.md`` entry file, or a portal ``.jsonl`` export. A file
+    reached twice is read once. The bundled question corpus is always checked.
     """
+    entries, _, problems = _read_and_check(paths, national)
+    return entries, problems
+
+
+def _read_and_check(
+    paths: Sequence[str | Path], national: str | Path | None
+) -> tuple[list[Entry], dict[str, tuple[str, ...]], list[Problem]]:
+    ward, problems = _read_entries(paths)
+    if national is not None:
+        layer, layer_problems = _read_entries([national])
+        problems.extend(layer_problems)
+        overridden = {entry.entry_id for entry in ward}
+        ward = [entry for entry in layer if entry.entry_id not in overridden] + ward
+    questions, question_problems = read_question_corpus(question_folders(paths))
+    problems.extend(question_problems)
+    codes = {entry.entry_id for entry in ward if isinstance(entry, Procedure)}
+    return ward, {code: qs for code, qs in questions.items() if code in codes}, problems
+
+
+def _read_entries(paths: Sequence[str | Path]) -> tuple[list[Entry], list[Problem]]:
     if isinstance(paths, (str, Path)):
         raise TypeError("validate_paths takes a list of paths, not a single path")
     if not paths:
@@ -90,7 +108,7 @@ def validate_paths(paths: Sequence[str | Path]) -> tuple[list[Entry], list[Probl
                 continue
             seen.add(file.resolve())
             rank.setdefault(str(file), len(rank))
-            if file.suffix == ".jsonl":
+            if _is_portal_file(file):
                 found.extend(_read_portal(file, problems))
             else:
                 try:
@@ -121,10 +139,14 @@ def _entry_files(path: Path, problems: list[Problem]) -> list[Path]:
         if not files:
             problems.append(Problem(str(path), 0, "the folder holds no .md entry files"))
         return files
-    if path.suffix in (".md", ".jsonl"):
+    if path.suffix == ".md" or _is_portal_file(path):
         return [path]
-    problems.append(Problem(str(path), 0, "expected a folder, a .md entry file or a portal .jsonl file"))
+    problems.append(Problem(str(path), 0, "expected a folder, a .md entry file or a portal .jsonl file (.jsonl.xz, .jsonl.gz)"))
     return []
+
+
+def _is_portal_file(path: Path) -> bool:
+    return path.name.endswith((".jsonl", ".jsonl.xz", ".jsonl.gz"))
 
 
 def _read_portal(file: Path, problems: list[Problem]) -> list[_Found]:
@@ -133,7 +155,7 @@ def _read_portal(file: Path, problems: list[Problem]) -> list[_Found]:
     try:
         # iter_portal_jsonl yields one record per non-blank line (or raises), and does not say
         # which line, so the line numbers are counted here the same way.
-        with open(file, encoding="utf-8") as lines:
+        with open_text(file) as lines:
             record_lines = [number for number, line in enumerate(lines, start=1) if line.strip()]
         for record, line in zip(iter_portal_jsonl(file), record_lines):
             records.append(_Found(str(file), LocatedEntry(record.procedure, default_line=line)))
@@ -169,7 +191,7 @@ def _check_entry(item: _Found) -> list[Problem]:
 
 def _check_procedure(item: _Found, procedure: Procedure) -> Iterable[Problem]:
     if procedure.code.strip():
-        reason = _code_problem(procedure.code)
+        reason = code_problem(procedure.code)
         if reason:
             yield item.problem(
                 f"procedure code {procedure.code!r} is not in the national format "
@@ -204,20 +226,6 @@ def _check_faq(item: _Found, faq: Faq) -> Iterable[Problem]:
             "the FAQ has no `legal_basis`: every answer must cite at least one legal document (number and name)",
             "legal_basis",
         )  # fmt: skip
-
-
-def _code_problem(code: str) -> str:
-    """Why ``code`` is not a national procedure code, or "" if it is one."""
-    if _CODE.fullmatch(code):
-        return ""
-    if code != code.strip():
-        return "remove the spaces around it"
-    before, dot, after = code.partition(".")
-    if not dot:
-        return "it has no dot"
-    if not (before.isascii() and before.isdigit() and after.isascii() and after.isdigit()):
-        return "only digits may stand before and after the dot"
-    return f"it has {len(after)} digit{'s' if len(after) != 1 else ''} after the dot, not 6"
 
 
 def _is_web_address(url: str) -> bool:

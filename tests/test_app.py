@@ -35,7 +35,7 @@ class CountingDialogue:
 def config(tmp_path: Path, kb: Path) -> Config:
     return Config(
         data_dir=tmp_path / "data",
-        knowledge=KnowledgeSettings(paths=(str(kb),)),
+        knowledge=KnowledgeSettings(paths=(str(kb),), national=False),
         http=HttpSettings(port=0),
         secrets=Secrets(admin_token=ADMIN),
     )

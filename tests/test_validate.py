@@ -224,7 +224,9 @@ def test_a_portal_file_without_records_is_a_problem(tmp_path: Path) -> None:
 
 def test_an_unsupported_file_is_a_problem(tmp_path: Path) -> None:
     path = write(tmp_path, "notes.txt", "")
-    assert validate_paths([path])[1] == [Problem(str(path), 0, "expected a folder, a .md entry file or a portal .jsonl file")]
+    assert validate_paths([path])[1] == [
+        Problem(str(path), 0, "expected a folder, a .md entry file or a portal .jsonl file (.jsonl.xz, .jsonl.gz)")
+    ]
 
 
 def test_fingerprint_is_the_same_for_a_portal_record_and_its_markdown(tmp_path: Path) -> None:
