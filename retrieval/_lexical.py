@@ -46,6 +46,13 @@ def query_tokens(normalized_query: str, expansions: Iterable[str] = ()) -> list[
     return tokens
 
 
+def _bm25(texts: Iterable[str]) -> bm25s.BM25:
+    index = bm25s.BM25(k1=1.2, b=0.75)
+    # bm25s cannot index an empty document: a placeholder token that no query produces.
+    index.index([document_tokens(t) or ["\0"] for t in texts], show_progress=False)
+    return index
+
+
 class LexicalIndex:
     """Scores every document as a weighted sum of its title and body BM25 scores."""
 
@@ -54,17 +61,28 @@ class LexicalIndex:
             raise ValueError("LexicalIndex needs at least one document")
         self.body_weight = body_weight
         self._size = len(docs)
-        self._title = self._build(" . ".join((d.title, *d.aliases)) for d in docs)
-        self._body = self._build(" . ".join(d.body) for d in docs)
-
-    @staticmethod
-    def _build(texts: Iterable[str]) -> bm25s.BM25:
-        index = bm25s.BM25(k1=1.2, b=0.75)
-        # bm25s cannot index an empty document: a placeholder token that no query produces.
-        index.index([document_tokens(t) or ["\0"] for t in texts], show_progress=False)
-        return index
+        self._title = _bm25(" . ".join((d.title, *d.aliases)) for d in docs)
+        self._body = _bm25(" . ".join(d.body) for d in docs)
 
     def scores(self, tokens: list[str]) -> np.ndarray:
         if not tokens:
             return np.zeros(self._size, dtype=np.float32)
         return self._title.get_scores(tokens) + self.body_weight * self._body.get_scores(tokens)
+
+
+class QuestionIndex:
+    """BM25 over single questions, each pointing to its document; a document scores as its best
+    question, so a procedure with many questions is not favoured for having many."""
+
+    def __init__(self, questions: Sequence[str], owners: Sequence[int], n_docs: int):
+        if len(questions) != len(owners):
+            raise ValueError("every question needs an owner")
+        self._owners = np.asarray(owners, dtype=np.int64)
+        self._n_docs = n_docs
+        self._index = _bm25(questions)
+
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        out = np.zeros(self._n_docs, dtype=np.float32)
+        if tokens:
+            np.maximum.at(out, self._owners, self._index.get_scores(tokens).astype(np.float32))
+        return out

@@ -13,7 +13,7 @@ import numpy as np
 from ._actions import FollowUpPrior
 from ._calibration import Calibration, ranking_features
 from ._dense import DenseIndex, Embedder, EmbeddingCache, ProgressCallback, embed_passages
-from ._lexical import LexicalIndex, query_tokens
+from ._lexical import LexicalIndex, QuestionIndex, query_tokens
 from ._lexicon import Lexicon
 from ._normalize import normalize_query, syllables
 from ._restore import DiacriticRestorer
@@ -28,6 +28,10 @@ class RetrieverSettings:
     dense_weight: float = 4.0
     lexical_weight: float = 1.0
     body_weight: float = 0.6
+    # Citizens' questions (the doc2query corpus): a procedure scores its best-matching question,
+    # BM25 (max-normalised per query) and cosine, added to the name and body scores.
+    question_lexical_weight: float = 1.0
+    question_dense_weight: float = 4.0
     popularity_weight: float = 0.2
     local_weight: float = 0.1
     # On foreign-party procedures when the question names no foreign party, and on the domestic
@@ -67,8 +71,15 @@ def dense_passages(doc: SearchDoc, max_body_chars: int) -> list[str]:
 class ComponentScores:
     normalized: str
     tokens: list[str]
-    lexical: np.ndarray
-    dense: np.ndarray
+    lexical: np.ndarray  # BM25 of names and bodies
+    dense: np.ndarray  # cosine of the best name or alias passage
+    question_lexical: np.ndarray  # BM25 of the best-matching corpus question
+    question_dense: np.ndarray  # cosine of the best-matching corpus question
+
+    @property
+    def dense_any(self) -> np.ndarray:
+        """Cosine of the best passage of any kind."""
+        return np.maximum(self.dense, self.question_dense)
 
 
 class Retriever:
@@ -96,17 +107,26 @@ class Retriever:
         self.calibration = calibration or Calibration.load()
         self.lexicon = lexicon or Lexicon.default()
         self._lexical = LexicalIndex(self.docs, body_weight=s.body_weight)
+        corpus = [" ".join((d.title, *d.aliases, *d.body)) for d in self.docs]
+        self.vocabulary = frozenset(t for text in corpus for t in syllables(text))
+        self._restorer = DiacriticRestorer.fit(corpus) if s.restore_diacritics else None
         texts: list[str] = []
         owners: list[int] = []
         for position, doc in enumerate(self.docs):
             for passage in dense_passages(doc, s.body_passage_chars):
                 texts.append(passage)
                 owners.append(position)
-        vectors, self.newly_embedded = embed_passages(embedder, texts, cache, progress=progress)
-        self._dense = DenseIndex(vectors, owners, len(self.docs))
-        corpus = [" ".join((d.title, *d.aliases, *d.body)) for d in self.docs]
-        self.vocabulary = frozenset(t for text in corpus for t in syllables(text))
-        self._restorer = DiacriticRestorer.fit(corpus) if s.restore_diacritics else None
+        # Corpus questions are read as citizens' messages are: normalised and restored, and the
+        # embedding model sees the same tail of a long one as it would of the message.
+        questions = [self.restore(normalize_query(q, vocabulary=self.vocabulary)) for d in self.docs for q in d.questions]
+        question_owners = [position for position, doc in enumerate(self.docs) for _ in doc.questions]
+        embedded = texts + [self.dense_text(question, ()) for question in questions]
+        vectors, self.newly_embedded = embed_passages(embedder, embedded, cache, progress=progress)
+        self._dense = DenseIndex(vectors[: len(texts)], owners, len(self.docs))
+        self._question_lexical = QuestionIndex(questions, question_owners, len(self.docs)) if questions else None
+        self._question_dense = (
+            DenseIndex(vectors[len(texts) :], question_owners, len(self.docs)) if questions else None
+        )
         prior = np.array(
             [s.popularity_weight * d.popularity + s.local_weight * d.local for d in self.docs], dtype=np.float32
         )
@@ -148,17 +168,23 @@ class Retriever:
         tokens = query_tokens(normalized, expansions)
         lexical = self._lexical.scores(tokens)
         vector = self.embedder.encode_queries([self.dense_text(normalized, expansions)])[0]
-        return ComponentScores(normalized, tokens, lexical, self._dense.scores(vector))
+        dense = self._dense.scores(vector)
+        if self._question_dense is None or self._question_lexical is None:
+            empty = np.zeros_like(dense)
+            return ComponentScores(normalized, tokens, lexical, dense, empty, empty)
+        question_lexical = self._question_lexical.scores(tokens)
+        return ComponentScores(normalized, tokens, lexical, dense, question_lexical, self._question_dense.scores(vector))
 
     def fuse(self, parts: ComponentScores) -> np.ndarray:
         """Max-normalised BM25 plus weighted dense cosine plus the popularity/locality prior,
         which holds back the foreign-party procedures, or their domestic twins when the question
         names a foreign party, and the follow-up procedures the question gives no reason for."""
         s = self.settings
-        top = float(parts.lexical.max())
-        lexical = parts.lexical / top if top > 0 else parts.lexical
         prior = self._foreign_prior if mentions_foreign(parts.normalized) else self._domestic_prior
-        fused = s.lexical_weight * lexical + s.dense_weight * parts.dense + prior
+        fused = s.lexical_weight * _max_normalised(parts.lexical) + s.dense_weight * parts.dense + prior
+        if self._question_dense is not None:
+            fused += s.question_lexical_weight * _max_normalised(parts.question_lexical)
+            fused += s.question_dense_weight * parts.question_dense
         fused[self._follow_ups.unasked(parts.normalized)] -= s.follow_up_penalty
         return fused
 
@@ -167,7 +193,7 @@ class Retriever:
         parts = self.component_scores(query)
         fused = self.fuse(parts)
         order = np.argsort(-fused)[: s.top_k]
-        features = ranking_features(fused, parts.lexical, parts.dense, len(parts.tokens))
+        features = ranking_features(fused, parts.lexical, parts.dense_any, len(parts.tokens))
         confidence = self.calibration.answer.probability(features)
         in_scope = self.calibration.in_scope.probability(features)
         probabilities = self.calibration.hit_probabilities(fused[order], confidence)
@@ -188,4 +214,10 @@ class Retriever:
         parts = self.component_scores(query)
         fused = self.fuse(parts)
         ranking = [(self.docs[i].id, float(fused[i])) for i in np.argsort(-fused)[: self.settings.top_k]]
-        return ranking_features(fused, parts.lexical, parts.dense, len(parts.tokens)), ranking
+        return ranking_features(fused, parts.lexical, parts.dense_any, len(parts.tokens)), ranking
+
+
+def _max_normalised(scores: np.ndarray) -> np.ndarray:
+    """BM25 scores divided by the query's best, so that they live on the cosine's scale."""
+    top = float(scores.max())
+    return scores / top if top > 0 else scores

@@ -12,7 +12,8 @@ class SearchDoc:
 
     ``title`` is what the entry is called (a procedure's name, an FAQ's question); ``aliases`` are
     other ways of asking for it; ``body`` holds the longer texts (documents to bring, steps,
-    conditions). ``popularity`` in [0, 1] says how often citizens use the service nationally;
+    conditions); ``questions`` are citizens' questions it answers (the doc2query corpus), each
+    indexed as a passage of its own. ``popularity`` in [0, 1] says how often citizens use the service nationally;
     ``local`` marks entries the ward itself handles (procedures at "Cấp xã", the ward's FAQs).
     """
 
@@ -20,6 +21,7 @@ class SearchDoc:
     title: str
     aliases: tuple[str, ...] = ()
     body: tuple[str, ...] = ()
+    questions: tuple[str, ...] = ()
     popularity: float = 0.0
     local: bool = False
 

@@ -20,7 +20,7 @@ class HashingEmbedder:
     """A bag of folded syllables and bigrams hashed into 256 dimensions, L2-normalised.
 
     Deterministic and instant; good enough to exercise indexing, caching and fusion. It counts
-    every encoded passage so tests can check what was (re-)embedded.
+    every encoded passage, and keeps its text, so tests can check what was (re-)embedded.
     """
 
     name = "hashing-test-embedder"
@@ -28,6 +28,7 @@ class HashingEmbedder:
 
     def __init__(self) -> None:
         self.passages_encoded = 0
+        self.passages_seen: list[str] = []
 
     def _vector(self, text: str) -> np.ndarray:
         vector = np.zeros(self.dimension, dtype=np.float32)
@@ -43,6 +44,7 @@ class HashingEmbedder:
 
     def encode_passages(self, texts: Sequence[str]) -> np.ndarray:
         self.passages_encoded += len(texts)
+        self.passages_seen.extend(texts)
         return np.stack([self._vector(t) for t in texts])
 
 

@@ -9,6 +9,7 @@ from retrieval import (
     Retriever,
     RetrieverSettings,
     SearchDoc,
+    normalize_query,
     query_tokens,
 )
 
@@ -199,3 +200,32 @@ def test_follow_ups_the_question_gives_no_reason_for_are_held_back(hashing_embed
     assert fused(held, first_time) == pytest.approx(fused(plain, first_time) - [0, 0.1])
     lost = "bằng lái bị mất thì cấp giấy phép lái xe ở đâu"
     assert fused(held, lost) == pytest.approx(fused(plain, lost))
+
+
+def with_questions(docs, questions: dict[str, tuple[str, ...]]):
+    return [SearchDoc(d.id, d.title, d.aliases, d.body, questions.get(d.id, ()), d.popularity, d.local) for d in docs]
+
+
+def test_a_citizens_question_in_the_corpus_finds_its_procedure(hashing_embedder):
+    # "Hai đứa muốn thành vợ chồng" shares no word with "đăng ký kết hôn"; the corpus bridges it.
+    asked = "Hai đứa mình muốn thành vợ chồng hợp pháp trên giấy tờ"
+    plain = Retriever(DOCS, hashing_embedder)
+    assert plain.search(asked).hits[0].doc_id != "1.000894"
+    with_corpus = Retriever(with_questions(DOCS, {"1.000894": (asked, "Sắp cưới thì lên phường làm gì?")}), hashing_embedder)
+    parts = with_corpus.component_scores("hai dua minh muon thanh vo chong hop phap")
+    best = int(np.argmax(parts.question_lexical))
+    assert with_corpus.docs[best].id == "1.000894" and parts.question_dense[best] == parts.question_dense.max()
+    assert with_corpus.search("hai dua minh muon thanh vo chong hop phap").hits[0].doc_id == "1.000894"
+
+
+def test_corpus_questions_are_cached_passages_read_like_messages(tmp_path, hashing_embedder):
+    corpus = {"1.001193": ("Con tôi mới sinh thì làm giấy gì?", "vo e moi de can lam giay to j")}
+    cache = EmbeddingCache(tmp_path / "vectors.sqlite3")
+    first = Retriever(with_questions(DOCS, corpus), hashing_embedder, cache=cache)
+    names = sum(1 + len(d.aliases) for d in DOCS)
+    assert first.newly_embedded == names + 2
+    # Embedded as a citizen's message is read: normalised (teencode expanded), diacritics restored.
+    assert first.restore(normalize_query("vo e moi de can lam giay to j")) in hashing_embedder.passages_seen
+    corpus["1.001193"] = (*corpus["1.001193"], "Bé nhà tôi chào đời ở trạm y tế")
+    second = Retriever(with_questions(DOCS, corpus), hashing_embedder, cache=cache)
+    assert second.newly_embedded == 1  # only the new question
