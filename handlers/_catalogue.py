@@ -55,6 +55,13 @@ SMALL_TALK = (
     "Tôi là trợ lý ảo của {ward_name}, chỉ giúp được về thủ tục hành chính, câu hỏi về cải cách "
     "hành chính và phản ánh, kiến nghị. Anh/chị gõ /help để xem cách dùng."
 )
+LEGAL = (
+    "Câu hỏi của anh/chị là về việc áp dụng pháp luật (đúng hay sai, mức xử phạt, tranh chấp). "
+    "Tôi chỉ hướng dẫn thủ tục hành chính, không đưa ra ý kiến tư vấn pháp lý.\n"
+    "Anh/chị có thể bấm nút bên dưới để chuyển câu hỏi tới cán bộ {ward_name}, hoặc liên hệ: {ward_contact}."
+)
+LEGAL_RELATED = "Thủ tục có thể liên quan: {name}."
+LEGAL_RELATED_BUTTON = "📄 Xem thủ tục này"
 CONTACT = (
     "Liên hệ chính thức của {ward_name}: {ward_contact}.\n"
     "Tôi không cung cấp số điện thoại hay Zalo cá nhân của cán bộ."

@@ -77,6 +77,7 @@ class IntentKind(str, Enum):
     MENU = "menu"
     CONTACT = "contact"  # the ward's contacts, or an official's personal number
     SMALL_TALK = "small_talk"
+    LEGAL = "legal"  # is this legal, what is the penalty, who is right: advice the bot does not give
     GRIEVANCE = "grievance"  # khiếu nại / tố cáo: its own legal channel, not feedback
     FEEDBACK = "feedback"  # phản ánh, kiến nghị: potholes, noise, late dossiers...
     ESCALATE = "escalate"  # "send this to an official"
@@ -283,6 +284,34 @@ CONTACT_CUES = (
 )  # fmt: skip
 _CONTACT_CORE = ("so dien thoai", "dien thoai", "so dt", "zalo", "so zalo", "lien he", "lien lac", "email")
 
+# Questions about the law rather than a procedure: whether something is legal, what the penalty or
+# the rule is, who is right in a dispute. The bot guides procedures; it does not give legal advice.
+# Written from the kinds of legal question, not from any evaluation set. Bare "kiện" and "hợp
+# pháp" are left out: folded, they are also "điều kiện", "kiến nghị" and "hợp pháp hóa lãnh sự";
+# so are "bị tù" ("bị từ chối") and "bồi thường" (a procedure of its own).
+LEGAL_CUES = (
+    # is it lawful
+    "vi pham", "pham phap", "trai phap luat", "trai luat", "sai luat", "sai phap luat", "dung luat khong",
+    "co dung luat", "co hop phap", "hop phap khong", "bat hop phap", "khong hop phap", "co duoc phep khong",
+    "co bi cam", "bi cam khong",
+    # penalties and crimes
+    "bi phat", "xu phat", "muc phat", "phat bao nhieu", "phat tien", "bi xu ly", "xu ly the nao",
+    "xu ly nhu the nao", "xu ly ra sao", "che tai", "ngoi tu", "phat tu", "an treo", "truy cuu",
+    "hinh su", "tien an", "pham toi", "toi danh", "bi bat giam", "tam giam", "bi khoi to",
+    # disputes and opinions
+    "tranh chap", "khoi kien", "kien ra toa", "di kien", "nop don kien", "ai dung ai sai", "ben nao dung",
+    "co quyen doi", "doi lai duoc khong", "chiu trach nhiem",
+    # what the rule is
+    "tieu chuan", "luat quy dinh", "phap luat quy dinh", "quy dinh the nao", "quy dinh nhu the nao",
+    "quy dinh ra sao", "theo luat thi", "co bat buoc", "bat buoc khong", "nghia vu gi",
+)  # fmt: skip
+# A message that asks how to do a procedure stays a procedure question, even with a legal word
+# ("nộp phạt vi phạm giao thông ở đâu", "hồ sơ xóa án tích cần gì").
+_PROCEDURE_ASKS = (
+    "nop phat", "dong phat", "nop tien phat", "thu tuc", "ho so", "giay to", "can nhung gi", "can gi",
+    "nop o dau", "lam o dau", "dang ky o dau", "xoa an tich", "ly lich tu phap",
+)  # fmt: skip
+
 SMALL_TALK_CUES = (
     "ban la ai", "ban ten gi", "ten ban la gi", "may tuoi", "an com chua", "khoe khong", "co khoe khong",
     "thoi tiet", "troi mua", "nhiet do", "gia vang", "ty gia", "gia xang", "xo so", "ket qua xo so",
@@ -418,6 +447,8 @@ def detect_intent(text: str) -> Intent:
         return Intent(IntentKind.CONTACT, standalone=True)
     if _found(padded, SMALL_TALK_CUES):
         return Intent(IntentKind.SMALL_TALK)
+    if _found(padded, LEGAL_CUES) and not _found(padded, _PROCEDURE_ASKS):
+        return Intent(IntentKind.LEGAL)
 
     sections = tuple(section for section, cues in SECTION_CUES.items() if _found(padded, cues))
     if sections and not _residual(tokens, (c for s in sections for c in SECTION_CUES[s])):

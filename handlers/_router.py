@@ -227,6 +227,8 @@ class Dialogue:
             return self._say(text.CONTACT)
         if kind is IntentKind.SMALL_TALK:
             return self._say(text.SMALL_TALK)
+        if kind is IntentKind.LEGAL:
+            return await self._legal(message.text.strip(), state, engine)
         if kind is IntentKind.MENU:
             return self._menu(intent.topic, state, engine)
         if kind is IntentKind.VOTE:
@@ -298,6 +300,19 @@ class Dialogue:
             return self._say(text.EXPIRED if entry_id else text.ASK_WHICH_PROCEDURE)
         state.entry_id = entry_id
         return Turn((details_reply(entry, ward_name=self.ward_name),), Outcome.ANSWERED, entry_id=entry_id)
+
+    async def _legal(self, question: str, state: DialogueState, engine: SearchEngine) -> Turn:
+        """An honest "no legal advice", the offer to ask an official, and a related procedure only
+        when the search is confident of it."""
+        state.question = question  # what the send button passes on
+        result: SearchResult = await asyncio.to_thread(engine.retriever.search, question)
+        reply = self._format(text.LEGAL)
+        rows: tuple[tuple[Button, ...], ...] = (_SEND_ROW,)
+        related = engine.kb.procedures.get(result.top.doc_id) if result.top is not None else None
+        if result.decision is Decision.ANSWER and related is not None:
+            reply += "\n" + text.LEGAL_RELATED.format(name=related.name)
+            rows = ((Button(text.LEGAL_RELATED_BUTTON, data=pick_data(related.code)),), _SEND_ROW)
+        return Turn((Reply(reply, rows),), Outcome.ABSTAINED, score=result.confidence)
 
     async def _question(
         self,

@@ -326,6 +326,29 @@ async def test_no_answer_is_said_honestly_with_contacts_and_an_offer(abstaining,
 
 
 @async_test
+async def test_a_legal_question_gets_no_advice_and_no_menu_only_the_offer(clarifying, store) -> None:
+    bot = talk_to(clarifying, store)
+    turn = await bot.push("Hàng xóm xây lấn sang đất nhà tôi, như vậy có vi phạm không?")
+    reply = bot.pop()
+    assert (turn.outcome, turn.entry_id) == (Outcome.ABSTAINED, "")
+    assert reply.text.startswith(catalogue.LEGAL.split("{")[0]) and "tư vấn pháp lý" in reply.text
+    assert [b.data for b in reply.choice_buttons] == [SEND_DATA]  # a close call is no reason for a menu
+    turn = await bot.push(callback_data=SEND_DATA)
+    assert turn.outcome is Outcome.ESCALATED
+    assert [q for _, q in store.unanswered] == ["Hàng xóm xây lấn sang đất nhà tôi, như vậy có vi phạm không?"]
+
+
+@async_test
+async def test_a_legal_question_names_a_procedure_only_when_the_search_is_sure(answering) -> None:
+    bot = talk_to(answering)
+    turn = await bot.push("đăng ký tạm trú muộn thì bị phạt bao nhiêu")
+    reply = bot.pop()
+    assert (turn.outcome, turn.entry_id) == (Outcome.ABSTAINED, "")
+    assert "Thủ tục có thể liên quan: Đăng ký tạm trú" in reply.text
+    assert [b.data for b in reply.choice_buttons] == [f"pick:{tam_tru().code}", SEND_DATA]
+
+
+@async_test
 async def test_the_offer_is_accepted_by_typing_its_number(abstaining, store) -> None:
     bot = talk_to(abstaining, store)
     await bot.push("xin trợ cấp thất nghiệp ở đâu")

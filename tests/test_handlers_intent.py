@@ -106,6 +106,41 @@ def test_wanting_to_report_without_saying_what_is_standalone_feedback() -> None:
     assert (intent.kind, intent.standalone) == (K.FEEDBACK, True)
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Hàng xóm xây tường lấn sang đất nhà tôi 20 cm, làm vậy có vi phạm không?",
+        "đi xe máy không đội mũ bảo hiểm thì bị phạt bao nhiêu tiền",
+        "Con tôi 17 tuổi đánh nhau gây thương tích thì bị xử lý thế nào?",
+        "Án treo có phải đi làm nghĩa vụ quân sự không, luật quy định thế nào?",
+        "tiêu chuẩn sức khỏe tuyển sinh vào trường công an là gì",
+        "bán hàng rong trên vỉa hè có hợp pháp không ạ",
+        "anh em tranh chấp đất hương hỏa thì ai đúng ai sai",
+        "cty no luong 3 thang toi muon khoi kien duoc ko",
+    ],
+)
+def test_questions_about_the_law_are_legal_not_procedure_questions(text: str) -> None:
+    assert detect_intent(text).kind is K.LEGAL
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "đăng ký tạm trú online có được không",
+        "nộp hồ sơ ở phường khác có được không ạ",
+        "làm căn cước cho con dưới 14 tuổi được không",
+        "nộp phạt vi phạm giao thông online ở đâu",
+        "hồ sơ xin phiếu lý lịch tư pháp khi có tiền án cần gì",
+        "điều kiện đăng ký kết hôn với người nước ngoài",
+        "hợp pháp hóa lãnh sự giấy tờ ở đâu",
+        "hồ sơ bị từ chối thì làm sao",
+        "yêu cầu bồi thường nhà nước nộp hồ sơ thế nào",
+    ],
+)
+def test_procedure_questions_with_legal_sounding_words_stay_questions(text: str) -> None:
+    assert detect_intent(text).kind in (K.QUESTION, K.FOLLOW_UP)
+
+
 @pytest.mark.parametrize("text", ["Tôi muốn khiếu nại quyết định của phường", "cho hỏi cách viết đơn tố cáo"])
 def test_complaints_and_denunciations_are_grievances_not_feedback(text: str) -> None:
     assert detect_intent(text).kind is K.GRIEVANCE
