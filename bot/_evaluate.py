@@ -8,6 +8,7 @@ handlers in a fresh conversation, so the figures describe the bot citizens talk 
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -24,28 +25,63 @@ from retrieval import Outcome as EvalOutcome
 from ._config import Config
 from ._search import open_search_engine
 
+CV_SEED = 20261207  # which question falls in which fold: fixed, so a rerun gives the same figures
+
 
 def evaluate(
     config: Config,
     kb: Sequence[str | Path],
-    questions_path: str | Path,
+    questions_paths: Sequence[str | Path],
     *,
     progress: bool = True,
     fit_calibration: Path | None = None,
+    folds: int = 0,
 ) -> dict:
-    """Run every question through the bot and summarise; optionally first fit and write a new
-    calibration from these questions (the abstention figures are then in-sample)."""
-    questions = read_questions(questions_path)
-    calibration = Calibration.neutral() if fit_calibration else None
-    engine = open_search_engine(config, kb, progress=progress, calibration=calibration)
-    if fit_calibration:
-        fitted_on = f"{Path(questions_path).name}: {len(questions)} questions, KB of {len(engine.kb)} entries"
-        engine.retriever.calibration = fit(engine, questions, fitted_on=fitted_on)
-        fit_calibration.write_text(engine.retriever.calibration.to_json(), encoding="utf-8")
-    outcomes = asyncio.run(_run_dialogues(config, engine, questions))
+    """Run every question through the bot and summarise.
+
+    ``fit_calibration`` first fits a new calibration on these questions and writes it there (the
+    abstention figures are then in-sample). ``folds`` (2 or more) cross-validates instead: each
+    fold's questions are answered with a calibration fitted on the other folds, so the abstention
+    and confident-wrong figures say what the fitted calibration does on questions it never saw.
+    """
+    questions = [q for path in questions_paths for q in read_questions(path)]
+    neutral = Calibration.neutral() if fit_calibration or folds else None
+    engine = open_search_engine(config, kb, progress=progress, calibration=neutral)
+    names = ", ".join(Path(path).name for path in questions_paths)
+    if folds:
+        outcomes = _cross_validated_outcomes(config, engine, questions, folds)
+    else:
+        if fit_calibration:
+            fitted_on = f"{names}: {len(questions)} questions, KB of {len(engine.kb)} entries"
+            engine.retriever.calibration = fit(engine, questions, fitted_on=fitted_on)
+            fit_calibration.write_text(engine.retriever.calibration.to_json(), encoding="utf-8")
+        outcomes = asyncio.run(_run_dialogues(config, engine, questions))
     summary = summarize(outcomes)
     summary["kb_entries"] = len(engine.kb)
+    if folds:
+        summary["cross_validation_folds"] = folds
     return summary
+
+
+def _cross_validated_outcomes(
+    config: Config, engine: SearchEngine, questions: Sequence[LabelledQuestion], folds: int
+) -> list[EvalOutcome]:
+    if not 2 <= folds <= len(questions):
+        raise ValueError(f"folds must be between 2 and the number of questions ({len(questions)}), got {folds}")
+    order = list(range(len(questions)))
+    random.Random(CV_SEED).shuffle(order)
+    fold_of = {position: rank % folds for rank, position in enumerate(order)}
+    searched = [engine.retriever.features(question.query) for question in questions]
+    outcomes: dict[int, EvalOutcome] = {}
+    for fold in range(folds):
+        train = [i for i in range(len(questions)) if fold_of[i] != fold]
+        engine.retriever.calibration = _fit_rows(
+            [questions[i] for i in train], [searched[i] for i in train], fitted_on=f"fold {fold + 1} of {folds}"
+        )
+        held = [i for i in range(len(questions)) if fold_of[i] == fold]
+        for i, outcome in zip(held, asyncio.run(_run_dialogues(config, engine, [questions[i] for i in held]))):
+            outcomes[i] = outcome
+    return [outcomes[i] for i in range(len(questions))]
 
 
 async def _run_dialogues(
@@ -67,9 +103,18 @@ async def _run_dialogues(
 
 
 def fit(engine: SearchEngine, questions: Sequence[LabelledQuestion], *, fitted_on: str) -> Calibration:
+    searched = [engine.retriever.features(question.query) for question in questions]
+    return _fit_rows(questions, searched, fitted_on=fitted_on)
+
+
+def _fit_rows(
+    questions: Sequence[LabelledQuestion],
+    searched: Sequence[tuple[list[float], list[tuple[str, float]]]],
+    *,
+    fitted_on: str,
+) -> Calibration:
     rows, top_correct, in_scope, rankings, gold_positions = [], [], [], [], []
-    for question in questions:
-        features, ranking = engine.retriever.features(question.query)
+    for question, (features, ranking) in zip(questions, searched):
         ids = [doc_id for doc_id, _ in ranking]
         rows.append(features)
         top_correct.append(bool(ids) and ids[0] in question.gold)

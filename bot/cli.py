@@ -25,10 +25,11 @@ if TYPE_CHECKING:
 def _cmd_kb_validate(args: argparse.Namespace) -> int:
     from knowledge import validate_paths
 
-    from ._search import kb_paths
+    from ._search import kb_paths, national_layer_path
 
-    paths = kb_paths(load_config(args.config), args.paths)
-    entries, problems = validate_paths(paths)
+    config = load_config(args.config)
+    paths = kb_paths(config, args.paths)
+    entries, problems = validate_paths(paths, national=None if args.paths else national_layer_path(config))
     for problem in problems:
         print(problem)
     if problems:
@@ -41,6 +42,11 @@ def _cmd_kb_validate(args: argparse.Namespace) -> int:
 def _cmd_kb_import_portal(args: argparse.Namespace) -> int:
     from knowledge import PortalFormatError, export_entries, iter_portal_jsonl, service_popularity
 
+    if args.national:
+        return _import_national_layer(args)
+    if args.out is None:
+        print("wardbot kb import-portal: give --out FOLDER (Markdown entries) or --national", file=sys.stderr)
+        return 2
     popularity = service_popularity() if args.popular_min is not None else {}
     selected, total = [], 0
     clean = {"methods": 0, "documents": 0, "legal basis": 0}
@@ -68,14 +74,52 @@ def _cmd_kb_import_portal(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_national_layer(args: argparse.Namespace) -> int:
+    """Replace the national layer with a newer portal file: checked in full first, then written
+    compressed into the data directory, where the bot reads it on its next start or reload."""
+    import lzma
+    import os
+
+    from knowledge import bundled_national_path, validate_paths
+
+    config = load_config(args.config)
+    entries, problems = validate_paths([args.file])
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s): the national layer was not changed", file=sys.stderr)
+        return 1
+    target = config.national_dir / bundled_national_path().name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    with open(args.file, "rb") as source, lzma.open(partial, "wb", preset=9) as out:
+        for chunk in iter(lambda: source.read(1 << 20), b""):
+            out.write(chunk)
+    os.replace(partial, target)  # whole or not at all: a reader never sees half a file
+    print(f"National layer: {len(entries)} procedures written to {target}; reload the bot to use them", file=sys.stderr)
+    return 0
+
+
 def _cmd_eval(args: argparse.Namespace) -> int:
     from ._evaluate import evaluate, format_report
 
     config = load_config(args.config)
-    summary = evaluate(config, args.kb, args.questions, fit_calibration=args.fit_calibration)
+    summary = evaluate(config, args.kb, args.questions, fit_calibration=args.fit_calibration, folds=args.folds)
     print(format_report(summary))
     if args.json:
         print(json.dumps(summary, ensure_ascii=False, sort_keys=True))
+    return 0
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from retrieval import TrainingSettings
+
+    from ._training import train
+
+    config = load_config(args.config)
+    settings = TrainingSettings(steps=args.steps, batch_size=args.batch_size)
+    summary = train(config, args.kb, args.out, settings=settings, held_out=args.held_out)
+    print(json.dumps(summary, ensure_ascii=False, sort_keys=True))
     return 0
 
 
@@ -380,6 +424,10 @@ def _cmd_tickets_close(args: argparse.Namespace) -> int:
     return _with_ticket_store(args, close)
 
 
+# TrainingSettings().steps, written out so that `wardbot --help` does not import torch.
+TRAINING_STEPS = 700
+
+
 def build_parser() -> argparse.ArgumentParser:
     from tickets import Status
 
@@ -393,7 +441,9 @@ def build_parser() -> argparse.ArgumentParser:
     validate = kb.add_parser("validate", help="check KB folders/files; print file:line: message per problem")
     validate.add_argument("paths", nargs="*", help="folders, .md entries or portal .jsonl (default: configured KB)")
     validate.set_defaults(handler=_cmd_kb_validate)
-    imp = kb.add_parser("import-portal", help="convert portal JSONL records to editable Markdown entries")
+    imp = kb.add_parser(
+        "import-portal", help="convert portal JSONL records to editable Markdown entries, or refresh the national layer"
+    )
     imp.add_argument("file", help="portal JSONL, as in dvcqg-ministries-2026/procedures.jsonl")
     imp.add_argument("--level", help='keep procedures done at this level, e.g. "Cấp xã"')
     imp.add_argument(
@@ -402,7 +452,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="WEIGHT",
         help="also keep procedures whose portal usage weight is at least WEIGHT, whatever their level",
     )
-    imp.add_argument("--out", required=True, type=Path, help="folder to write procedures/<code>.md into")
+    target = imp.add_mutually_exclusive_group()
+    target.add_argument("--out", type=Path, help="folder to write procedures/<code>.md into")
+    target.add_argument(
+        "--national", action="store_true", help="replace the national layer (every procedure, read-only) with FILE"
+    )
     imp.add_argument(
         "--updated",
         type=dt.date.fromisoformat,
@@ -413,15 +467,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     ev = commands.add_parser("eval", help="measure retrieval quality on a labelled question set")
     ev.add_argument("--kb", nargs="+", required=True, help="KB folders or portal JSONL files")
-    ev.add_argument("--questions", required=True, help="JSONL in the format of shared/eval/dev.jsonl")
+    ev.add_argument("--questions", nargs="+", required=True, help="JSONL files in the format of shared/eval/dev.jsonl")
     ev.add_argument("--json", action="store_true", help="end with one JSON line holding every figure")
-    ev.add_argument(
+    calibration = ev.add_mutually_exclusive_group()
+    calibration.add_argument(
         "--fit-calibration",
         type=Path,
         metavar="FILE",
         help="fit the confidence calibration on these questions, write it to FILE, then evaluate with it",
     )
+    calibration.add_argument(
+        "--folds",
+        type=int,
+        default=0,
+        metavar="K",
+        help="cross-validate the calibration: each fold answered with one fitted on the other K-1 folds",
+    )
     ev.set_defaults(handler=_cmd_eval)
+
+    train = commands.add_parser("train", help="fine-tune the embedding model on the question corpus (a LoRA adapter)")
+    train.add_argument("--kb", nargs="*", default=[], help="KB folders or portal JSONL files (default: configured KB)")
+    train.add_argument("--out", type=Path, required=True, help="adapter file to write (.safetensors)")
+    train.add_argument("--held-out", type=Path, help="questions never trained on (JSONL): print the model's figures")
+    train.add_argument("--steps", type=int, default=TRAINING_STEPS, help=f"optimiser steps (default {TRAINING_STEPS})")
+    train.add_argument("--batch-size", type=int, default=32, help="procedures per step (default 32)")
+    train.set_defaults(handler=_cmd_train)
 
     bench = commands.add_parser("bench", help="measure build time, latency and memory; prints JSON")
     bench.add_argument("--kb", nargs="+", required=True, help="KB folders or portal JSONL files")

@@ -4,10 +4,11 @@ This package knows nothing of the bot or the knowledge-base schema: it indexes :
 values and answers with :class:`SearchResult` values.
 """
 
+from ._adapter import AdapterError, LoraAdapter, apply_adapter, bundled_adapter_path
 from ._calibration import FEATURES, Calibration
 from ._dense import DenseIndex, Embedder, EmbeddingCache, SentenceTransformerEmbedder, embed_passages
 from ._e5_build import E5_MODEL_DIRNAME, build_e5_model, ensure_e5_model
-from ._lexical import LexicalIndex, document_tokens, query_tokens
+from ._lexical import LexicalIndex, QuestionIndex, document_tokens, query_tokens
 from ._lexicon import Lexicon, LexiconFormatError
 from ._metrics import LabelledQuestion, Outcome, QuestionFormatError, read_questions, summarize
 from ._normalize import bigrams, fold, has_diacritics, nfc, normalize_query, syllables
@@ -16,8 +17,25 @@ from ._restore import DiacriticRestorer
 from ._retriever import Retriever, RetrieverSettings
 from ._types import Decision, Hit, SearchDoc, SearchResult
 
+# Training needs torch, which answering does not: ``retrieval._train`` is imported on first use.
+_TRAINING = ("TrainingSettings", "plan_training", "train_adapter")
+
+
+def __getattr__(name: str):
+    if name in _TRAINING:
+        from . import _train
+
+        return getattr(_train, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 __all__ = (
     "E5_MODEL_DIRNAME",
+    "AdapterError",
+    "LoraAdapter",
+    "apply_adapter",
+    "bundled_adapter_path",
+    *_TRAINING,
     "FEATURES",
     "QUERY_PRECISIONS",
     "Calibration",
@@ -29,6 +47,7 @@ __all__ = (
     "Hit",
     "LabelledQuestion",
     "LexicalIndex",
+    "QuestionIndex",
     "Lexicon",
     "LexiconFormatError",
     "OnnxEmbedder",

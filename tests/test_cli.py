@@ -53,6 +53,27 @@ def test_import_portal_reports_a_broken_line(config, tmp_path, capsys):
     assert f"{bad}:2:" in capsys.readouterr().err
 
 
+def test_import_portal_national_replaces_the_layer_the_bot_reads(config, tmp_path, capsys):
+    from bot._config import load_config
+    from bot._search import load_configured_kb, national_layer_path
+
+    assert main(["kb", "import-portal", str(SAMPLE), "--national"]) == 0
+    layer = tmp_path / "data" / "national" / "procedures.jsonl.xz"
+    assert national_layer_path(load_config()) == layer and "reload the bot" in capsys.readouterr().err
+    kb = load_configured_kb(load_config())
+    assert set(kb.procedures) >= {"1.001193", "1.004194", "6.006574"}  # the new layer, under the sample
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text("{not json\n", encoding="utf-8")
+    before = layer.read_bytes()
+    assert main(["kb", "import-portal", str(bad), "--national"]) == 1
+    assert "the national layer was not changed" in capsys.readouterr().err and layer.read_bytes() == before
+
+
+def test_import_portal_needs_a_target(config, capsys):
+    assert main(["kb", "import-portal", str(SAMPLE)]) == 2
+    assert "--out FOLDER" in capsys.readouterr().err
+
+
 def test_a_config_error_names_the_key(tmp_path, monkeypatch, capsys):
     path = tmp_path / "bot.toml"
     path.write_text("[retrieval]\nthreads = 'two'\n", encoding="utf-8")
