@@ -5,9 +5,11 @@
 finishes what a previous run left undone, and stops cleanly on SIGINT/SIGTERM. SIGHUP (or the
 admin route) rebuilds the knowledge base in the background and swaps it in only if it is valid.
 
-With ``[officials] group_chat_id`` set, new tickets are announced to the officials' Telegram group,
-the group's messages go to :class:`~bot._officials.OfficialsDesk` instead of the dialogue, and its
-deadline watch runs in the background.
+The :class:`~bot._ticket_service.TicketService` always runs in the background: it delivers every
+answer an official records (from any front end, the CLI included) within seconds and watches the
+deadlines. With ``[officials] group_chat_id`` set, new tickets are also announced to the officials'
+Telegram group, the group's messages go to :class:`~bot._officials.OfficialsDesk` instead of the
+dialogue, and the deadline watch warns the group.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from ._config import Config
 from ._http import HttpServer
 from ._metrics import Metrics
 from ._officials import OfficialsDesk
+from ._ticket_service import TicketService
 from ._pipeline import Pipeline, RetryPolicy, TurnHandler
 from ._search import open_search_engine
 from ._storage import Clock, Storage, load_pseudonym_key, utc_now
@@ -40,6 +43,7 @@ log = logging.getLogger(__name__)
 # Seconds that stopping waits for messages being processed; the rest is recovered at next start.
 DRAIN_TIMEOUT_S = 10.0
 REDELIVERY_INTERVAL_S = 15.0
+ANSWER_CHECK_INTERVAL_S = 2.0  # how soon an answer recorded by another process reaches the citizen
 DEADLINE_CHECK_INTERVAL_S = 300.0
 
 
@@ -146,6 +150,7 @@ class Application:
         self.tickets: TicketStore | None = None
         self.desk: TicketDesk | None = None
         self.dialogue: SwappableDialogue | None = None
+        self.ticket_service: TicketService | None = None
         self.officials: OfficialsDesk | None = None
         self.pipeline: Pipeline | None = None
         self._embedder = embedder
@@ -204,17 +209,20 @@ class Application:
             self.dialogue = self._dialogue_factory(
                 engine, self.storage, ward_name=config.ward.name, ward_contact=config.ward.contact
             )
+        self.ticket_service = TicketService(
+            self.desk,
+            {channel.name: channel for channel in self.channels},
+            ward_name=config.ward.name,
+            leader_chat_id=config.officials.leader_chat_id,
+            clock=self._clock,
+            retry=self._retry,
+        )
         if config.officials.group_chat_id:
             self.officials = OfficialsDesk(
-                self.desk,
-                {channel.name: channel for channel in self.channels},
+                self.ticket_service,
                 group_chat_id=config.officials.group_chat_id,
                 members=config.officials.members,
                 dialogue=self.dialogue,  # its rate_prompt asks the citizen for a rating on closing
-                ward_name=config.ward.name,
-                leader_chat_id=config.officials.leader_chat_id,
-                clock=self._clock,
-                retry=self._retry,
             )
         self.pipeline = Pipeline(
             self.storage,
@@ -235,8 +243,10 @@ class Application:
         # Channels are up, so replies of an interrupted run can be delivered.
         await self.pipeline.recover()
         self._spawn(self.pipeline.run_redelivery(REDELIVERY_INTERVAL_S), "redelivery")
-        if self.officials is not None:
-            self._spawn(self.officials.run_deadlines(DEADLINE_CHECK_INTERVAL_S), "deadlines")
+        self._spawn(
+            self.ticket_service.run(answers_every_s=ANSWER_CHECK_INTERVAL_S, deadlines_every_s=DEADLINE_CHECK_INTERVAL_S),
+            "tickets",
+        )
 
     async def stop(self) -> None:
         """Stop receiving, let messages in progress finish briefly, then close; safe to call
@@ -255,7 +265,8 @@ class Application:
         if self.http is not None:
             await self.http.stop()
         if self.tickets is not None:
-            tickets, self.tickets, self.desk, self.officials = self.tickets, None, None, None
+            tickets, self.tickets, self.desk = self.tickets, None, None
+            self.ticket_service, self.officials = None, None
             await tickets.close()
         if self.storage is not None:
             storage, self.storage = self.storage, None

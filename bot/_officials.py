@@ -3,16 +3,16 @@
 :class:`OfficialsDesk` posts each ticket the :class:`~tickets.TicketDesk` opens (with a claim
 button) and answers the group's commands: ``/tickets``, ``/claim CODE``, ``/reply CODE text``,
 ``/close CODE``, ``/reopen CODE [reason]``, ``/apology CODE YYYY-MM-DD reason``. Only the
-configured members may act. An answer goes to the citizen on the channel and chat they used,
-retried with backoff, and is recorded as delivered or failed; a failure is flagged to the group.
-Closing sends the citizen the closing message and the first SIPAS question.
+configured members may act. An answer is delivered by the :class:`~bot._ticket_service.TicketService`
+at once; a failure is flagged to the group. Closing sends the citizen the closing message and the
+first SIPAS question.
 
-The deadline watch (:meth:`OfficialsDesk.run_deadlines`) warns the group and the assignee once a
-ticket is within its policy's ``warn_before`` of the due moment, with a draft apology slip
-(phiếu xin lỗi và hẹn lại ngày trả kết quả) to approve; and tells the ward leader once a ticket is
-late. Each is done once per ticket, remembered as a ``note`` event's ``deadline`` payload, so a
-restart does not repeat it. An approved slip is sent to the citizen and recorded as a note with an
-``apology`` payload; the due moment is never changed, so a late ticket stays late in reports.
+The desk is the service's front end in the group: when the deadline watch finds a ticket within
+its policy's ``warn_before`` of the due moment, the group and the assignee are warned, with a
+draft apology slip (phiếu xin lỗi và hẹn lại ngày trả kết quả) to approve; a late ticket is
+reported to the ward leader (or the group). An approved slip is sent to the citizen and recorded
+as a note with an ``apology`` payload; the due moment is never changed, so a late ticket stays
+late in reports.
 
 The pipeline routes the group's messages here (see ``Pipeline.officials``), so they are logged
 like every other message, and the group's replies go through the outbox like any reply.
@@ -20,19 +20,16 @@ like every other message, and the group's replies go through the outbox like any
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from typing import Protocol
 
 from handlers import Button, IncomingMessage, Reply, catalogue
-from handlers._intake import due_text
-from tickets import EventKind, Status, Ticket, TicketConflict, TicketDesk, TicketNotFound, TicketStateError
+from tickets import EventKind, Status, Ticket, TicketConflict, TicketNotFound, TicketStateError
 
-from ._pipeline import RetryPolicy, Sleep, send_once
-from ._storage import Clock, utc_now
-from .channels import Channel, DeliveryError
+from ._ticket_service import OPEN_STATUSES, TicketService, status_fields
+from .channels import DeliveryError
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +38,6 @@ CLAIM_DATA = "officials:claim:"  # + the ticket's code: the announcement's claim
 APOLOGY_DATA = "officials:apology:"  # + code + ":" + YYYY-MM-DD: a draft apology slip's approval
 SUMMARY_LIMIT = 300  # characters of the citizen's text shown in an announcement
 COMMANDS = ("/tickets", "/claim", "/reply", "/close", "/reopen", "/apology")
-OPEN_STATUSES = (Status.NEW, Status.ASSIGNED, Status.REOPENED)
-# The note payload key remembering what the deadline watch did: "warned" or "escalated".
-DEADLINE_NOTE = "deadline"
 
 
 class RatePrompter(Protocol):
@@ -53,41 +47,33 @@ class RatePrompter(Protocol):
 
 
 class OfficialsDesk:
-    """Announces new tickets to the officials' group and carries out its members' commands.
+    """Announces new tickets to the officials' group and carries out its members' commands; the
+    front end of ``service`` in the group.
 
-    ``channels`` are the running channels by name: the group is reached through ``"telegram"``,
-    each citizen through the channel their ticket came from. ``members`` are the Telegram user
-    ids allowed to act. Built, it listens to ``desk.on_opened``.
+    The group is reached through the ``"telegram"`` channel. ``members`` are the Telegram user ids
+    allowed to act. Built, it listens to the desk's ``on_opened`` and becomes ``service.officials``.
     """
 
     def __init__(
         self,
-        desk: TicketDesk,
-        channels: Mapping[str, Channel],
+        service: TicketService,
         *,
         group_chat_id: str,
         members: Collection[str],
         dialogue: RatePrompter,
-        ward_name: str,
-        leader_chat_id: str = "",
-        clock: Clock = utc_now,
-        retry: RetryPolicy | None = None,
-        sleep: Sleep = asyncio.sleep,
     ) -> None:
         if not group_chat_id:
             raise ValueError("the officials' group needs a chat id")
-        self.desk = desk
-        self.store = desk.store
+        self.service = service
+        self.desk = service.desk
+        self.store = service.store
         self.group_chat_id = group_chat_id
         self.members = frozenset(members)
-        self.leader_chat_id = leader_chat_id
-        self._channels = channels
         self._dialogue = dialogue
-        self._ward_name = ward_name
-        self._clock = clock
-        self._retry = retry or RetryPolicy()
-        self._sleep = sleep
-        desk.on_opened.append(self.notify_new)
+        self._ward_name = service.ward_name
+        self._clock = service.clock
+        self.desk.on_opened.append(self.notify_new)
+        service.officials = self
 
     @property
     def conversation(self) -> tuple[str, str]:
@@ -169,7 +155,8 @@ class OfficialsDesk:
                 if ticket.paused:
                     return Reply(catalogue.OFFICIALS_PAUSED.format(code=ticket.code))
                 ticket = await self.store.reply(code, rest, actor=actor, expected_version=version)
-                return await self._deliver_answer(ticket)
+                error = await self.service.deliver_answer(ticket)
+                return self._flag(ticket, error) if error is not None else self._sent(ticket)
             case "close":
                 ticket = await self.store.close_ticket(code, actor=actor, expected_version=version)
                 closing = Reply(catalogue.TICKET_CLOSED.format(ward_name=self._ward_name, code=ticket.code))
@@ -217,18 +204,6 @@ class OfficialsDesk:
         await self.store.note(ticket.code, note, actor=actor, payload=payload)
         return Reply(catalogue.OFFICIALS_APOLOGY_SENT.format(code=ticket.code, date=date))
 
-    async def _deliver_answer(self, ticket: Ticket) -> Reply:
-        """Send the ticket's answer to its citizen and record whether it arrived."""
-        assert ticket.answer is not None
-        answer = Reply(
-            catalogue.OFFICIAL_ANSWER.format(ward_name=self._ward_name, code=ticket.code, text=ticket.answer)
-        )
-        error = await self.send(ticket.channel, ticket.chat_id, answer)
-        await self.store.record_delivery(ticket.code, delivered=error is None, error=str(error or ""))
-        if error is not None:
-            return self._flag(ticket, error)
-        return Reply(catalogue.OFFICIALS_REPLY_SENT.format(code=ticket.code))
-
     async def _list(self) -> Reply:
         """The tickets not yet closed, soonest due first."""
         now = self._clock()
@@ -246,43 +221,13 @@ class OfficialsDesk:
             )
         return Reply("\n".join(lines))
 
-    # --- the deadline watch ---------------------------------------------------------------------
+    # --- the service's front end ----------------------------------------------------------------
 
-    async def run_deadlines(self, interval_s: float) -> None:
-        """Check the deadlines every ``interval_s`` seconds, until cancelled."""
-        while True:
-            await self._sleep(interval_s)
-            try:
-                await self.check_deadlines()
-            except Exception:
-                log.exception("the deadline check failed; trying again in %s s", interval_s)
+    async def answer_sent(self, ticket: Ticket, error: DeliveryError | None) -> None:
+        """Tell the group that an answer recorded elsewhere (the CLI) reached the citizen, or not."""
+        await self.send(GROUP_CHANNEL, self.group_chat_id, self._flag(ticket, error) if error else self._sent(ticket))
 
-    async def check_deadlines(self) -> None:
-        """One round: deliver answers not yet sent (given from the CLI, or interrupted by a
-        restart); warn about each open ticket that has come within its warning period, and
-        escalate each one that is late, each once per ticket. Paused tickets wait."""
-        for ticket in await self.store.list(Status.ANSWERED):
-            if ticket.delivery is None:
-                await self.send(GROUP_CHANNEL, self.group_chat_id, await self._deliver_answer(ticket))
-        now = self._clock()
-        for status in OPEN_STATUSES:
-            for ticket in await self.store.list(status):
-                if ticket.paused:
-                    continue
-                events = await self.store.events(ticket.code)
-                done = {event.data.get(DEADLINE_NOTE) for event in events if event.kind is EventKind.NOTE}
-                if ticket.due_at < now:
-                    if "escalated" not in done:
-                        await self._escalate(ticket)
-                elif "warned" not in done and self._in_warning_period(ticket, now):
-                    await self._warn(ticket)
-
-    def _in_warning_period(self, ticket: Ticket, now: dt.datetime) -> bool:
-        """Whether the policy's ``warn_before`` from now reaches the ticket's due moment."""
-        warn = self.desk.policies[ticket.category].warn_before
-        return self.desk.calendar.due(now, warn.amount, warn.unit) >= ticket.due_at
-
-    async def _warn(self, ticket: Ticket) -> None:
+    async def deadline_near(self, ticket: Ticket) -> bool:
         """Warn the group and the assignee (in a private chat, if a Telegram user), then post a
         draft apology slip proposing a new date as far past the due date as the warning period."""
         warning = Reply(
@@ -292,7 +237,7 @@ class OfficialsDesk:
         )
         if (error := await self.send(GROUP_CHANNEL, self.group_chat_id, warning)) is not None:
             log.error("could not warn the group about %s: %s; trying at the next check", ticket.code, error)
-            return
+            return False
         if ticket.assignee and ticket.assignee.startswith("telegram:"):
             await self.send(GROUP_CHANNEL, ticket.assignee.removeprefix("telegram:"), warning)
         warn = self.desk.policies[ticket.category].warn_before
@@ -304,52 +249,29 @@ class OfficialsDesk:
             ((Button(catalogue.OFFICIALS_APOLOGY_BUTTON, data=f"{APOLOGY_DATA}{ticket.code}:{later.isoformat()}"),),),
         )
         await self.send(GROUP_CHANNEL, self.group_chat_id, draft)
-        await self._remember(ticket, "warned")
+        return True
 
-    async def _escalate(self, ticket: Ticket) -> None:
+    async def deadline_passed(self, ticket: Ticket) -> bool:
         """Tell the ward leader (or, without one configured, the group) that a ticket is late."""
-        late = Reply(
-            catalogue.OFFICIALS_LATE_TICKET.format(code=ticket.code, time=self._time(ticket), **self._status(ticket))
-        )
-        target = self.leader_chat_id or self.group_chat_id
-        if (error := await self.send(GROUP_CHANNEL, target, late)) is not None:
+        target = self.service.leader_chat_id or self.group_chat_id
+        if (error := await self.send(GROUP_CHANNEL, target, self.service.late_notice(ticket))) is not None:
             log.error("could not escalate the late %s: %s; trying at the next check", ticket.code, error)
-            return
-        await self._remember(ticket, "escalated")
-
-    async def _remember(self, ticket: Ticket, done: str) -> None:
-        # No text: the reports read a note's text as the reason a ticket was late.
-        await self.store.note(ticket.code, "", actor="system", payload={DEADLINE_NOTE: done})
-
-    # --- delivery ----------------------------------------------------------------------------------
+            return False
+        return True
 
     async def send(self, channel_name: str, chat_id: str, reply: Reply) -> DeliveryError | None:
-        """Send ``reply``, retrying a retryable failure with backoff (or the platform's
-        ``retry_after``) up to the retry policy's attempts per round; the last failure, or None."""
-        channel = self._channels.get(channel_name)
-        if channel is None:
-            return DeliveryError(f"no {channel_name} channel is running", retryable=False)
-        policy = self._retry
-        for attempt in range(1, policy.attempts_per_round + 1):
-            error = await send_once(channel, chat_id, reply, policy.send_timeout)
-            if error is None:
-                return None
-            if not error.retryable or attempt == policy.attempts_per_round:
-                break
-            await self._sleep(policy.delay(attempt, error))
-        log.error("giving up sending to %s chat %s after %d attempt(s): %s", channel_name, chat_id, attempt, error)
-        return error
+        return await self.service.send(channel_name, chat_id, reply)
 
     # --- wording -----------------------------------------------------------------------------------
 
     def _flag(self, ticket: Ticket, error: DeliveryError) -> Reply:
         return Reply(catalogue.OFFICIALS_DELIVERY_FAILED.format(code=ticket.code, error=error))
 
-    def _time(self, ticket: Ticket) -> str:
-        return due_text(ticket.due_at, self.desk.calendar.tz)
-
     @staticmethod
-    def _status(ticket: Ticket) -> dict[str, str]:
-        """The ``label`` and ``assignee`` fields of the officials' texts."""
-        assignee = catalogue.OFFICIALS_ASSIGNEE.format(name=ticket.assignee) if ticket.assignee else ""
-        return {"label": catalogue.TICKET_STATUSES[ticket.status.value], "assignee": assignee}
+    def _sent(ticket: Ticket) -> Reply:
+        return Reply(catalogue.OFFICIALS_REPLY_SENT.format(code=ticket.code))
+
+    def _time(self, ticket: Ticket) -> str:
+        return self.service.due_text(ticket)
+
+    _status = staticmethod(status_fields)

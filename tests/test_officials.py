@@ -18,6 +18,7 @@ from bot._config import OfficialsSettings
 from bot._officials import CLAIM_DATA, OfficialsDesk
 from bot._pipeline import Pipeline, RetryPolicy
 from bot._storage import OFFICIALS_OUTCOME, Storage
+from bot._ticket_service import TicketService
 from handlers import Dialogue, IncomingMessage, MemoryDialogueStore, Outcome, Reply, Turn
 from handlers import _catalogue as catalogue
 from handlers._intent import rate_data
@@ -59,17 +60,20 @@ class Ward:
         )
         self.telegram, self.web = CollectingChannel("telegram"), CollectingChannel("web")
         self.sleep = RecordingSleep()
-        self.officials = OfficialsDesk(
+        self.service = TicketService(
             self.desk,
             {"telegram": self.telegram, "web": self.web},
-            group_chat_id=GROUP,
-            members=[ALICE, BOB],
-            dialogue=self.dialogue,
             ward_name=WARD_NAME,
             clock=clock,
             retry=RetryPolicy(attempts_per_round=3, first_delay=0.5),
             sleep=self.sleep,
         )
+        self.officials = OfficialsDesk(self.service, group_chat_id=GROUP, members=[ALICE, BOB], dialogue=self.dialogue)
+
+    async def check(self) -> None:
+        """One round of the service: answers, then deadlines."""
+        await self.service.deliver_answers()
+        await self.service.check_deadlines()
 
     async def file(self, text: str = "Đường Lê Lợi có ổ gà rất to") -> str:
         ticket = await self.desk.open_ticket(
@@ -171,8 +175,8 @@ async def test_an_answer_given_from_the_cli_is_delivered_at_the_next_check(engin
         ticket = await ward.tickets.get(code)
         # `wardbot tickets reply` only records the answer; the running bot sends it.
         await ward.tickets.reply(code, "Đã vá xong ổ gà.", actor="cli:lan", expected_version=ticket.version)
-        await ward.officials.check_deadlines()
-        await ward.officials.check_deadlines()  # a second round sends nothing again
+        await ward.check()
+        await ward.check()  # a second round sends nothing again
         ticket = await ward.tickets.get(code)
     [(chat, answer)] = ward.web.sent
     assert chat == CITIZEN_CHAT and "Đã vá xong ổ gà." in answer.text
@@ -272,22 +276,20 @@ def at(day: int, hour: int = 9) -> dt.datetime:
 async def test_the_deadline_watch_warns_once_drafts_an_apology_and_escalates_once(engine, tmp_path) -> None:
     ward = await open_ward(engine, tmp_path)
     leader = "777"
-    ward.officials.leader_chat_id = leader
+    ward.service.leader_chat_id = leader
     async with ward.tickets:
         code = await ward.file()  # Monday 2/11, due Monday 16/11 17h00; warned 2 working days before
         await ward.say(ALICE, f"/claim {code}")
         ward.telegram.sent.clear()
         ward.clock.now = at(11)  # Wednesday: not yet
-        await ward.officials.check_deadlines()
+        await ward.check()
         assert ward.telegram.sent == []
         ward.clock.now = at(12)  # Thursday: within two working days of the due moment
-        await ward.officials.check_deadlines()
-        await ward.officials.check_deadlines()  # once only
+        await ward.check()
+        await ward.check()  # once only
         # After a restart, the note remembers the warning.
-        restarted = OfficialsDesk(
-            ward.desk, {"telegram": ward.telegram}, group_chat_id=GROUP, members=[ALICE], dialogue=ward.dialogue,
-            ward_name=WARD_NAME, clock=ward.clock,
-        )  # fmt: skip
+        restarted = TicketService(ward.desk, {"telegram": ward.telegram}, ward_name=WARD_NAME, clock=ward.clock)
+        OfficialsDesk(restarted, group_chat_id=GROUP, members=[ALICE], dialogue=ward.dialogue)
         await restarted.check_deadlines()
         sent = [(chat, reply.text) for chat, reply in ward.telegram.sent]
         assert [chat for chat, _ in sent] == [GROUP, ALICE, GROUP]
@@ -323,8 +325,8 @@ async def test_the_deadline_watch_warns_once_drafts_an_apology_and_escalates_onc
         # Late: the leader is told, once; the due date never moved.
         ward.telegram.sent.clear()
         ward.clock.now = at(17)
-        await ward.officials.check_deadlines()
-        await ward.officials.check_deadlines()
+        await ward.check()
+        await ward.check()
         assert [(chat, reply.text) for chat, reply in ward.telegram.sent] == [
             (
                 leader,
@@ -348,7 +350,7 @@ async def test_a_paused_or_answered_ticket_is_not_chased(engine, tmp_path) -> No
         await ward.say(ALICE, f"/reply {answered} Đã xử lý.")
         ward.telegram.sent.clear()
         ward.clock.now = at(17)
-        await ward.officials.check_deadlines()
+        await ward.check()
         refused = await ward.say(ALICE, f"/apology {answered} 2026-11-19 chờ")
     assert ward.telegram.sent == []
     assert refused == [f"⚠️ {answered} đang ở tình trạng «đã có trả lời», không gửi phiếu xin lỗi được."]
@@ -377,4 +379,4 @@ async def test_the_application_announces_to_the_group_and_routes_its_messages(tm
     sent = [(chat, reply.text) for chat, reply in telegram.sent]
     assert sent[0][0] == GROUP and ticket.code in sent[0][1]
     assert sent[1:] == [(GROUP, f"✅ {ticket.code}: Lan đã nhận xử lý."), ("5001", "Phường Mẫu: 3 mục")]
-    assert "deadlines" in background
+    assert "tickets" in background
