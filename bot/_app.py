@@ -32,10 +32,10 @@ from ._config import Config
 from ._http import HttpServer
 from ._metrics import Metrics
 from ._officials import OfficialsDesk
-from ._ticket_service import TicketService
 from ._pipeline import Pipeline, RetryPolicy, TurnHandler
 from ._search import open_search_engine
 from ._storage import Clock, Storage, load_pseudonym_key, utc_now
+from ._ticket_service import TicketService
 from .channels import Channel
 
 log = logging.getLogger(__name__)
