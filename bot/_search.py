@@ -47,7 +47,8 @@ def national_layer_path(config: Config) -> Path | None:
 def load_configured_kb(config: Config, paths: Sequence[str | Path] = ()) -> KnowledgeBase:
     """The knowledge base to serve: explicit ``paths`` alone (as ``eval`` and ``bench`` give them),
     else the configured or bundled ward entries over the national layer."""
-    return load_knowledge_base(kb_paths(config, paths), national=None if paths else national_layer_path(config))
+    national = None if paths else national_layer_path(config)
+    return load_knowledge_base(kb_paths(config, paths), national=national, cache_dir=config.cache_dir)
 
 
 def model_folder(config: Config, *, progress: bool = True) -> Path:

@@ -11,22 +11,26 @@ from ._markdown import dump_entry
 from ._schema import Entry, Faq, Procedure
 
 
-def fingerprint(entries: Iterable[Entry], questions: Mapping[str, Sequence[str]] | None = None) -> str:
-    """A sha256 hex digest of the entries' content and their citizen questions, independent of
-    their order and source format.
+def entry_digest(entry: Entry) -> str:
+    """sha256 of the entry in its Markdown form, which is canonical (``dump_entry`` gives equal
+    bytes for equal entries), so a portal record and its exported file hash the same."""
+    return hashlib.sha256(dump_entry(entry).encode("utf-8")).hexdigest()
 
-    Each entry is hashed in its Markdown form, which is canonical (``dump_entry`` gives equal
-    bytes for equal entries), so a portal record and its exported file hash the same.
-    """
-    digest = hashlib.sha256()
-    texts = [dump_entry(entry) for entry in entries]
-    texts += [f"questions {code}\n" + "\n".join(lines) for code, lines in (questions or {}).items() if lines]
-    for text in sorted(texts):
-        data = text.encode("utf-8")
-        # Length-prefixed, so that no two different lists of entries feed the same bytes.
-        digest.update(f"{len(data)}\n".encode("ascii"))
-        digest.update(data)
-    return digest.hexdigest()
+
+def fingerprint(
+    entries: Iterable[Entry],
+    questions: Mapping[str, Sequence[str]] | None = None,
+    digests: Mapping[str, str] | None = None,
+) -> str:
+    """A sha256 hex digest of the entries' content and their citizen questions, independent of
+    their order and source format. ``digests`` holds :func:`entry_digest` already computed, by
+    entry id (the national layer's, cached: dumping 2,642 entries takes seconds)."""
+    known = digests or {}
+    parts = [known.get(entry.entry_id) or entry_digest(entry) for entry in entries]
+    for code, lines in (questions or {}).items():
+        if lines:
+            parts.append(hashlib.sha256("\n".join((f"questions {code}", *lines)).encode()).hexdigest())
+    return hashlib.sha256("\n".join(sorted(parts)).encode("ascii")).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -50,9 +54,10 @@ class KnowledgeBase:
         entries: Iterable[Entry],
         sources: Iterable[str] = (),
         questions: Mapping[str, Sequence[str]] | None = None,
+        digests: Mapping[str, str] | None = None,
     ) -> KnowledgeBase:
         """The knowledge base of ``entries`` and the citizen questions of its procedures; raises
-        ``ValueError`` if two entries share an id."""
+        ``ValueError`` if two entries share an id. ``digests``: see :func:`fingerprint`."""
         entries = list(entries)
         procedures: dict[str, Procedure] = {}
         faqs: dict[str, Faq] = {}
@@ -69,7 +74,7 @@ class KnowledgeBase:
             procedures=MappingProxyType(dict(sorted(procedures.items()))),
             faqs=MappingProxyType(dict(sorted(faqs.items()))),
             sources=tuple(sources),
-            fingerprint=fingerprint(entries, asked),
+            fingerprint=fingerprint(entries, asked, digests),
             questions=MappingProxyType(asked),
         )
 

@@ -6,13 +6,17 @@ knowledge base with any problem is refused as a whole: nothing invalid reaches a
 
 from __future__ import annotations
 
+import hashlib
+import os
+import pickle
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ._kb import KnowledgeBase
+from . import _markdown, _portal, _schema
+from ._kb import KnowledgeBase, entry_digest
 from ._markdown import EntryError, LocatedEntry, dump_entry, locate_entry_file
 from ._portal import PortalFormatError, iter_portal_jsonl, open_text
 from ._problems import Problem, code_problem
@@ -49,18 +53,21 @@ class _Found:
         return Problem(self.path, self.located.line(*key), message)
 
 
-def load_knowledge_base(paths: Sequence[str | Path], *, national: str | Path | None = None) -> KnowledgeBase:
+def load_knowledge_base(
+    paths: Sequence[str | Path], *, national: str | Path | None = None, cache_dir: str | Path | None = None
+) -> KnowledgeBase:
     """The knowledge base in ``paths``, with the citizen questions of its procedures; raises
     ``KnowledgeBaseError`` listing every problem.
 
     ``national``, a portal JSONL file (plain or compressed), is the read-only national layer under
-    the ward's entries: a ward entry with the same code replaces the national one.
+    the ward's entries: a ward entry with the same code replaces the national one. Parsing it
+    takes seconds, so with ``cache_dir`` it is converted once and read back from there after.
     """
-    entries, questions, problems = _read_and_check(paths, national)
+    entries, questions, problems, digests = _read_and_check(paths, national, cache_dir)
     if problems:
         raise KnowledgeBaseError(problems)
     sources = [str(path) for path in paths] + ([str(national)] if national is not None else [])
-    return KnowledgeBase.from_entries(entries, sources=sources, questions=questions)
+    return KnowledgeBase.from_entries(entries, sources=sources, questions=questions, digests=digests)
 
 
 def validate_paths(
@@ -73,23 +80,55 @@ def validate_paths(
     ``questions/<code>.txt`` files), one ``.md`` entry file, or a portal ``.jsonl`` export. A file
     reached twice is read once. The bundled question corpus is always checked.
     """
-    entries, _, problems = _read_and_check(paths, national)
+    entries, _, problems, _ = _read_and_check(paths, national, None)
     return entries, problems
 
 
 def _read_and_check(
-    paths: Sequence[str | Path], national: str | Path | None
-) -> tuple[list[Entry], dict[str, tuple[str, ...]], list[Problem]]:
+    paths: Sequence[str | Path], national: str | Path | None, cache_dir: str | Path | None
+) -> tuple[list[Entry], dict[str, tuple[str, ...]], list[Problem], dict[str, str]]:
+    """Entries (the national layer's not overridden, then the ward's), questions by code, every
+    problem, and the cached digests of the national entries kept."""
     ward, problems = _read_entries(paths)
+    digests: dict[str, str] = {}
     if national is not None:
-        layer, layer_problems = _read_entries([national])
+        layer, layer_digests, layer_problems = _read_national(Path(national), cache_dir)
         problems.extend(layer_problems)
         overridden = {entry.entry_id for entry in ward}
         ward = [entry for entry in layer if entry.entry_id not in overridden] + ward
+        digests = {code: digest for code, digest in layer_digests.items() if code not in overridden}
     questions, question_problems = read_question_corpus(question_folders(paths))
     problems.extend(question_problems)
     codes = {entry.entry_id for entry in ward if isinstance(entry, Procedure)}
-    return ward, {code: qs for code, qs in questions.items() if code in codes}, problems
+    return ward, {code: qs for code, qs in questions.items() if code in codes}, problems, digests
+
+
+def _read_national(file: Path, cache_dir: str | Path | None) -> tuple[list[Entry], dict[str, str], list[Problem]]:
+    """The national layer's entries and their digests, from the cache when it was converted
+    before by this version of the parser (a layer with problems is never cached)."""
+    cache = None
+    if cache_dir is not None:
+        key = hashlib.sha256(file.read_bytes())
+        for module in (_portal, _markdown, _schema):  # a changed parser converts again
+            key.update(Path(module.__file__).read_bytes())
+        cache = Path(cache_dir) / f"national-{key.hexdigest()[:16]}.pickle"
+        try:
+            with cache.open("rb") as handle:
+                return *pickle.load(handle), []
+        except (OSError, pickle.UnpicklingError, EOFError, ValueError):
+            pass
+    entries, problems = _read_entries([file])
+    digests = {entry.entry_id: entry_digest(entry) for entry in entries}
+    if cache is not None and not problems:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        partial = cache.with_name(cache.name + ".partial")
+        with partial.open("wb") as handle:
+            pickle.dump((entries, digests), handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(partial, cache)
+        for stale in cache.parent.glob("national-*.pickle"):
+            if stale != cache:
+                stale.unlink(missing_ok=True)
+    return entries, digests, problems
 
 
 def _read_entries(paths: Sequence[str | Path]) -> tuple[list[Entry], list[Problem]]:
@@ -141,7 +180,9 @@ def _entry_files(path: Path, problems: list[Problem]) -> list[Path]:
         return files
     if path.suffix == ".md" or _is_portal_file(path):
         return [path]
-    problems.append(Problem(str(path), 0, "expected a folder, a .md entry file or a portal .jsonl file (.jsonl.xz, .jsonl.gz)"))
+    problems.append(
+        Problem(str(path), 0, "expected a folder, a .md entry file or a portal .jsonl file (.jsonl.xz, .jsonl.gz)")
+    )
     return []
 
 
@@ -185,7 +226,11 @@ def _check_entry(item: _Found) -> list[Problem]:
         problems.extend(_check_faq(item, entry))
     for position, basis in enumerate(entry.legal_basis):
         if not (basis.name.strip() or basis.number.strip()):
-            problems.append(item.problem(f"legal_basis item {position + 1} has neither a `name` nor a `number`", "legal_basis", position))
+            problems.append(
+                item.problem(
+                    f"legal_basis item {position + 1} has neither a `name` nor a `number`", "legal_basis", position
+                )
+            )
     return problems
 
 
@@ -201,7 +246,9 @@ def _check_procedure(item: _Found, procedure: Procedure) -> Iterable[Problem]:
     for name in ("portal_url", "source_url"):
         url = getattr(procedure, name)
         if url and not _is_web_address(url):
-            yield item.problem(f"field `{name}` must be a web address starting with http:// or https://, got {url!r}", name)
+            yield item.problem(
+                f"field `{name}` must be a web address starting with http:// or https://, got {url!r}", name
+            )
     for position, document in enumerate(procedure.documents):
         where = f"documents item {position + 1}"
         if not document.name.strip():
@@ -209,7 +256,9 @@ def _check_procedure(item: _Found, procedure: Procedure) -> Iterable[Problem]:
         for name in ("originals", "copies"):
             count = getattr(document, name)
             if count is not None and count < 0:
-                yield item.problem(f"field `{name}` of {where} must be a whole number ≥ 0, got {count}", "documents", position, name)
+                yield item.problem(
+                    f"field `{name}` of {where} must be a whole number ≥ 0, got {count}", "documents", position, name
+                )
     if not procedure.methods and not procedure.raw.get("cach_thuc_thuc_hien", "").strip():
         yield item.problem(
             "the procedure says nowhere how to file: add at least one item under `methods` "
@@ -220,7 +269,9 @@ def _check_procedure(item: _Found, procedure: Procedure) -> Iterable[Problem]:
 
 def _check_faq(item: _Found, faq: Faq) -> Iterable[Problem]:
     if faq.id.strip() and not _FILE_NAME.fullmatch(faq.id):
-        yield item.problem(f"FAQ id {faq.id!r} may contain only {_NAME_RULE}, since it names the file faq/<id>.md", "id")
+        yield item.problem(
+            f"FAQ id {faq.id!r} may contain only {_NAME_RULE}, since it names the file faq/<id>.md", "id"
+        )
     if not faq.legal_basis:
         yield item.problem(
             "the FAQ has no `legal_basis`: every answer must cite at least one legal document (number and name)",

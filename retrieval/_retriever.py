@@ -15,7 +15,7 @@ from ._calibration import Calibration, ranking_features
 from ._dense import DenseIndex, Embedder, EmbeddingCache, ProgressCallback, embed_passages
 from ._lexical import LexicalIndex, QuestionIndex, query_tokens
 from ._lexicon import Lexicon
-from ._normalize import normalize_query, syllables
+from ._normalize import has_diacritics, normalize_query, syllables
 from ._restore import DiacriticRestorer
 from ._scope import has_foreign_twin, is_foreign_procedure, mentions_foreign
 from ._types import Decision, Hit, SearchDoc, SearchResult
@@ -116,17 +116,16 @@ class Retriever:
             for passage in dense_passages(doc, s.body_passage_chars):
                 texts.append(passage)
                 owners.append(position)
-        # Corpus questions are read as citizens' messages are: normalised and restored, and the
-        # embedding model sees the same tail of a long one as it would of the message.
-        questions = [self.restore(normalize_query(q, vocabulary=self.vocabulary)) for d in self.docs for q in d.questions]
+        # Corpus questions are read as citizens' messages are: normalised, diacritics restored
+        # where they have none (those typed with marks keep them: restoring 10,000 of them would
+        # add seconds to every start), and the embedding model sees the tail of a long one.
+        questions = [self._corpus_question(q) for d in self.docs for q in d.questions]
         question_owners = [position for position, doc in enumerate(self.docs) for _ in doc.questions]
         embedded = texts + [self.dense_text(question, ()) for question in questions]
         vectors, self.newly_embedded = embed_passages(embedder, embedded, cache, progress=progress)
         self._dense = DenseIndex(vectors[: len(texts)], owners, len(self.docs))
         self._question_lexical = QuestionIndex(questions, question_owners, len(self.docs)) if questions else None
-        self._question_dense = (
-            DenseIndex(vectors[len(texts) :], question_owners, len(self.docs)) if questions else None
-        )
+        self._question_dense = DenseIndex(vectors[len(texts) :], question_owners, len(self.docs)) if questions else None
         prior = np.array(
             [s.popularity_weight * d.popularity + s.local_weight * d.local for d in self.docs], dtype=np.float32
         )
@@ -145,6 +144,10 @@ class Retriever:
         model is weak on text without them), and its spelling corrected where the context is
         clear ("tạm chú" -> "tạm trú", "hộchiếu" -> "hộ chiếu")."""
         return self._restorer.restore(normalized) if self._restorer is not None else normalized
+
+    def _corpus_question(self, question: str) -> str:
+        normalized = normalize_query(question, vocabulary=self.vocabulary)
+        return normalized if has_diacritics(question) else self.restore(normalized)
 
     def dense_text(self, text: str, expansions: Sequence[str]) -> str:
         """What the embedding model reads: the (restored) query, then the official terms; of a
@@ -173,7 +176,9 @@ class Retriever:
             empty = np.zeros_like(dense)
             return ComponentScores(normalized, tokens, lexical, dense, empty, empty)
         question_lexical = self._question_lexical.scores(tokens)
-        return ComponentScores(normalized, tokens, lexical, dense, question_lexical, self._question_dense.scores(vector))
+        return ComponentScores(
+            normalized, tokens, lexical, dense, question_lexical, self._question_dense.scores(vector)
+        )
 
     def fuse(self, parts: ComponentScores) -> np.ndarray:
         """Max-normalised BM25 plus weighted dense cosine plus the popularity/locality prior,

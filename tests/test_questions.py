@@ -120,3 +120,27 @@ def test_the_bundled_corpus_covers_the_national_layer() -> None:
     indexed = {question_key(q) for questions in kb.questions.values() for q in questions}
     held_out = [json.loads(line)["query"] for line in (REPO / "eval" / "heldout.jsonl").read_text().splitlines()]
     assert held_out and not indexed & {question_key(q) for q in held_out}
+
+
+def test_the_national_layer_is_converted_once_and_read_back(tmp_path: Path) -> None:
+    national = tmp_path / "national.jsonl.xz"
+    with lzma.open(national, "wt", encoding="utf-8") as out:
+        out.write(json.dumps(PORTAL_RECORD, ensure_ascii=False) + "\n")
+    root = tmp_path / "kb"
+    write(root, "procedures/2.000001.md", PROCEDURE.format(code="2.000001"))
+    cache = tmp_path / "cache"
+    first = load_knowledge_base([root], national=national, cache_dir=cache)
+    [converted] = cache.glob("national-*.pickle")
+    again = load_knowledge_base([root], national=national, cache_dir=cache)
+    assert again.entries() == first.entries() and again.fingerprint == first.fingerprint
+    assert load_knowledge_base([root], national=national).fingerprint == first.fingerprint  # same digests
+    # An override by the ward is hashed as the ward's entry, not with the national digest.
+    write(root, "procedures/1.001193.md", PROCEDURE.format(code="1.001193").replace("khai sinh", "khai sinh (phường)"))
+    overridden = load_knowledge_base([root], national=national, cache_dir=cache)
+    assert overridden.fingerprint == load_knowledge_base([root], national=national).fingerprint != first.fingerprint
+    # A newer portal file is converted anew.
+    with lzma.open(national, "wt", encoding="utf-8") as out:
+        out.write(json.dumps(dict(PORTAL_RECORD, ten_thu_tuc="Đăng ký khai sinh (mới)"), ensure_ascii=False) + "\n")
+    load_knowledge_base([root], national=national, cache_dir=cache)
+    [newer] = cache.glob("national-*.pickle")  # the old conversion is removed
+    assert newer != converted

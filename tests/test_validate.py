@@ -242,12 +242,12 @@ def test_fingerprint_is_the_same_for_a_portal_record_and_its_markdown(tmp_path: 
 
 def test_fingerprint_follows_content_not_order(tree: Path) -> None:
     kb = load_knowledge_base([tree])
-    assert KnowledgeBase.from_entries(reversed(kb.entries())).fingerprint == kb.fingerprint
+    assert KnowledgeBase.from_entries(reversed(kb.entries()), questions=kb.questions).fingerprint == kb.fingerprint
     procedure = kb.get("1.001193")
     assert isinstance(procedure, Procedure)
     # raw is left out of Procedure equality, but it is content all the same.
     changed = [dataclasses.replace(procedure, raw={"cach_thuc_thuc_hien": "Trực tiếp"}), *kb.entries()[1:]]
-    assert KnowledgeBase.from_entries(changed).fingerprint != kb.fingerprint
+    assert KnowledgeBase.from_entries(changed, questions=kb.questions).fingerprint != kb.fingerprint
 
 
 def test_load_knowledge_base_refuses_an_invalid_tree(tree: Path) -> None:
