@@ -561,10 +561,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except Exception as exc:  # one readable line instead of a traceback for known input errors
         from knowledge import KnowledgeBaseError
-        from retrieval import QuestionFormatError
+        from retrieval import AdapterError, QuestionFormatError
         from tickets import SchemaTooNewError
 
-        if isinstance(exc, (KnowledgeBaseError, QuestionFormatError, SchemaTooNewError, FileNotFoundError)):
+        known = (KnowledgeBaseError, QuestionFormatError, SchemaTooNewError, AdapterError, FileNotFoundError)
+        if isinstance(exc, known):
             print(f"wardbot: {exc}", file=sys.stderr)
             return 1
         raise

@@ -74,6 +74,20 @@ def test_import_portal_needs_a_target(config, capsys):
     assert "--out FOLDER" in capsys.readouterr().err
 
 
+def test_a_mismatched_adapter_stops_the_command_with_one_clear_line(config, tmp_path, capsys):
+    import numpy as np
+    from test_adapter import QUERY, adapter_for, tiny_model
+
+    model = tiny_model(tmp_path / "model")
+    adapter_for({f"{QUERY}.weight": np.ones((4, 4), np.float32)}).save(tmp_path / "adapter.safetensors")  # other weights
+    config.write_text(f'[retrieval]\nmodel = "{model}"\nadapter = "{tmp_path / "adapter.safetensors"}"\n', encoding="utf-8")
+    questions = tmp_path / "q.jsonl"
+    questions.write_text('{"id": "1", "query": "khai sinh", "gold": ["1.001193"]}\n', encoding="utf-8")
+    assert main(["eval", "--kb", str(SAMPLE), "--questions", str(questions)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("wardbot: the adapter was trained on other base weights") and "make train" in err
+
+
 def test_a_config_error_names_the_key(tmp_path, monkeypatch, capsys):
     path = tmp_path / "bot.toml"
     path.write_text("[retrieval]\nthreads = 'two'\n", encoding="utf-8")
