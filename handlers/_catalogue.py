@@ -83,6 +83,7 @@ ASK_WHICH_PROCEDURE = (
 # --- answers, clarification, abstention -----------------------------------------------------------
 
 CLARIFY = "Ý anh/chị là nội dung nào dưới đây ạ?"
+CLARIFY_FOLLOW_UP = "Anh/chị hỏi về thủ tục nào dưới đây ạ? Anh/chị chọn một thủ tục, tôi sẽ trả lời ngay."
 NONE_OF_THESE_BUTTON = "Không phải các ý trên"
 NONE_OF_THESE = (
     "Anh/chị thử gõ lại câu hỏi cụ thể hơn (việc cần làm, tên giấy tờ), "

@@ -257,6 +257,10 @@ class Dialogue:
             current = self._current_procedure(state, engine)
             if current is not None:
                 return self._sections(current, intent.sections)
+            offered = _offered_entries(state.pending, engine)
+            if offered:
+                # "Lệ phí bao nhiêu?" while "Ý anh/chị là…?" waits: the topic is among those choices.
+                return self._offer_again(offered)
         return await self._question(message.text.strip(), intent.sections, state, engine, follow_up=follow_up)
 
     def _say(
@@ -353,6 +357,13 @@ class Dialogue:
         rows.append((Button(text.NONE_OF_THESE_BUTTON, data=NONE_DATA),))
         reply = Reply(text.CLARIFY, tuple(rows))
         return Turn((reply,), Outcome.CLARIFIED, entry_id=result.choices[0].doc_id, score=result.confidence)
+
+    def _offer_again(self, offered: list[tuple[str, str]]) -> Turn:
+        """The same choices again: the card of the one picked answers the follow-up."""
+        rows = [(Button(title, data=pick_data(entry_id)),) for entry_id, title in offered]
+        rows.append((Button(text.NONE_OF_THESE_BUTTON, data=NONE_DATA),))
+        reply = Reply(text.CLARIFY_FOLLOW_UP, tuple(rows))
+        return Turn((reply,), Outcome.CLARIFIED, entry_id=offered[0][0])
 
     def _menu(self, topic: MenuTopic | None, state: DialogueState, engine: SearchEngine) -> Turn:
         if topic is MenuTopic.FEEDBACK and self.desk is not None:
@@ -503,6 +514,17 @@ class Dialogue:
         if factor + 1 < len(SIPAS_FACTORS):
             return Turn((rating_reply(ticket.code, factor + 1),), Outcome.CONVERSATION)
         return self._say(text.RATE_THANKS)
+
+
+def _offered_entries(pending: list[str], engine: SearchEngine) -> list[tuple[str, str]]:
+    """The entries (id, button title) that the last reply offered as choices, if it did."""
+    offered = []
+    for data in pending:
+        intent = parse_callback(data)
+        entry = engine.kb.get(intent.entry_id) if intent is not None and intent.kind is IntentKind.PICK else None
+        if entry is not None:
+            offered.append((entry.entry_id, entry_title(entry)))
+    return offered
 
 
 def _choice(number: int | None, pending: list[str]) -> Intent | None:

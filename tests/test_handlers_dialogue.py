@@ -284,6 +284,19 @@ async def test_a_typed_number_picks_a_pending_choice(clarifying, store) -> None:
 
 
 @async_test
+async def test_a_follow_up_while_choices_wait_offers_the_same_choices(clarifying) -> None:
+    bot = talk_to(clarifying)
+    await bot.push("tạm trú")
+    first = [b.data for b in bot.pop().choice_buttons]
+    turn = await bot.push("lệ phí bao nhiêu?")  # the topic is among the choices, not lost
+    again = bot.pop()
+    assert (turn.outcome, again.text) == (Outcome.CLARIFIED, catalogue.CLARIFY_FOLLOW_UP)
+    assert [b.data for b in again.choice_buttons] == first
+    turn = await bot.push("2")
+    assert turn.entry_id == "1.002755" and "Lệ phí" in bot.pop().text
+
+
+@async_test
 async def test_none_of_the_choices_offers_an_official(clarifying, store) -> None:
     bot = talk_to(clarifying, store)
     await bot.push("tạm trú")
