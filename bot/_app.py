@@ -33,7 +33,7 @@ from ._http import HttpServer
 from ._metrics import Metrics
 from ._officials import OfficialsDesk
 from ._pipeline import Pipeline, RetryPolicy, TurnHandler
-from ._search import open_search_engine
+from ._search import load_snapshot, open_search_engine, save_snapshot
 from ._storage import Clock, Storage, load_pseudonym_key, utc_now
 from ._ticket_service import TicketService
 from .channels import Channel
@@ -162,6 +162,10 @@ class Application:
         self._started: list[Channel] = []
         self._background: set[asyncio.Task[Any]] = set()
         self._reload: asyncio.Task[bool] | None = None
+        # The last reload's time, outcome and problems; at start, the problems of a KB refused
+        # while the last good one (its snapshot) serves.
+        self.last_reload: dict[str, object] | None = None
+        self.serving_snapshot = False
         if self.http is not None:
             self._add_routes(self.http)
 
@@ -189,7 +193,7 @@ class Application:
         self.storage = await Storage.open(
             config.database_path, pseudonym_key=load_pseudonym_key(config), clock=self._clock
         )
-        engine = await self._build_engine(self._embedder, progress=self._progress)
+        engine = await self._start_engine()
         log.info("knowledge base: %d entries (%s)", len(engine.kb), engine.kb.fingerprint[:12])
         self.tickets = await TicketStore.open(config.data_dir / "tickets.sqlite3", clock=self._clock)
         calendar = WorkingCalendar.from_file(config.calendar.overrides or None)
@@ -312,6 +316,30 @@ class Application:
         # Loading, validating and embedding take seconds to minutes: off the loop.
         return await asyncio.to_thread(open_search_engine, self.config, embedder=embedder, progress=progress)
 
+    async def _start_engine(self) -> SearchEngine:
+        """The configured KB; if it has problems, the last good one, saved when it was served,
+        so that one broken entry never takes the service down. Without one, the problems stop
+        the start."""
+        snapshot = self.config.kb_snapshot_path
+        try:
+            engine = await self._build_engine(self._embedder, progress=self._progress)
+        except KnowledgeBaseError as exc:
+            kb = await asyncio.to_thread(load_snapshot, snapshot)
+            if kb is None:
+                raise
+            log.error(
+                "THE KNOWLEDGE BASE HAS %d PROBLEM(S); serving the last good one (%d entries, %s) until they are "
+                "fixed and the KB is reloaded.\n%s",
+                len(exc.problems), len(kb), kb.fingerprint[:12], exc,
+            )  # fmt: skip
+            self.serving_snapshot = True
+            self._record_reload("refused", [str(problem) for problem in exc.problems])
+            return await asyncio.to_thread(
+                open_search_engine, self.config, kb=kb, embedder=self._embedder, progress=self._progress
+            )
+        await asyncio.to_thread(save_snapshot, engine.kb, snapshot)
+        return engine
+
     def request_reload(self) -> bool:
         """Start rebuilding the knowledge base in the background; False if one is running."""
         if self.dialogue is None or (self._reload is not None and not self._reload.done()):
@@ -321,7 +349,8 @@ class Application:
 
     async def reload_knowledge(self) -> bool:
         """Rebuild the search engine from the configured KB and swap it in if it is valid;
-        otherwise keep serving the current one and log every problem. Whether it swapped."""
+        otherwise keep serving the current one and log every problem. Whether it swapped; the
+        outcome is kept in :attr:`last_reload` for ``/healthz`` and the admin."""
         assert self.dialogue is not None, "reload before start"
         current = self.dialogue.engine
         log.info("reloading the knowledge base")
@@ -332,12 +361,17 @@ class Application:
             log.error(
                 "knowledge base reload refused; still serving the previous one (%d entries).\n%s", len(current.kb), exc
             )
+            self._record_reload("refused", [str(problem) for problem in exc.problems])
             return False
-        except Exception:
+        except Exception as exc:
             log.exception("knowledge base reload failed; still serving the previous one (%d entries)", len(current.kb))
+            self._record_reload("failed", [f"{type(exc).__name__}: {exc}"])
             return False
         # One attribute assignment on the loop's thread: a turn sees the old or the new engine whole.
         self.dialogue.engine = engine
+        await asyncio.to_thread(save_snapshot, engine.kb, self.config.kb_snapshot_path)
+        self.serving_snapshot = False
+        self._record_reload("reloaded", [])
         log.info(
             "knowledge base reloaded: %d entries (%s, was %s)",
             len(engine.kb),
@@ -346,18 +380,31 @@ class Application:
         )
         return True
 
+    def _record_reload(self, outcome: str, problems: list[str]) -> None:
+        self.last_reload = {"at": self._clock().isoformat(), "outcome": outcome, "problems": problems}
+        self.metrics.kb_reloaded(outcome, len(problems))
+
     # --- HTTP ----------------------------------------------------------------------------------
 
     async def _admin_reload(self, request: web.Request) -> web.Response:
+        """Reload and answer with the outcome: 200 and the new KB, or 422 and every problem as
+        ``file:line: message`` (the old KB still serving), or 409 while another reload runs."""
         expected = f"Bearer {self.config.secrets.admin_token}".encode()
         if not hmac.compare_digest(request.headers.get("Authorization", "").encode(), expected):
             return web.json_response({"error": "unauthorized"}, status=401)
         if not self.request_reload():
             return web.json_response({"status": "a reload is already running"}, status=409)
-        return web.json_response({"status": "reloading"}, status=202)
+        assert self._reload is not None
+        swapped = await asyncio.shield(self._reload)  # a client that hangs up does not stop the reload
+        body = dict(self.last_reload or {}) | self._kb_figures()
+        return web.json_response(body, status=200 if swapped else 422)
+
+    def _kb_figures(self) -> dict[str, object]:
+        assert self.dialogue is not None
+        kb = self.dialogue.engine.kb
+        return {"kb_entries": len(kb), "kb_fingerprint": kb.fingerprint, "kb_from_snapshot": self.serving_snapshot}
 
     def _health(self) -> Mapping[str, object]:
         if self.dialogue is None:
             raise RuntimeError("starting")
-        kb = self.dialogue.engine.kb
-        return {"kb_entries": len(kb), "kb_fingerprint": kb.fingerprint, "channels": [c.name for c in self._started]}
+        return self._kb_figures() | {"last_reload": self.last_reload, "channels": [c.name for c in self._started]}

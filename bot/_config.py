@@ -204,6 +204,11 @@ class Config:
         return self.data_dir / "national"
 
     @property
+    def kb_snapshot_path(self) -> Path:
+        """The last knowledge base that was served without problems."""
+        return self.data_dir / "kb-snapshot.pickle"
+
+    @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
 

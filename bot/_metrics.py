@@ -6,7 +6,7 @@ several applications (in tests) never share or clash over counters.
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 # Seconds from receiving a message to delivering its last reply; a citizen notices past a few.
 LATENCY_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
@@ -39,6 +39,20 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+
+        self._reloads = Counter(
+            "wardbot_kb_reloads", "Knowledge-base reloads by outcome (reloaded, refused, failed).", ["outcome"],
+            registry=self.registry,
+        )  # fmt: skip
+        self._kb_problems = Gauge(
+            "wardbot_kb_problems",
+            "Problems of the knowledge base last refused, while an older one serves; 0 when the configured one serves.",
+            registry=self.registry,
+        )
+
+    def kb_reloaded(self, outcome: str, problems: int) -> None:
+        self._reloads.labels(outcome).inc()
+        self._kb_problems.set(problems)
 
     def message_received(self, channel: str) -> None:
         self._messages.labels(channel).inc()

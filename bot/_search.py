@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import pickle
 import sys
 from collections.abc import Sequence
 from importlib import resources
@@ -88,18 +90,37 @@ class _Bar:
             self._bar.close()
 
 
+def save_snapshot(kb: KnowledgeBase, path: Path) -> None:
+    """Keep ``kb`` as the last good knowledge base (written whole or not at all)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(path.name + ".partial")
+    contents = {"entries": kb.entries(), "questions": dict(kb.questions), "sources": kb.sources}
+    partial.write_bytes(pickle.dumps(contents, protocol=pickle.HIGHEST_PROTOCOL))
+    os.replace(partial, path)
+
+
+def load_snapshot(path: Path) -> KnowledgeBase | None:
+    """The last good knowledge base, or None if there is none (or it cannot be read)."""
+    try:
+        contents = pickle.loads(path.read_bytes())
+        return KnowledgeBase.from_entries(contents["entries"], contents["sources"], contents["questions"])
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, KeyError, TypeError, ValueError):
+        return None
+
+
 def open_search_engine(
     config: Config,
     paths: Sequence[str | Path] = (),
     *,
+    kb: KnowledgeBase | None = None,
     embedder: Embedder | None = None,
     settings: RetrieverSettings | None = None,
     calibration: Calibration | None = None,
     progress: bool = True,
 ) -> SearchEngine:
     """Load and validate the KB (raising ``KnowledgeBaseError`` if invalid) and index it; see
-    :func:`load_configured_kb` for which KB."""
-    kb = load_configured_kb(config, paths)
+    :func:`load_configured_kb` for which KB. ``kb`` indexes that one instead (a snapshot)."""
+    kb = kb or load_configured_kb(config, paths)
     embedder = embedder or open_embedder(config, progress=progress)
     cache = EmbeddingCache(config.cache_dir / "embeddings.sqlite3")
     settings = settings or RetrieverSettings(

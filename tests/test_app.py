@@ -17,6 +17,7 @@ from bot._config import Config, HttpSettings, KnowledgeSettings, Secrets
 from bot._storage import Storage, load_pseudonym_key
 from bot.channels._console import ConsoleChannel
 from handlers import DialogueStore, IncomingMessage, Outcome, Reply, SearchEngine, Turn
+from knowledge import KnowledgeBaseError
 
 ADMIN = "admin-token"
 
@@ -102,14 +103,18 @@ def test_admin_reload_swaps_a_valid_kb_and_keeps_the_old_one_when_broken(
 
     async def reload(http: aiohttp.ClientSession, token: str = ADMIN) -> int:
         async with http.post("/admin/reload", headers={"Authorization": f"Bearer {token}"}) as response:
-            status = response.status
-        if status == 202:
-            await app._reload  # the rebuild runs in the background
-        return status
+            bodies.append(await response.json())
+            return response.status
 
     async def ask() -> str:
         await channel.dispatch(IncomingMessage("test", "c1", "u1", text="?"))
         return channel.texts[-1]
+
+    async def health(http: aiohttp.ClientSession) -> dict:
+        async with http.get("/healthz") as response:
+            return await response.json()
+
+    bodies: list[dict] = []
 
     async def scenario() -> list[object]:
         await app.start()
@@ -118,17 +123,58 @@ def test_admin_reload_swaps_a_valid_kb_and_keeps_the_old_one_when_broken(
             async with aiohttp.ClientSession(app.http.url) as http:
                 seen.append(await reload(http, token="wrong"))
                 broken.write_text(TINY_PROCEDURE.format(code="9.999999", name="").replace("kind: procedure", "kind: x"))
-                seen += [await reload(http), await ask()]
+                seen += [await reload(http), await ask(), await health(http)]
+                async with http.get("/metrics") as response:
+                    seen.append(await response.text())
                 broken.write_text(TINY_PROCEDURE.format(code="9.999999", name="Thủ tục mới"), encoding="utf-8")
-                seen += [await reload(http), await ask()]
+                seen += [await reload(http), await ask(), await health(http)]
         finally:
             await app.stop()
         return seen
 
     with caplog.at_level(logging.ERROR, logger="bot._app"):
         seen = asyncio.run(scenario())
-    assert seen == [401, 202, "Phường Mẫu: 3 mục", 202, "Phường Mẫu: 4 mục"]
+    assert seen[:3] == [401, 422, "Phường Mẫu: 3 mục"]
+    # The admin is told why, file:line, in the answer itself; /healthz and /metrics say so too.
+    refused = bodies[1]
+    assert refused["outcome"] == "refused" and refused["kb_entries"] == 3
+    assert [p for p in refused["problems"] if p.startswith(f"{broken}:2:")]
+    assert seen[3]["last_reload"]["outcome"] == "refused" and seen[3]["last_reload"]["problems"] == refused["problems"]
+    assert 'wardbot_kb_reloads_total{outcome="refused"} 1.0' in seen[4]
+    assert f"wardbot_kb_problems {float(len(refused['problems']))}" in seen[4]
+    assert seen[5:7] == [200, "Phường Mẫu: 4 mục"]
+    assert bodies[2]["outcome"] == "reloaded" and bodies[2]["problems"] == [] and bodies[2]["kb_entries"] == 4
+    assert seen[7]["kb_fingerprint"] == bodies[2]["kb_fingerprint"] != refused["kb_fingerprint"]
     assert "reload refused" in caplog.text and f"{broken}:2:" in caplog.text
+
+
+def test_a_restart_with_a_broken_entry_serves_the_last_good_kb(
+    tmp_path: Path, tiny_kb: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    channel = CollectingChannel()
+    cfg = config(tmp_path, tiny_kb)
+
+    async def start_and_ask() -> tuple[str, dict]:
+        app = application(cfg, [channel], serve_http=False)
+        await app.start()
+        try:
+            await channel.dispatch(IncomingMessage("test", "c1", "u1", text="?"))
+            return channel.texts[-1], dict(app._health())
+        finally:
+            await app.stop()
+
+    asyncio.run(start_and_ask())  # a good start keeps its KB as the last good one
+    (tiny_kb / "faq" / "vneid.md").write_text("no front matter\n", encoding="utf-8")
+    with caplog.at_level(logging.ERROR, logger="bot._app"):
+        answer, health = asyncio.run(start_and_ask())
+    assert answer == "Phường Mẫu: 3 mục" and health["kb_from_snapshot"] is True
+    assert health["last_reload"]["outcome"] == "refused"
+    assert health["last_reload"]["problems"][0].startswith(str(tiny_kb / "faq" / "vneid.md"))
+    assert "THE KNOWLEDGE BASE HAS 1 PROBLEM(S)" in caplog.text
+    # With no good KB ever served, the problems stop the start.
+    cfg.kb_snapshot_path.unlink()
+    with pytest.raises(KnowledgeBaseError):
+        asyncio.run(start_and_ask())
 
 
 def test_wardbot_chat_talks_on_the_console_until_quit(tmp_path: Path, tiny_kb: Path) -> None:
