@@ -120,7 +120,7 @@ def open_search_engine(
 ) -> SearchEngine:
     """Load and validate the KB (raising ``KnowledgeBaseError`` if invalid) and index it; see
     :func:`load_configured_kb` for which KB. ``kb`` indexes that one instead (a snapshot)."""
-    kb = kb or load_configured_kb(config, paths)
+    kb = kb if kb is not None else load_configured_kb(config, paths)
     embedder = embedder or open_embedder(config, progress=progress)
     cache = EmbeddingCache(config.cache_dir / "embeddings.sqlite3")
     settings = settings or RetrieverSettings(
