@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html.parser
 import itertools
 import json
 import logging
@@ -129,6 +130,61 @@ class _Poll:
 
 def _utf16_length(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
+
+
+# The tags of Telegram's HTML parse mode (https://core.telegram.org/bots/api#html-style) and the
+# entity type each one makes; anything else is refused, as Telegram refuses it.
+_HTML_ENTITIES = {
+    "b": "bold", "strong": "bold", "i": "italic", "em": "italic", "u": "underline", "ins": "underline",
+    "s": "strikethrough", "strike": "strikethrough", "del": "strikethrough", "a": "text_link", "code": "code",
+    "pre": "pre", "tg-spoiler": "spoiler", "blockquote": "blockquote",
+}  # fmt: skip
+
+
+class _TelegramHtml(html.parser.HTMLParser):
+    """Telegram's HTML parse mode: the plain text and its entities, or the error Telegram gives."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.text = ""
+        self.entities: list[dict[str, Any]] = []
+        self._open: list[tuple[str, int, dict[str, str]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in _HTML_ENTITIES:
+            raise BotApiError(400, f'Bad Request: can\'t parse entities: Unsupported start tag "{tag}"')
+        self._open.append((tag, _utf16_length(self.text), {k: v or "" for k, v in attrs}))
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self._open or self._open[-1][0] != tag:
+            raise BotApiError(400, f'Bad Request: can\'t parse entities: Unmatched end tag "{tag}"')
+        _, start, attrs = self._open.pop()
+        entity: dict[str, Any] = {"type": _HTML_ENTITIES[tag], "offset": start, "length": _utf16_length(self.text) - start}
+        if tag == "a":
+            entity["url"] = attrs.get("href", "")
+        if entity["length"]:
+            self.entities.append(entity)
+
+    def handle_data(self, data: str) -> None:
+        self.text += data
+
+    def parse(self, source: str) -> tuple[str, list[dict[str, Any]]]:
+        self.feed(source)
+        self.close()
+        if self._open:
+            raise BotApiError(400, f'Bad Request: can\'t parse entities: Can\'t find end tag corresponding to start tag "{self._open[-1][0]}"')
+        return self.text, sorted(self.entities, key=lambda e: e["offset"])
+
+
+def _formatted(params: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
+    """The message text and entities as Telegram stores them, given its ``parse_mode``."""
+    text = str(params.get("text", ""))
+    mode = params.get("parse_mode")
+    if mode in (None, ""):
+        return text, []
+    if mode != "HTML":  # the fake speaks the one mode wardbot uses
+        raise BotApiError(400, f"Bad Request: unsupported parse_mode {mode!r} in this fake")
+    return _TelegramHtml().parse(text)
 
 
 def _integer(params: dict[str, Any], name: str, default: int | None = None) -> int:
@@ -636,7 +692,7 @@ class FakeTelegramServer:
 
     async def _send_message(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id, chat = self._chat_for_sending(params)
-        text = str(params.get("text", ""))
+        text, entities = _formatted(params)
         self._check_text(text)
         markup = self._inline_markup(params)
         self._check_flood(chat_id)
@@ -647,6 +703,8 @@ class FakeTelegramServer:
             "from": self.bot_user,
             "text": text,
         }
+        if entities:
+            message["entities"] = entities
         if markup is not None:
             message["reply_markup"] = markup
         self._outbox[chat_id].append(SentMessage(chat_id, message, time.monotonic()))
@@ -655,7 +713,7 @@ class FakeTelegramServer:
     async def _edit_message_text(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id, _ = self._chat_for_sending(params)
         sent = self._find_sent(chat_id, _integer(params, "message_id"))
-        text = str(params.get("text", ""))
+        text, _ = _formatted(params)
         self._check_text(text)
         markup = self._inline_markup(params)
         if text == sent.text and markup == sent.message.get("reply_markup"):

@@ -4,7 +4,7 @@ from . import _catalogue as catalogue
 from ._cards import answer_reply, details_reply, procedure_card, procedure_sections
 from ._engine import SearchEngine
 from ._intent import Intent, IntentKind, Section, detect_intent, parse_callback
-from ._messages import Button, IncomingMessage, Outcome, Reply, Turn, split_text
+from ._messages import Button, IncomingMessage, Outcome, Reply, Turn, plain_text, split_text, telegram_html, text_spans
 from ._router import FEEDBACK_MARKER, Dialogue, DialogueState
 from ._store import DialogueStore
 from ._testing import DialogueTester, MemoryDialogueStore
@@ -30,7 +30,10 @@ __all__ = (
     "detect_intent",
     "details_reply",
     "parse_callback",
+    "plain_text",
     "procedure_card",
     "procedure_sections",
     "split_text",
+    "telegram_html",
+    "text_spans",
 )

@@ -3,11 +3,19 @@
 A channel turns a platform event into an :class:`IncomingMessage` and renders a :class:`Reply`;
 handlers see nothing else. Rich parts degrade: a channel without buttons shows them as numbered
 lines (:meth:`Reply.as_plain_text`), and the citizen answers with the number.
+
+A reply's text may carry the little Markdown that FAQ answers are written in: paragraphs, lines
+starting with "- " (a list) and ``**bold**``. Each channel renders it its own way: safe HTML
+elements in the web page (:func:`text_spans`), Telegram's HTML with everything escaped
+(:func:`telegram_html`), plain text with "•" bullets in the console and on Zalo
+(:func:`plain_text`). No citizen sees a literal ``**``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 from dataclasses import dataclass, field
 from enum import Enum
 
@@ -58,8 +66,9 @@ class Reply:
         return tuple(b for row in self.buttons for b in row if b.data)
 
     def as_plain_text(self) -> str:
-        """The text with every button as a line: choices numbered, links spelt out."""
-        lines = [self.text]
+        """The text, its markup made plain, with every button as a line: choices numbered, links
+        spelt out."""
+        lines = [plain_text(self.text)]
         number = 0
         for row in self.buttons:
             for button in row:
@@ -69,6 +78,35 @@ class Reply:
                 else:
                     lines.append(f"🔗 {button.label}: {button.url}")
         return "\n".join(lines)
+
+
+_BULLET = re.compile(r"^([ \t]*)[-*][ \t]+(?=\S)", re.MULTILINE)
+_BOLD = re.compile(r"\*\*(?=\S)([^\n]*?\S)\*\*")
+
+
+def text_spans(text: str) -> list[tuple[str, bool]]:
+    """The text as (words, bold) spans: list markers made "• ", ``**`` pairs made bold, a stray
+    ``**`` dropped. Line breaks stay in the words."""
+    text = _BULLET.sub(r"\1• ", text)
+    spans: list[tuple[str, bool]] = []
+    at = 0
+    for match in _BOLD.finditer(text):
+        spans.append((text[at : match.start()].replace("**", ""), False))
+        spans.append((match.group(1), True))
+        at = match.end()
+    spans.append((text[at:].replace("**", ""), False))
+    return [(words, bold) for words, bold in spans if words]
+
+
+def plain_text(text: str) -> str:
+    """The text without markup, for channels that show plain text."""
+    return "".join(words for words, _ in text_spans(text))
+
+
+def telegram_html(text: str) -> str:
+    """The text in Telegram's HTML parse mode: everything escaped, bold as ``<b>``."""
+    return "".join(f"<b>{html.escape(words, quote=False)}</b>" if bold else html.escape(words, quote=False)
+                   for words, bold in text_spans(text))  # fmt: skip
 
 
 def split_text(text: str, limit: int) -> list[str]:

@@ -199,6 +199,32 @@ async def test_a_long_button_pressed_after_a_restart_arrives_as_its_label() -> N
 
 
 @async_test
+async def test_formatting_arrives_as_telegram_entities_and_special_characters_as_text() -> None:
+    reply = Reply("**Lệ phí**: <miễn> & không thu\n- **Trực tuyến**: 1 ngày\n- Trực tiếp: 2 ngày")
+    async with FakeTelegramServer() as server, polling_channel(server) as (channel, _):
+        server.add_user(USER)
+        await channel.send(str(USER), reply)
+        (sent,) = server.outbox(USER)
+    assert sent.text == "Lệ phí: <miễn> & không thu\n• Trực tuyến: 1 ngày\n• Trực tiếp: 2 ngày"
+    assert sent.message["entities"] == [
+        {"type": "bold", "offset": 0, "length": 6},
+        {"type": "bold", "offset": sent.text.index("Trực tuyến"), "length": len("Trực tuyến")},
+    ]
+
+
+@async_test
+async def test_the_fake_refuses_html_that_telegram_would_refuse() -> None:
+    async with FakeTelegramServer() as server, aiohttp.ClientSession() as http:
+        server.add_user(USER)
+        for text, error in (("<b>x", "Can't find end tag"), ("<div>x</div>", "Unsupported start tag"), ("x</b>", "Unmatched end tag")):
+            body = {"chat_id": USER, "text": text, "parse_mode": "HTML"}
+            async with http.post(f"{server.api_url}{server.token}/sendMessage", json=body) as response:
+                answer = await response.json()
+            assert response.status == 400 and error in answer["description"]
+        assert server.outbox(USER) == []
+
+
+@async_test
 async def test_a_5000_character_reply_goes_as_two_messages_with_buttons_on_the_last() -> None:
     text = " ".join(f"từ{i}" for i in range(1000))[:5000]
     async with FakeTelegramServer() as server, polling_channel(server) as (channel, _):

@@ -139,6 +139,16 @@ async def test_a_message_is_accepted_and_its_reply_arrives_by_polling() -> None:
 
 
 @async_test
+async def test_a_reply_with_markup_arrives_as_plain_text_and_bold_spans() -> None:
+    async with running_bot() as bot:
+        await bot.channel.send(SESSION_A, Reply("**Lệ phí**: <miễn>\n- một"))
+        _, body = await bot.poll(SESSION_A)
+    [reply] = body["replies"]
+    assert reply["text"] == "Lệ phí: <miễn>\n• một"
+    assert reply["spans"] == [{"text": "Lệ phí", "bold": True}, {"text": ": <miễn>\n• một", "bold": False}]
+
+
+@async_test
 async def test_a_pressed_button_reaches_dispatch_as_callback_data() -> None:
     async with running_bot() as bot:
         status, _ = await bot.post({"session": SESSION_A, "callback_data": "vote:up"})

@@ -42,6 +42,8 @@ CARD = (
     "• Nơi nộp: Trung tâm Phục vụ hành chính công phường"
 )
 THANKS = "Cảm ơn anh/chị đã đánh giá!"
+# An FAQ answer as written in the knowledge base: Markdown bold and a list.
+FAQ_ANSWER = "**Bản sao điện tử** là bản dạng tệp.\n\nTùy **thủ tục**:\n- **Hộ tịch**: bản chụp\n- Khác: <chứng thực>"
 
 
 class FakeBot:
@@ -61,6 +63,8 @@ class FakeBot:
             await self.channel.send(message.chat_id, Reply(GREETING, menu))
         elif message.callback_data.startswith("vote:"):
             await self.channel.send(message.chat_id, Reply(THANKS))
+        elif message.text == "Bản sao điện tử là gì?":
+            await self.channel.send(message.chat_id, Reply(FAQ_ANSWER))
         else:
             await self.answering.wait()
             buttons = (
@@ -174,6 +178,19 @@ def test_a_citizen_asks_sees_the_answer_and_votes(chat: ChatServer, page: Page, 
     screenshot = tmp_path / "web-chat-phone.png"
     page.screenshot(path=screenshot)
     assert screenshot.stat().st_size > 10_000
+
+
+def test_formatting_shows_as_bold_and_lists_never_as_markup(chat: ChatServer, page: Page) -> None:
+    page.goto(chat.server.url)
+    question = page.get_by_label("Câu hỏi của anh/chị")
+    question.fill("Bản sao điện tử là gì?")
+    question.press("Enter")
+    answer = page.locator(".msg.bot").nth(1)
+    expect(answer).to_have_text("Bản sao điện tử là bản dạng tệp.\n\nTùy thủ tục:\n• Hộ tịch: bản chụp\n• Khác: <chứng thực>")
+    expect(answer.locator("strong")).to_have_text(["Bản sao điện tử", "thủ tục", "Hộ tịch"])
+    assert "**" not in page.locator("#log").inner_text()
+    page.reload()  # the stored conversation is drawn the same way
+    expect(page.locator(".msg.bot").nth(1).locator("strong")).to_have_count(3)
 
 
 def test_an_empty_question_gets_a_vietnamese_hint(chat: ChatServer, page: Page) -> None:

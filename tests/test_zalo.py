@@ -25,6 +25,7 @@ from bot._bench_zalo import bench_zalo_webhook
 from bot._officials import OfficialsDesk
 from bot._pipeline import Pipeline, RetryPolicy
 from bot._storage import Storage
+from bot._ticket_service import TicketService
 from bot._zalo_tokens import ZaloTokens
 from bot.channels import DeliveryError
 from bot.channels._zalo import QUERY_PREFIX, TEXT_LIMIT, WEBHOOK_PATH, ZaloChannel, event_signature
@@ -192,13 +193,13 @@ async def test_buttons_go_as_a_button_template_and_a_tap_comes_back_as_a_press(t
         await server.send_text(USER, "xin chào")
         decomposed = unicodedata.normalize("NFD", "Hữu ích")  # as some keyboards type it
         await channel.send(USER, Reply("Thông tin có hữu ích không?", ((Button(decomposed, data="vote:1:1.001"),),)))
-        await channel.send(USER, Reply("Còn gì nữa không?", VOTE_AND_PORTAL))
+        await channel.send(USER, Reply("Còn **gì** nữa không?", VOTE_AND_PORTAL))
         await server.press(USER, "Hữu ích")
         await server.send_text(USER, "1")  # typed numbers still reach the handlers as text
         hello, pressed, typed = await inbox.wait_for(3)
     nfd, sent = server.sent
     assert nfd.buttons[0]["title"] == "Hữu ích"  # NFC
-    assert sent.text == "Còn gì nữa không?"  # no numbered lines
+    assert sent.text == "Còn gì nữa không?"  # no numbered lines, no Markdown: Zalo shows plain text
     assert sent.buttons == [
         {"title": "Hữu ích", "type": "oa.query.hide", "payload": QUERY_PREFIX + "vote:1:1.001"},
         {"title": "Cổng DVC", "type": "oa.open.url", "payload": {"url": "https://dichvucong.gov.vn"}},
@@ -439,16 +440,14 @@ class ZaloWard:
         self.officials: OfficialsDesk | None = None
 
     def pipeline(self, zalo: ZaloChannel) -> Pipeline:
-        self.officials = OfficialsDesk(
+        service = TicketService(
             self.desk,
             {"telegram": self.group, "zalo": zalo},
-            group_chat_id=GROUP,
-            members=[ALICE],
-            dialogue=self.dialogue,
             ward_name=WARD_NAME,
             retry=self.retry,
             sleep=RecordingSleep(),
         )
+        self.officials = OfficialsDesk(service, group_chat_id=GROUP, members=[ALICE], dialogue=self.dialogue)
         return Pipeline(
             self.storage,
             self.dialogue,

@@ -38,7 +38,7 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
+from telegram.constants import InlineKeyboardButtonLimit, MessageLimit, ParseMode
 from telegram.error import (
     BadRequest,
     Forbidden,
@@ -56,7 +56,7 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from handlers import Button, IncomingMessage, Reply, split_text
+from handlers import Button, IncomingMessage, Reply, split_text, telegram_html
 
 from ._base import Channel, DeliveryError, Dispatch, finish_dispatches
 
@@ -345,9 +345,9 @@ class TelegramChannel(Channel):
     # ------------------------------------------------------------------------------- sending
 
     async def send(self, chat_id: str, reply: Reply) -> None:
-        """Send ``reply``: text split at Telegram's limit, buttons as an inline keyboard under the
-        last piece. Raises :class:`DeliveryError` when a piece cannot be delivered; pieces
-        already sent stay sent."""
+        """Send ``reply``: text split at Telegram's limit and sent in its HTML parse mode (escaped,
+        bold kept), buttons as an inline keyboard under the last piece. Raises
+        :class:`DeliveryError` when a piece cannot be delivered; pieces already sent stay sent."""
         markup = self._keyboard(reply.buttons)
         pieces = _split_for_telegram(reply.text)
         async with self._pacer.turn(chat_id) as chat:
@@ -359,7 +359,9 @@ class TelegramChannel(Channel):
         delay = BACKOFF_FIRST_S
         for attempt in range(1, SEND_ATTEMPTS + 1):
             try:
-                await self._application.bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
+                await self._application.bot.send_message(
+                    chat_id=chat_id, text=telegram_html(text), parse_mode=ParseMode.HTML, reply_markup=markup
+                )
                 return
             except RetryAfter as error:
                 # AIORateLimiter already waited out RATE_LIMIT_RETRIES of these.

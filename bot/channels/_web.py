@@ -27,7 +27,7 @@ from typing import Any
 
 from aiohttp import web
 
-from handlers import IncomingMessage, Reply, catalogue
+from handlers import IncomingMessage, Reply, catalogue, plain_text, text_spans
 
 from ._base import Channel, Dispatch, finish_dispatches
 
@@ -280,7 +280,9 @@ def _render(reply: Reply) -> dict[str, object]:
         [{"label": b.label, "data": b.data} if b.data else {"label": b.label, "url": b.url} for b in row]
         for row in reply.buttons
     ]
-    return {"text": reply.text, "buttons": rows}
+    # "text" is plain; "spans" carry the bold parts, which the page draws as elements, never as HTML.
+    spans = [{"text": words, "bold": bold} for words, bold in text_spans(reply.text)]
+    return {"text": plain_text(reply.text), "spans": spans, "buttons": rows}
 
 
 def _newer(session: _Session, after: int) -> list[dict[str, Any]]:

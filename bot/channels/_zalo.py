@@ -38,7 +38,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from handlers import IncomingMessage, Reply, split_text
+from handlers import IncomingMessage, Reply, plain_text, split_text
 
 from .._zalo_tokens import TokenRefreshError, ZaloTokens
 from ._base import Channel, DeliveryError, Dispatch, finish_dispatches
@@ -296,7 +296,7 @@ class ZaloChannel(Channel):
         on the last one, or as numbered lines when they do not fit one.
         Raises :class:`DeliveryError`; pieces already sent stay sent."""
         buttons = _template_buttons(reply)
-        text = reply.text if buttons else reply.as_plain_text()
+        text = plain_text(reply.text) if buttons else reply.as_plain_text()
         *pieces, last = split_text(unicodedata.normalize("NFC", text), TEXT_LIMIT)  # Zalo counts NFC
         for piece in pieces:
             await self._send_message(chat_id, {"text": piece})

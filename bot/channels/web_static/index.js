@@ -83,7 +83,15 @@
   function show(entry) {
     const bubble = document.createElement("div");
     bubble.className = "msg " + entry.who;
-    appendText(bubble, entry.text);
+    if (entry.spans) {
+      // Bold parts become <strong> elements; every word is still text, never HTML.
+      for (const span of entry.spans) {
+        const target = span.bold ? bubble.appendChild(document.createElement("strong")) : bubble;
+        appendText(target, span.text);
+      }
+    } else {
+      appendText(bubble, entry.text);
+    }
     log.insertBefore(bubble, typing);
     for (const row of entry.buttons || []) {
       const chips = document.createElement("div");
@@ -160,7 +168,7 @@
         for (const reply of replies) {
           if (reply.seq <= after) continue;
           after = reply.seq;
-          const entry = { who: "bot", text: reply.text, buttons: reply.buttons };
+          const entry = { who: "bot", text: reply.text, spans: reply.spans, buttons: reply.buttons };
           show(entry);
           remember(entry);
           setTyping(false);
