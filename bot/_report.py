@@ -446,7 +446,15 @@ def _bot_figures(path: Path, period: Period) -> BotFigures:
         [*bounds, OFFICIALS_OUTCOME],
     )
     votes = _query(path, "SELECT helpful FROM votes WHERE voted_at >= ? AND voted_at < ?", bounds)
-    questions = _query(path, "SELECT question FROM unanswered WHERE asked_at >= ? AND asked_at < ?", bounds)
+    # What the bot could not answer: every abstention's message, and the questions recorded for an
+    # official where there is no ticket desk (with one, they become tickets, in the ticket figures).
+    questions = _query(
+        path,
+        "SELECT m.text AS question FROM compliance_log c JOIN messages m ON m.id = c.message "
+        "WHERE c.received_at >= ? AND c.received_at < ? AND c.outcome = 'abstained' "
+        "UNION ALL SELECT question FROM unanswered WHERE asked_at >= ? AND asked_at < ?",
+        [*bounds, *bounds],
+    )
     outcomes = Counter(row["outcome"] for row in rows)
     latencies = sorted(row["latency_ms"] for row in rows if row["latency_ms"] is not None)
     frequent = Counter(normalise_question(row["question"]) for row in questions)
@@ -532,7 +540,7 @@ def render_text(report: Report) -> str:
             line = catalogue.REPORT_LATE_LINE.format(
                 code=item.code,
                 category=catalogue.CATEGORY_SHORT.get(item.category, item.category),
-                channel=item.channel,
+                channel=catalogue.REPORT_CHANNELS.get(item.channel, item.channel),
                 due=_local(item.due_at),
                 closed=closed,
                 reason=item.reason or catalogue.REPORT_NO_REASON,
@@ -541,7 +549,8 @@ def render_text(report: Report) -> str:
     lines += heading(3, "times")
     lines += [_times_line(catalogue.REPORT_TIMES[measure], getattr(report, measure)) for measure in DURATIONS]
     for group in report.groups:
-        name = catalogue.CATEGORY_SHORT.get(group.key, group.key) if group.dimension == "category" else group.key
+        names = catalogue.CATEGORY_SHORT if group.dimension == "category" else catalogue.REPORT_CHANNELS
+        name = names.get(group.key, group.key)
         label = catalogue.REPORT_METRICS[group.dimension]
         summary = catalogue.REPORT_GROUP.format(label=label, name=name, received=group.received, closed=group.closed)
         lines.append("  " + summary)
@@ -571,30 +580,79 @@ def render_text(report: Report) -> str:
     return "\n".join(lines) + "\n"
 
 
+def item_label(section: str, item: str) -> str:
+    """How the report names an item: "Tất cả", "Loại: Phản ánh, kiến nghị", a SIPAS factor...;
+    ticket codes and citizens' questions are shown as they are."""
+    if item == "all":
+        return catalogue.REPORT_ITEM_ALL
+    if section == "times" and "=" in item:
+        dimension, _, key = item.partition("=")
+        names = catalogue.CATEGORY_LABELS if dimension == "category" else catalogue.REPORT_CHANNELS
+        label = catalogue.REPORT_DIMENSIONS.get(dimension, dimension)
+        return catalogue.REPORT_ITEM_GROUP.format(dimension=label, name=names.get(key, key))
+    if section == "bot" and item == "outcome":
+        return catalogue.REPORT_ITEM_OUTCOMES
+    if section == "sipas":
+        return catalogue.REPORT_SIPAS_FACTORS.get(item, item)
+    return item
+
+
+def metric_label(section: str, item: str, metric: str) -> str:
+    if section == "bot" and item == "outcome":
+        return catalogue.REPORT_OUTCOMES.get(metric, metric)
+    return catalogue.REPORT_METRICS.get(metric, metric)
+
+
+def value_label(metric: str, value: Any) -> Any:
+    """A value as people read it: a category or channel key named in Vietnamese."""
+    if metric == "category":
+        return catalogue.CATEGORY_LABELS.get(value, value)
+    if metric == "channel":
+        return catalogue.REPORT_CHANNELS.get(value, value)
+    return value
+
+
+def labelled_rows(report: Report) -> list[tuple[str, str, str, Any, str, str, str, Any]]:
+    """:meth:`Report.rows` with what people read appended: the labels of section, item and
+    metric, and the value as shown."""
+    return [
+        (section, item, metric, value, catalogue.REPORT_SECTIONS[section], item_label(section, item),
+         metric_label(section, item, metric), value_label(metric, value))
+        for section, item, metric, value in report.rows()
+    ]  # fmt: skip
+
+
+# CSV columns: the stable keys machines read, the value, then the labels people read.
+CSV_HEADER = ("section", "item", "metric", "value", "section_label", "item_label", "metric_label")
+
+
 def render_csv(report: Report) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["section", "item", "metric", "value"])
-    writer.writerows((section, item, metric, format_value(value)) for section, item, metric, value in report.rows())
+    writer.writerow(CSV_HEADER)
+    writer.writerows(
+        (section, item, metric, format_value(value), *labels)
+        for section, item, metric, value, *labels, _ in labelled_rows(report)
+    )
     return out.getvalue()
 
 
 def render_xlsx(report: Report, path: Path) -> None:
-    """One sheet per section (named by the section key), columns item, metric, value."""
+    """One sheet per section, named in Vietnamese, with the columns Mục, Chỉ số, Giá trị."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     workbook = Workbook()
     workbook.remove(workbook.active)
     sheets: dict[str, Any] = {}
-    for section, item, metric, value in report.rows():
+    for section, _, _, _, section_label, item, metric, value in labelled_rows(report):
         if section not in sheets:
-            sheet = workbook.create_sheet(section)
-            sheet.append(["item", "metric", "value"])
+            sheet = workbook.create_sheet(section_label[:31])  # Excel's limit on sheet names
+            sheet.append([catalogue.REPORT_COLUMNS[c] for c in ("item", "metric", "value")])
             for cell in sheet[1]:
                 cell.font = Font(bold=True)
             sheet.column_dimensions["A"].width = 40
-            sheet.column_dimensions["B"].width = 24
+            sheet.column_dimensions["B"].width = 30
             sheet.column_dimensions["C"].width = 40
             sheets[section] = sheet
         sheets[section].append([item, metric, value])
@@ -603,6 +661,13 @@ def render_xlsx(report: Report, path: Path) -> None:
 
 def render_png(report: Report) -> bytes:
     """A chart page: on-time vs late, the bot's outcomes, response times by category."""
+    out = io.BytesIO()
+    chart_figure(report).savefig(out, format="png")
+    return out.getvalue()
+
+
+def chart_figure(report: Report):
+    """The figure :func:`render_png` draws (matplotlib, no display needed)."""
     import matplotlib
 
     matplotlib.use("Agg")  # no display; DejaVu Sans, bundled with matplotlib, has Vietnamese letters
@@ -641,10 +706,9 @@ def render_png(report: Report) -> bytes:
     timing.set_xticks(list(positions), [s[0] for s in subjects])
     timing.set_title(catalogue.REPORT_CHART_TIMES)
     timing.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), ncols=2, fontsize="small")
-
-    out = io.BytesIO()
-    figure.savefig(out, format="png")
-    return out.getvalue()
+    for axes in (on_time, bot, timing):  # an empty period: 0 to 1, not -0.05 to 0.05
+        axes.set_ylim(bottom=0, top=max(1.0, axes.get_ylim()[1]))
+    return figure
 
 
 _CSS = """
@@ -675,7 +739,7 @@ def render_html(report: Report) -> str:
         f'<img alt="{html.escape(catalogue.REPORT_CHART_ALT)}" src="data:image/png;base64,{chart}">',
     ]
     section = None
-    for key, item, metric, value in report.rows():
+    for key, item, metric, _, _, item_text, metric_text, value in labelled_rows(report):
         if key != section:
             if section is not None:
                 parts.append("</table>")
@@ -684,7 +748,7 @@ def render_html(report: Report) -> str:
         cell_class = "number" if isinstance(value, int | float) else "text"
         parts.append(
             f'<tr data-section="{key}" data-item="{html.escape(item)}" data-metric="{metric}">'
-            f"<td>{html.escape(item)}</td><td>{html.escape(catalogue.REPORT_METRICS.get(metric, metric))}</td>"
+            f"<td>{html.escape(item_text)}</td><td>{html.escape(metric_text)}</td>"
             f'<td class="{cell_class}">{html.escape(format_value(value))}</td></tr>'
         )
     parts += ["</table>", "</body></html>"]

@@ -415,8 +415,8 @@ APOLOGY_SLIP = (
 )
 
 # --- the compliance report (wardbot report, bot/_report.py) ---------------------------------------
-# Read by officials and the ward's leaders. The text, HTML and PNG formats show these words; CSV
-# and XLSX keep the English keys (section, metric) so that machines can read them back.
+# Read by officials and the ward's leaders. Every format shows these words; CSV also keeps the
+# English keys (section, item, metric) in columns of their own, so that machines can read it back.
 
 # Headings of the text report (numbered there) and of the HTML tables, by section key.
 REPORT_SECTIONS = {
@@ -462,8 +462,14 @@ REPORT_METRICS = {
     "resolution_p95": "Giải quyết p95 (giờ)",
     "resolution_mean": "Giải quyết TB (giờ)",
 }
-# The HTML tables' column headings, keyed by the CSV column each one is.
-REPORT_COLUMNS = {"item": "Mục", "metric": "Chỉ số", "value": "Giá trị"}
+# The column headings, keyed by the CSV column each one is.
+REPORT_COLUMNS = {"section": "Phần", "item": "Mục", "metric": "Chỉ số", "value": "Giá trị"}
+# Items of the report that are keys: overall, a group ("category=feedback"), the bot's outcomes.
+REPORT_ITEM_ALL = "Tất cả"
+REPORT_ITEM_GROUP = "{dimension}: {name}"
+REPORT_DIMENSIONS = {"category": "Loại", "channel": "Kênh"}
+REPORT_CHANNELS = {"web": "Trang web", "telegram": "Telegram", "zalo": "Zalo", "console": "Máy trạm"}
+REPORT_ITEM_OUTCOMES = "Kết quả trả lời"
 # The SIPAS factors (keys of tickets.SIPAS_FACTORS) as the report names them.
 REPORT_SIPAS_FACTORS = {
     "access": "Tiếp cận dịch vụ",

@@ -28,7 +28,7 @@ from bot._report import (
 )
 from bot._storage import OFFICIALS_OUTCOME, Storage
 from bot.cli import main
-from handlers import IncomingMessage
+from handlers import IncomingMessage, catalogue
 from tickets import WARD_TZ, Category, TicketStore, WorkingCalendar
 
 Q2 = parse_period("2026-Q2")
@@ -213,7 +213,9 @@ def test_bot_answers_and_sipas(data_dir: Path) -> None:
     assert bot.outcomes == {"answered": 3, "clarified": 1, "abstained": 1, "escalated": 1, "conversation": 1}
     assert (bot.undelivered, bot.latency_p50_ms, bot.latency_p95_ms) == (1, 200, 500)
     assert (bot.votes, bot.helpful, bot.helpful_share) == (3, 2, 0.6667)
-    assert bot.top_unanswered == (("làm cccd ở đâu", 2), ("phí đổi gplx", 1))
+    # The abstained turn's message ("q") counts as unanswered too: with a ticket desk, questions
+    # for officials become tickets, but what the bot could not answer is still listed.
+    assert bot.top_unanswered == (("làm cccd ở đâu", 2), ("phí đổi gplx", 1), ("q", 1))
     sipas = [(s.factor, s.mean, s.n) for s in report_of(data_dir).sipas]
     assert sipas == [
         ("access", 3.5, 2),
@@ -292,25 +294,36 @@ def test_csv_xlsx_html_and_text_agree(data_dir: Path, tmp_path: Path, capsys) ->
     expected = [(s, i, m, format_value(v)) for s, i, m, v in report.rows()]
     assert ("on_time", "", "rate", "0.5") in expected
 
-    assert [tuple(r) for r in csv.reader(io.StringIO(render_csv(report)))] == [
-        ("section", "item", "metric", "value"),
-        *expected,
-    ]
+    header, *rows = [tuple(r) for r in csv.reader(io.StringIO(render_csv(report)))]
+    assert header == ("section", "item", "metric", "value", "section_label", "item_label", "metric_label")
+    assert [row[:4] for row in rows] == expected  # the keys and raw values machines read
+    labels = {row[:3]: row[4:] for row in rows}
+    # People read Vietnamese: never a machine key as a label.
+    assert labels["times", "all", "first_response_p50"] == ("Thời gian (giờ làm việc)", "Tất cả", "Phản hồi đầu tiên p50 (giờ)")
+    assert labels["times", "category=feedback", "received"][1] == "Loại: Phản ánh, kiến nghị"
+    assert labels["bot", "outcome", "answered"][1:] == ("Kết quả trả lời", "trả lời")
+    assert labels["on_time", "", "on_time"] == ("Đúng hạn", "", "Đúng hạn")
 
     render_xlsx(report, tmp_path / "report.xlsx")
     workbook = load_workbook(tmp_path / "report.xlsx")
+    assert workbook.sheetnames == [catalogue.REPORT_SECTIONS[key] for key in
+                                   ("tickets", "on_time", "late", "times", "bot", "unanswered", "sipas")]  # fmt: skip
     from_xlsx = [
-        (sheet.title, item or "", metric, format_value(value))
+        (item or "", metric, format_value(value))
         for sheet in workbook.worksheets
         for item, metric, value in sheet.iter_rows(min_row=2, values_only=True)
     ]
-    assert from_xlsx == expected
-    assert workbook.sheetnames == ["tickets", "on_time", "late", "times", "bot", "unanswered", "sipas"]
+    assert [(item, metric) for item, metric, _ in from_xlsx] == [(row[5], row[6]) for row in rows]
+    assert ("PA-2026-000003", "Loại", "Phản ánh, kiến nghị") in from_xlsx  # values named too
+    assert workbook.worksheets[0]["A1"].value == "Mục"
+    keys = {cell for row in from_xlsx for cell in row[:2]}
+    assert not keys & {"all", "on_time", "outcome", "category=feedback", "first_response_p50"}
 
     page = render_html(report)
     parser = _RowsFromHtml()
     parser.feed(page)
-    assert parser.rows == expected
+    shown = {"feedback": "Phản ánh, kiến nghị", "question": "Câu hỏi chuyển cán bộ", "web": "Trang web", "telegram": "Telegram"}
+    assert parser.rows == [(s, i, m, shown.get(v, v) if m in ("category", "channel") else v) for s, i, m, v in expected]
     assert "data:image/png;base64," in page and "http" not in page.replace('lang="vi"', "")
 
     text = render_text(report)
@@ -349,3 +362,16 @@ def test_missing_stores_report_zeros(tmp_path: Path, monkeypatch, capsys) -> Non
     monkeypatch.chdir(tmp_path)
     assert main(["report", "--period", "2026"]) == 0
     assert "Tiếp nhận: 0; đã đóng: 0; còn mở cuối kỳ: 0" in capsys.readouterr().out
+
+
+def test_an_empty_period_charts_from_zero_in_whole_numbers(data_dir: Path) -> None:
+    from bot._report import chart_figure
+
+    empty = report_of(data_dir, parse_period("2025-Q1"))
+    assert (empty.received, empty.bot.messages) == (0, 0)
+    for axes in chart_figure(empty).axes:
+        bottom, top = axes.get_ylim()
+        assert bottom == 0 and top >= 1
+        assert all(tick >= 0 for tick in axes.get_yticks() if bottom <= tick <= top)
+    on_time, bot, _ = chart_figure(empty).axes
+    assert all(float(t).is_integer() for axes in (on_time, bot) for t in axes.get_yticks())
