@@ -58,6 +58,19 @@ def _shorten(value: str, limit: int) -> str:
     return value[: cut if cut > limit // 2 else limit].rstrip(" ,;:.") + text.ELLIPSIS
 
 
+def _shorten_answer(value: str, limit: int) -> str:
+    """An answer cut to at most ``limit`` characters where a line ends if one ends late enough,
+    else at a word boundary, keeping its paragraphs and lists; marked with an ellipsis."""
+    if len(value) <= limit:
+        return value
+    window = value[:limit]
+    line_end = window.rfind("\n")
+    if line_end > limit // 2:
+        return value[:line_end].rstrip() + "\n" + text.ELLIPSIS
+    cut = window.rfind(" ")
+    return value[: cut if cut > limit // 2 else limit].rstrip(" ,;:.") + text.ELLIPSIS
+
+
 def _block(*lines: str) -> str:
     return "\n".join(line for line in lines if line)
 
@@ -405,7 +418,7 @@ def _faq_reply(faq: Faq, *, ward_name: str, full: bool) -> Reply:
         legal = _legal_short(faq.legal_basis, text.FAQ_LEGAL)
     parts = [
         text.FAQ_TITLE.format(question=faq.question),
-        _shorten(answer, FAQ_ANSWER_CHARS) if truncated else answer,
+        _shorten_answer(answer, FAQ_ANSWER_CHARS) if truncated else answer,
         _block(legal, text.FAQ_SOURCE.format(source=source, updated=_date(faq.updated))),
     ]
     rows: list[tuple[Button, ...]] = []

@@ -165,6 +165,14 @@ def test_a_long_faq_answer_is_shortened_with_more() -> None:
     assert "⚖️ Căn cứ pháp lý:\n• Luật Căn cước (số 26/2023/QH15)" in full.text
 
 
+def test_a_shortened_faq_answer_keeps_its_paragraphs_and_lists() -> None:
+    items = "\n".join(f"- **Trường hợp {n}**: mang giấy tờ số {n} đến Bộ phận Một cửa." for n in range(30))
+    long = dataclasses.replace(VNEID_FAQ, answer=f"Tùy trường hợp:\n\n{items}")
+    short = answer_reply(long, ward_name=WARD_NAME).text
+    assert "Tùy trường hợp:\n\n- **Trường hợp 0**: mang" in short
+    assert "\n- **Trường hợp 10**: mang giấy tờ số 10 đến Bộ phận Một cửa.\n…\n\n⚖️" in short  # whole lines
+
+
 def test_catalogue_placeholders_are_known() -> None:
     """Every template only asks for values the handlers supply, so none fails at run time."""
     known = {
@@ -176,7 +184,7 @@ def test_catalogue_placeholders_are_known() -> None:
         "reason", "date",
         # the compliance report (bot._report)
         "period", "first", "last", "received", "closed", "open", "rate", "on_time", "due", "p50", "p95", "mean",
-        "messages", "outcomes", "undelivered", "latency", "helpful", "votes",
+        "messages", "outcomes", "undelivered", "latency", "helpful", "votes", "dimension",
     }  # fmt: skip
     templates = {name: value for name, value in vars(catalogue).items() if name.isupper() and isinstance(value, str)}
     assert len(templates) > 80
