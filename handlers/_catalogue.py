@@ -58,7 +58,8 @@ SMALL_TALK = (
 LEGAL = (
     "Câu hỏi của anh/chị là về việc áp dụng pháp luật (đúng hay sai, mức xử phạt, tranh chấp). "
     "Tôi chỉ hướng dẫn thủ tục hành chính, không đưa ra ý kiến tư vấn pháp lý.\n"
-    "Anh/chị có thể bấm nút bên dưới để chuyển câu hỏi tới cán bộ {ward_name}, hoặc liên hệ: {ward_contact}."
+    "Anh/chị có thể chọn «📨 Gửi câu hỏi cho cán bộ» để chuyển câu hỏi tới cán bộ {ward_name}, hoặc liên hệ: "
+    "{ward_contact}."
 )
 LEGAL_RELATED = "Thủ tục có thể liên quan: {name}."
 LEGAL_RELATED_BUTTON = "📄 Xem thủ tục này"
@@ -87,12 +88,12 @@ CLARIFY_FOLLOW_UP = "Anh/chị hỏi về thủ tục nào dưới đây ạ? An
 NONE_OF_THESE_BUTTON = "Không phải các ý trên"
 NONE_OF_THESE = (
     "Anh/chị thử gõ lại câu hỏi cụ thể hơn (việc cần làm, tên giấy tờ), "
-    "hoặc bấm nút bên dưới để tôi chuyển câu hỏi tới cán bộ."
+    "hoặc chọn «📨 Gửi câu hỏi cho cán bộ» để tôi chuyển câu hỏi tới cán bộ."
 )
 ABSTAIN = (
     "Xin lỗi anh/chị, hiện tôi chưa có thông tin để trả lời câu hỏi này.\n"
     "Anh/chị có thể liên hệ {ward_name}: {ward_contact}.\n"
-    "Hoặc bấm nút bên dưới, tôi sẽ chuyển câu hỏi tới cán bộ."
+    "Hoặc chọn «📨 Gửi câu hỏi cho cán bộ», tôi sẽ chuyển câu hỏi tới cán bộ."
 )
 SEND_BUTTON = "📨 Gửi câu hỏi cho cán bộ"
 SENT = (
@@ -133,7 +134,8 @@ GRIEVANCE = (
     "luật của cơ quan, tổ chức, cá nhân. Đơn ghi rõ họ tên, địa chỉ của người tố cáo và nội dung tố cáo; "
     "thông tin người tố cáo được giữ bí mật.\n"
     "Anh/chị có thể hỏi nơi nhận đơn tại: {ward_contact} ({ward_name}).\n"
-    "Nếu anh/chị chỉ muốn phản ánh, kiến nghị để cán bộ biết và xử lý, xin bấm nút bên dưới."
+    "Nếu anh/chị chỉ muốn phản ánh, kiến nghị để cán bộ biết và xử lý, xin chọn «📢 Chỉ gửi phản ánh, "
+    "kiến nghị»."
 )
 GRIEVANCE_AS_FEEDBACK_BUTTON = "📢 Chỉ gửi phản ánh, kiến nghị"
 
@@ -149,7 +151,7 @@ DOCUMENT_LINE_COUNTED = "• {name} — {count}"
 DOCUMENT_NOTE = "  – {text}"
 COUNT_ORIGINALS = "{n} bản chính"
 COUNT_COPIES = "{n} bản sao"
-MORE_ITEMS = "… và {count} mục khác (bấm «Xem thêm»)"
+MORE_ITEMS = "… và {count} mục khác (chọn «Xem thêm»)"
 METHODS_HEADING = "⏱ Thời gian giải quyết · 💰 Lệ phí:"
 METHOD_LINE = "• {channels}: {time} · {fee}"
 CHANNEL_NAMES = {Channel.ONLINE: "Trực tuyến", Channel.IN_PERSON: "Trực tiếp", Channel.POST: "Qua bưu chính"}
@@ -167,7 +169,7 @@ WHERE_ANY_IN_PROVINCE = (
 )
 WHERE_AGENCY = "• Cơ quan giải quyết (theo Cổng Dịch vụ công): {agency}"
 WHERE_NOT_WARD = "• Thủ tục này thuộc thẩm quyền {levels}, không do xã, phường giải quyết."
-WHERE_ONLINE = "• Nộp trực tuyến: trên Cổng Dịch vụ công quốc gia (nút bên dưới)."
+WHERE_ONLINE = "• Nộp trực tuyến: trên Cổng Dịch vụ công quốc gia (liên kết «🌐 Nộp trực tuyến»)."
 LEGAL_SHORT = "⚖️ Căn cứ pháp lý: {items}"
 LEGAL_MORE = "và {count} văn bản khác"
 LEGAL_HEADING = "⚖️ Căn cứ pháp lý:"
@@ -248,7 +250,7 @@ INTAKE_ASK_WHERE = (
     "Sự việc xảy ra ở đâu ạ? Anh/chị gõ địa chỉ (số nhà, tên đường, tổ dân phố) "
     "hoặc gửi vị trí trên bản đồ."
 )
-INTAKE_ASK_PHOTO = "Anh/chị có ảnh chụp hiện trường không? Nếu có, xin gửi một ảnh; nếu không, bấm «Bỏ qua»."
+INTAKE_ASK_PHOTO = "Anh/chị có ảnh chụp hiện trường không? Nếu có, xin gửi một ảnh; nếu không, chọn «Bỏ qua»."
 INTAKE_SKIP_BUTTON = "Bỏ qua"
 INTAKE_SKIP_WORDS = ("bo qua", "khong co", "khong", "skip")  # folded: what a typed skip says
 INTAKE_ASK_CONSENT = (
@@ -317,7 +319,7 @@ LOOKUP_UNAVAILABLE = "Hiện tôi chưa tra cứu được phản ánh. Anh/ch�
 
 RATE_INTRO = (
     "Phản ánh, câu hỏi {code} đã được giải quyết xong. Anh/chị vui lòng dành ít giây đánh giá "
-    "sự phục vụ của {ward_name} (1 = rất không hài lòng, 5 = rất hài lòng), hoặc bấm «Bỏ qua»."
+    "sự phục vụ của {ward_name} (1 = rất không hài lòng, 5 = rất hài lòng), hoặc chọn «Bỏ qua»."
 )
 # One question per SIPAS factor, in the order of tickets.SIPAS_FACTORS.
 RATE_QUESTIONS = {

@@ -30,7 +30,7 @@ def test_the_card_of_a_real_portal_record() -> None:
     assert "— 1 bản chính\n" in card.text
     assert "— 1 bản chính, 1 bản sao" in card.text
     assert "Ví dụ:" not in card.text
-    assert "… và 3 mục khác (bấm «Xem thêm»)" in card.text
+    assert "… và 3 mục khác (chọn «Xem thêm»)" in card.text
     # Time and fee for each way of filing, with amounts written the Vietnamese way.
     assert "• Trực tuyến: 3 ngày làm việc · 7.000 đồng" in card.text
     assert "• Trực tiếp: 3 ngày làm việc · 10.000 đồng" in card.text
