@@ -67,9 +67,9 @@ class ServesHttp(Protocol):
 def configured_channels(config: Config) -> list[Channel]:
     """The channels ``wardbot run`` starts: the web chat always, Telegram when it has a token,
     Zalo when it has its OA secret and a token."""
-    from .channels._web import WebChannel
+    from .channels._web import UPLOADS_DIR, WebChannel
 
-    channels: list[Channel] = [WebChannel(title=config.ward.name)]
+    channels: list[Channel] = [WebChannel(title=config.ward.name, uploads=config.data_dir / UPLOADS_DIR)]
     if config.telegram_enabled:
         from .channels._telegram import TelegramChannel
 

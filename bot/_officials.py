@@ -30,6 +30,7 @@ from tickets import EventKind, Status, Ticket, TicketConflict, TicketNotFound, T
 
 from ._ticket_service import OPEN_STATUSES, TicketService, status_fields
 from .channels import DeliveryError
+from .channels._web import PHOTO_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,27 @@ CLAIM_DATA = "officials:claim:"  # + the ticket's code: the announcement's claim
 APOLOGY_DATA = "officials:apology:"  # + code + ":" + YYYY-MM-DD: a draft apology slip's approval
 SUMMARY_LIMIT = 300  # characters of the citizen's text shown in an announcement
 COMMANDS = ("/tickets", "/claim", "/reply", "/close", "/reopen", "/apology")
+
+
+def map_url(location: tuple[float, float]) -> str:
+    """The OpenStreetMap page centred on ``location`` (latitude, longitude), with a marker."""
+    latitude, longitude = f"{location[0]:.5f}", f"{location[1]:.5f}"
+    return f"https://www.openstreetmap.org/?mlat={latitude}&mlon={longitude}#map=18/{latitude}/{longitude}"
+
+
+def place_and_photo_lines(ticket: Ticket) -> list[str]:
+    """What the group reads of a ticket's location and photo under its announcement: a map link,
+    and the photo's link (Zalo's photos are links) or where to see it."""
+    lines = [catalogue.OFFICIALS_MAP.format(url=map_url(ticket.location))] if ticket.location else []
+    if not ticket.photo:
+        return lines
+    if ticket.photo.startswith(("https://", "http://")):
+        lines.append(catalogue.OFFICIALS_PHOTO_LINK.format(url=ticket.photo))
+    elif ticket.photo.startswith(PHOTO_PREFIX):
+        lines.append(catalogue.OFFICIALS_PHOTO_STORED.format(code=ticket.code))
+    else:
+        lines.append(catalogue.OFFICIALS_PHOTO_ATTACHED.format(channel=ticket.channel.capitalize()))
+    return lines
 
 
 class RatePrompter(Protocol):
@@ -91,14 +113,15 @@ class OfficialsDesk:
             else catalogue.OFFICIALS_NO_PLACE
         )
         summary = ticket.text if len(ticket.text) <= SUMMARY_LIMIT else ticket.text[:SUMMARY_LIMIT] + catalogue.ELLIPSIS
+        text = catalogue.OFFICIALS_NEW_TICKET.format(
+            code=ticket.code,
+            category=catalogue.CATEGORY_LABELS[ticket.category.value],
+            summary=summary,
+            time=self._time(ticket),
+            place=place,
+        )
         announcement = Reply(
-            catalogue.OFFICIALS_NEW_TICKET.format(
-                code=ticket.code,
-                category=catalogue.CATEGORY_LABELS[ticket.category.value],
-                summary=summary,
-                time=self._time(ticket),
-                place=place,
-            ),
+            "\n".join((text, *place_and_photo_lines(ticket))),
             ((Button(catalogue.OFFICIALS_CLAIM_BUTTON, data=CLAIM_DATA + ticket.code),),),
         )
         error = await self.send(GROUP_CHANNEL, self.group_chat_id, announcement)

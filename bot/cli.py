@@ -329,8 +329,25 @@ def _event_to_dict(event: TicketEvent) -> dict[str, object]:
     return {"seq": event.seq, "at": event.at.isoformat(), "actor": event.actor, "kind": event.kind.value, "data": data}
 
 
-def format_ticket(ticket: Ticket, events: Sequence[TicketEvent]) -> str:
-    """A ticket and its history, for an official to read."""
+def _ticket_links(ticket: Ticket, uploads: Path | None) -> dict[str, str | None]:
+    """Where an official sees a ticket's place and photo: the OpenStreetMap page of its location,
+    and its photo as a file (a web upload, in ``uploads``) or a link (Zalo); a Telegram photo is
+    only its file id, which the bot's token can fetch."""
+    from ._officials import map_url
+    from .channels._web import stored_photo
+
+    photo = ticket.photo
+    if photo and uploads is not None and (path := stored_photo(uploads, photo)) is not None:
+        photo = str(path.resolve()) if path.exists() else f"{path} (missing)"
+    elif photo and not photo.startswith(("https://", "http://")):
+        photo = f"{ticket.channel} file id {photo}"
+    return {"map": map_url(ticket.location) if ticket.location else None, "photo": photo}
+
+
+def format_ticket(ticket: Ticket, events: Sequence[TicketEvent], *, uploads: Path | None = None) -> str:
+    """A ticket and its history, for an official to read; a web photo is shown as its file in
+    ``uploads``, a location with its map link."""
+    links = _ticket_links(ticket, uploads)
     contact = "anonymous" if ticket.anonymous else ticket.contact
     lines = [
         f"{ticket.code}  {_ticket_category(ticket)}  {_ticket_status(ticket)}",
@@ -340,9 +357,9 @@ def format_ticket(ticket: Ticket, events: Sequence[TicketEvent]) -> str:
     if ticket.address:
         lines.append(f"Address: {ticket.address}")
     if ticket.location:
-        lines.append(f"Location: {ticket.location[0]}, {ticket.location[1]}")
+        lines.append(f"Location: {ticket.location[0]}, {ticket.location[1]}  {links['map']}")
     if ticket.photo:
-        lines.append(f"Photo: {ticket.photo}")
+        lines.append(f"Photo: {links['photo']}")
     lines.append(f"Text: {ticket.text}")
     if ticket.answer is not None:
         lines.append(f"Answer ({ticket.delivery or 'not delivered yet'}): {ticket.answer}")
@@ -391,13 +408,21 @@ def _cmd_tickets_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_tickets_show(args: argparse.Namespace) -> int:
+    from .channels._web import UPLOADS_DIR
+
+    uploads = load_config(args.config).data_dir / UPLOADS_DIR
+
     async def show(store: TicketStore) -> int:
         ticket, events = await store.get(args.code), await store.events(args.code)
         if args.json:
-            document = {"ticket": ticket.to_dict(), "events": [_event_to_dict(e) for e in events]}
+            document = {
+                "ticket": ticket.to_dict(),
+                "events": [_event_to_dict(e) for e in events],
+                "links": _ticket_links(ticket, uploads),
+            }
             print(json.dumps(document, ensure_ascii=False, sort_keys=True))
         else:
-            print(format_ticket(ticket, events))
+            print(format_ticket(ticket, events, uploads=uploads))
         return 0
 
     return _with_ticket_store(args, show)

@@ -11,6 +11,7 @@ the wording around tickets.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,12 +22,65 @@ from . import _catalogue as text
 from ._intent import intake_data, rate_data
 from ._messages import Button, IncomingMessage, Reply
 
-__all__ = ["IntakeState", "due_text", "filed_reply", "intake_prompt", "lookup_reply", "rating_reply"]
+__all__ = [
+    "IntakeState",
+    "due_text",
+    "filed_reply",
+    "find_address",
+    "intake_prompt",
+    "lookup_reply",
+    "rating_reply",
+]
 
 WHAT, WHERE, PHOTO, CONSENT, CONTACT, CONFIRM, EDIT = "what", "where", "photo", "consent", "contact", "confirm", "edit"
 _STEPS = (WHAT, WHERE, PHOTO, CONSENT, CONTACT, CONFIRM, EDIT)
 # The step each edit button goes back to.
 EDITS = {"edit_what": WHAT, "edit_where": WHERE, "edit_photo": PHOTO, "edit_contact": CONSENT}
+
+# --- an address in the report itself ------------------------------------------------------------------
+# "ổ gà ở ngõ 12 Lê Lợi" already says where: the intake takes the address from the report instead of
+# asking for it. Conservative on purpose: a place word (ngõ, hẻm, số nhà, tổ ...) counts only when a
+# house or lane number or a capitalised name follows it, and only a place precise enough to find the
+# spot is taken (one with a number, or a named lane); "đường Lê Lợi" alone is a whole street and is
+# still asked about. Written with diacritics only: unaccented "ngo", "to" are too often other words.
+
+_UPPER = "".join(
+    c for start, end in ((0x41, 0x5A), (0xC0, 0x24F), (0x1E00, 0x1EFF)) for c in map(chr, range(start, end + 1))
+    if c.isupper()
+)  # fmt: skip
+_NAME_WORD = rf"[{_UPPER}][^\W\d_]*"
+_NAME = rf"{_NAME_WORD}(?:[ \t]+{_NAME_WORD})*"
+_NUMBER = r"\d+[A-Z]?(?:[/-]\d+[A-Z]?)*(?![\w/])"  # 12, 12A, 3/15, 102/7-9; never "5m"
+# A number followed by one of these is a quantity, not an address: "đường 1 chiều", "trên đường 2 ngày".
+_UNITS = "chiều|làn|tầng|mét|m|km|cây số|giờ|tiếng|phút|ngày|đêm|tuần|tháng|năm|lần"
+_NOT_UNIT = rf"(?![ \t]+(?i:{_UNITS})(?![^\W_]))"
+_START = r"(?<![^\W_])"  # at the start of a word
+# Place words that a number or a name may follow; "tổ" only a number ("tổ chức" is no place).
+_PLACE = "số nhà|nhà số|tổ dân phố|khu phố|khu dân cư|khu tập thể|ngõ|ngách|hẻm|kiệt|đường|phố|thôn|xóm|ấp"
+_LANES = ("số nhà", "nhà số", "ngõ", "ngách", "hẻm", "kiệt")  # precise with a name alone
+_AREA = "phường|xã|thị trấn|quận|huyện|thành phố"  # only after a place: "tổ 5, phường 3"
+_PART = (
+    rf"{_START}(?:"
+    rf"(?i:{_PLACE})[ \t]+(?:(?i:số)[ \t]+)?(?:{_NUMBER}{_NOT_UNIT}(?:[ \t]+{_NAME})?|{_NAME})"
+    rf"|(?i:tổ)[ \t]+(?:(?i:số)[ \t]+)?{_NUMBER}{_NOT_UNIT}"
+    rf"|(?i:số)[ \t]+{_NUMBER}[ \t]+{_NAME}"  # "số 12 Lê Lợi": a bare "số 5" is any number
+    rf")"
+)
+_MORE = rf"(?:[ \t]*,?[ \t]*(?:{_PART}|{_START}(?i:{_AREA})[ \t]+(?:{_NUMBER}|{_NAME})))*"
+_ADDRESS = re.compile(
+    # Also a house number and a street after "ở" or "tại": "ở 12 Lê Lợi".
+    rf"{_PART}{_MORE}|{_START}(?i:ở|tại)[ \t]+(?P<bare>{_NUMBER}[ \t]+{_NAME}{_MORE})"
+)
+_LANE = re.compile(rf"{_START}(?i:{'|'.join(_LANES)})(?![^\W_])")
+
+
+def find_address(report: str) -> str:
+    """The first precise address written in ``report`` ("ngõ 12 Lê Lợi"), or "" when it holds none."""
+    for match in _ADDRESS.finditer(report):
+        address = match["bare"] or match[0]
+        if any(c.isdigit() for c in address) or _LANE.search(address):
+            return address.strip(" \t,")
+    return ""
 
 
 @dataclass
@@ -41,6 +95,7 @@ class IntakeState:
     consent: bool = False
     contact: str = ""
     editing: bool = False
+    noted: bool = False  # the address was read from the report (the next question says so)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -52,6 +107,7 @@ class IntakeState:
             "consent": self.consent,
             "contact": self.contact,
             "editing": self.editing,
+            "noted": self.noted,
         }
 
     @classmethod
@@ -72,37 +128,50 @@ class IntakeState:
             location=(float(location[0]), float(location[1])) if valid_location else None,
             consent=data.get("consent") is True,
             editing=data.get("editing") is True,
+            noted=data.get("noted") is True,
             **strings,
         )
 
     def advance(self) -> None:
-        """Go to the step after the current one (back to the summary when editing)."""
+        """Go to the step after the current one (back to the summary when editing), passing over
+        what the citizen has already given: an address in the report, an early location or photo."""
         if self.step == CONSENT and self.consent:
             self.step = CONTACT
         elif self.editing or self.step in (CONSENT, CONTACT):
             self.step, self.editing = CONFIRM, False
         else:
             self.step = _STEPS[_STEPS.index(self.step) + 1]
+        if self.step == WHERE and not (self.address or self.location):
+            self.address = find_address(self.text)
+            self.noted = bool(self.address)
+        if self.step == WHERE and (self.address or self.location):
+            self.step = PHOTO
+        if self.step == PHOTO and self.photo:
+            self.step = CONSENT
 
     def take(self, message: IncomingMessage) -> bool:
-        """Apply the citizen's typed answer, photo or location to the current step; whether it
-        answered the step (otherwise the step is asked again)."""
+        """Apply the citizen's typed answer, photo or location to the current step; whether the
+        message was used (otherwise the step is asked again). A photo or location sent before
+        its step is kept, and its step is passed over later."""
         typed = message.text.strip()
-        if self.step == WHERE and message.location is not None:
-            self.location, self.address = message.location, ""
-        elif self.step == PHOTO and message.attachment:
-            self.photo = message.attachment
+        kept = False
+        if message.attachment and self.step in (WHAT, WHERE, PHOTO):
+            self.photo, kept = message.attachment, True
+        if message.location is not None and self.step in (WHAT, WHERE):
+            self.location, self.address, self.noted, kept = message.location, "", False, True
+        if (self.step == WHERE and message.location is not None) or (self.step == PHOTO and message.attachment):
+            pass  # the step's own answer, kept above
         elif self.step == PHOTO and " ".join(syllables(normalize_query(typed))) in text.INTAKE_SKIP_WORDS:
             self.photo = ""
         elif self.step in (WHAT, WHERE, CONTACT) and typed:
             if self.step == WHAT:
                 self.text = typed
             elif self.step == WHERE:
-                self.address, self.location = typed, None
+                self.address, self.location, self.noted = typed, None, False
             else:
                 self.contact = typed
         else:
-            return False
+            return kept
         self.advance()
         return True
 
@@ -132,7 +201,10 @@ def intake_prompt(intake: IntakeState) -> Reply:
     if intake.step == WHERE:
         return Reply(text.INTAKE_ASK_WHERE)
     if intake.step == PHOTO:
-        return Reply(text.INTAKE_ASK_PHOTO, (_row((text.INTAKE_SKIP_BUTTON, "skip")),))
+        ask = text.INTAKE_ASK_PHOTO
+        if intake.noted and intake.address:
+            ask = text.INTAKE_PLACE_NOTED.format(text=intake.address) + "\n" + ask
+        return Reply(ask, (_row((text.INTAKE_SKIP_BUTTON, "skip")),))
     if intake.step == CONSENT:
         consent = _row((text.INTAKE_CONSENT_BUTTON, "consent"), (text.INTAKE_ANONYMOUS_BUTTON, "anonymous"))
         return Reply(text.INTAKE_ASK_CONSENT, (consent,))

@@ -12,6 +12,7 @@ from handlers_support import WARD_CONTACT, WARD_NAME, build_engine, pseudonym
 
 from handlers import Dialogue, DialogueTester, MemoryDialogueStore, Outcome
 from handlers import _catalogue as catalogue
+from handlers._intake import find_address
 from handlers._intent import intake_data, rate_data
 from retrieval import Decision
 from tickets import WARD_TZ, Category, EventKind, Status, TicketDesk, TicketStore, WorkingCalendar
@@ -291,5 +292,166 @@ async def test_only_the_filer_can_rate(abstaining, tmp_path) -> None:
         await ward.bot.push(callback_data=rate_data(ticket.code, 0, 1), chat_id="other")
         assert ward.bot.pop().text == catalogue.EXPIRED
         assert not [e for e in await ward.tickets.events(ticket.code) if e.kind is EventKind.NOTE]
+    finally:
+        await ward.tickets.close()
+
+
+# --- what the citizen already said ---------------------------------------------------------------
+
+# A report and the address the intake reads from it.
+ADDRESSES = [
+    ("ổ gà ở ngõ 12 Lê Lợi", "ngõ 12 Lê Lợi"),
+    ("Rác thải ùn ứ ở số nhà 45 phố Huế mấy ngày nay", "số nhà 45 phố Huế"),
+    ("Đèn đường hỏng tại ngách 3/15 ngõ Văn Chương", "ngách 3/15 ngõ Văn Chương"),
+    ("Nước ngập ở hẻm 102 Nguyễn Trãi sau mỗi cơn mưa", "hẻm 102 Nguyễn Trãi"),
+    ("Kiệt 45 Hoàng Diệu có cây đổ chắn lối", "Kiệt 45 Hoàng Diệu"),
+    ("cống bốc mùi ở tổ 5, khu phố 3", "tổ 5, khu phố 3"),
+    ("số 12 Lê Lợi bị lấn chiếm vỉa hè", "số 12 Lê Lợi"),
+    ("đường số 7 ngập nước", "đường số 7"),
+    ("karaoke ồn ào ở đường 3/2 đến khuya", "đường 3/2"),
+    ("tổ dân phố 4 mất nước hai ngày", "tổ dân phố 4"),
+    ("ngõ Văn Chương tối om vì đèn hỏng", "ngõ Văn Chương"),
+    ("NGÕ 12 LÊ LỢI có ổ gà", "NGÕ 12 LÊ LỢI"),
+    ("ổ gà ở 12 Lê Lợi, phường Bến Nghé", "12 Lê Lợi, phường Bến Nghé"),
+    ("Ấp 3 xã Tân Phú bị ngập", "Ấp 3 xã Tân Phú"),
+    ("số nhà 15, ngõ 4, đường Lê Lợi, phường 3 bị cắt nước", "số nhà 15, ngõ 4, đường Lê Lợi, phường 3"),
+    ("ngõ 12 rất hẹp mà ô tô vẫn đỗ", "ngõ 12"),
+    ("ổ gà ở ngõ 12 lê lợi", "ngõ 12"),  # a name in lower case is not read: the summary shows what was
+]
+# Reports that name no place precise enough to find the spot, or no place at all.
+NO_ADDRESS = [
+    "Đường Lê Lợi có ổ gà rất to",  # a whole street: still asked where on it
+    "Nhà tôi ở phố Huế",
+    "đường xá xuống cấp",
+    "trên đường đi làm tôi thấy rác",
+    "tổ chức tiệc ồn ào đến khuya",
+    "số lượng rác rất nhiều",
+    "phố xá ồn ào",
+    "hẻm nhỏ không có đèn",
+    "đường 1 chiều mà xe đi ngược",
+    "xe đỗ trên đường 2 ngày nay",
+    "hẻm 5m bị lấn chiếm",
+    "đường dây điện bị đứt",
+    "gọi số 0912 345 678 không ai nghe",
+    "Mất điện 3 ngày ở khu tôi",
+    "ở thành phố Hồ Chí Minh",
+    "kiệt sức vì tiếng ồn",
+    "ở 2 ngày rồi",
+    "o ga o ngo 12 le loi",  # without diacritics: asked
+]
+
+
+@pytest.mark.parametrize(("report", "address"), ADDRESSES)
+def test_an_address_in_the_report_is_found(report: str, address: str) -> None:
+    assert find_address(report) == address
+
+
+@pytest.mark.parametrize("report", NO_ADDRESS)
+def test_no_address_is_made_up(report: str) -> None:
+    assert find_address(report) == ""
+
+
+@async_test
+async def test_an_address_in_the_report_is_not_asked_again(abstaining, tmp_path) -> None:
+    ward = await open_ward(abstaining, tmp_path)
+    bot = ward.bot
+    try:
+        await bot.push("ổ gà ở ngõ 12 Lê Lợi")
+        ask = bot.pop().text
+        assert ask == catalogue.INTAKE_PLACE_NOTED.format(text="ngõ 12 Lê Lợi") + "\n" + catalogue.INTAKE_ASK_PHOTO
+        ward.restart()  # what was noted survives a restart
+        await ward.bot.push("bỏ qua")
+        assert ward.bot.pop().text == catalogue.INTAKE_ASK_CONSENT
+        await ward.bot.push(callback_data=intake_data("anonymous"))
+        assert "• Địa điểm: ngõ 12 Lê Lợi" in ward.bot.pop().text
+        await ward.bot.push(callback_data=intake_data("confirm"))
+        ticket = await only_ticket(ward)
+        assert (ticket.text, ticket.address, ticket.location) == ("ổ gà ở ngõ 12 Lê Lợi", "ngõ 12 Lê Lợi", None)
+    finally:
+        await ward.tickets.close()
+
+
+@async_test
+async def test_a_noted_address_can_be_corrected(abstaining, tmp_path) -> None:
+    ward = await open_ward(abstaining, tmp_path)
+    bot = ward.bot
+    try:
+        await bot.push("tôi muốn phản ánh")
+        assert bot.pop().text == catalogue.INTAKE_ASK_WHAT
+        await bot.push("Rác ở số nhà 45 phố Huế")  # typed at the "what happened" step: read as well
+        assert bot.pop().text.startswith(catalogue.INTAKE_PLACE_NOTED.format(text="số nhà 45 phố Huế"))
+        await bot.push("bỏ qua")
+        await bot.push(callback_data=intake_data("anonymous"))
+        await bot.push(callback_data=intake_data("edit"))
+        await bot.push(callback_data=intake_data("edit_where"))
+        assert bot.pop_all()[-1].text == catalogue.INTAKE_ASK_WHERE
+        await bot.push("số nhà 47 phố Huế")
+        assert "số nhà 47 phố Huế" in bot.pop().text
+        await bot.push(callback_data=intake_data("confirm"))
+        assert (await only_ticket(ward)).address == "số nhà 47 phố Huế"
+    finally:
+        await ward.tickets.close()
+
+
+@async_test
+async def test_a_photo_or_location_sent_early_is_kept_and_not_asked_for(abstaining, tmp_path) -> None:
+    ward = await open_ward(abstaining, tmp_path)
+    bot = ward.bot
+    try:
+        await bot.push(callback_data="menu:feedback")
+        assert bot.pop().text == catalogue.INTAKE_ASK_WHAT
+        await bot.push(attachment="web-photo:early")  # before the report: kept, the report asked again
+        assert bot.pop().text == catalogue.INTAKE_ASK_WHAT
+        await bot.push(location=(21.0285, 105.8542))
+        assert bot.pop().text == catalogue.INTAKE_ASK_WHAT
+        await bot.push("Cây đổ chắn ngang lối đi")
+        assert bot.pop().text == catalogue.INTAKE_ASK_CONSENT  # neither place nor photo asked
+        await bot.push(callback_data=intake_data("anonymous"))
+        summary = bot.pop().text
+        assert "21.02850, 105.85420" in summary and catalogue.INTAKE_PHOTO_YES in summary
+        await bot.push(callback_data=intake_data("confirm"))
+        ticket = await only_ticket(ward)
+        assert (ticket.photo, ticket.location, ticket.address) == ("web-photo:early", (21.0285, 105.8542), None)
+    finally:
+        await ward.tickets.close()
+
+
+@async_test
+async def test_a_photo_at_the_where_step_is_kept_and_the_place_asked_again(abstaining, tmp_path) -> None:
+    ward = await open_ward(abstaining, tmp_path)
+    bot = ward.bot
+    try:
+        await bot.push("Đường Lê Lợi có ổ gà rất to")
+        assert bot.pop().text == catalogue.INTAKE_ASK_WHERE
+        turn = await bot.push(attachment="photo-file-2")
+        assert [reply.text for reply in turn.replies] == [catalogue.INTAKE_ASK_WHERE]  # no "please type"
+        bot.pop()
+        await bot.push("trước số 30 Lê Lợi")
+        assert bot.pop().text == catalogue.INTAKE_ASK_CONSENT  # the photo step is passed over
+        await bot.push(callback_data=intake_data("anonymous"))
+        await bot.push(callback_data=intake_data("confirm"))
+        ticket = await only_ticket(ward)
+        assert (ticket.photo, ticket.address) == ("photo-file-2", "trước số 30 Lê Lợi")
+    finally:
+        await ward.tickets.close()
+
+
+@async_test
+async def test_a_photo_with_a_caption_gives_the_report_its_place_and_its_photo(abstaining, tmp_path) -> None:
+    ward = await open_ward(abstaining, tmp_path)
+    bot = ward.bot
+    try:
+        await bot.push("tôi muốn phản ánh")
+        assert bot.pop().text == catalogue.INTAKE_ASK_WHAT
+        await bot.push("ổ gà ở hẻm 102 Nguyễn Trãi", attachment="photo-file-3")  # a captioned photo
+        assert bot.pop().text == catalogue.INTAKE_ASK_CONSENT
+        await bot.push(callback_data=intake_data("anonymous"))
+        await bot.push(callback_data=intake_data("confirm"))
+        ticket = await only_ticket(ward)
+        assert (ticket.text, ticket.address, ticket.photo) == (
+            "ổ gà ở hẻm 102 Nguyễn Trãi",
+            "hẻm 102 Nguyễn Trãi",
+            "photo-file-3",
+        )
     finally:
         await ward.tickets.close()

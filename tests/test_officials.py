@@ -113,6 +113,41 @@ async def test_a_new_ticket_is_announced_to_the_group_with_a_claim_button(engine
     assert "ổ gà" in announcement.text and "số 12 Lê Lợi, tổ 3" in announcement.text
     assert "17h00 ngày 16/11/2026" in announcement.text  # ten working days after Monday 2/11
     assert [b.data for b in announcement.choice_buttons] == [CLAIM_DATA + code]
+    assert "Bản đồ" not in announcement.text and "Ảnh" not in announcement.text  # no location, no photo
+
+
+@pytest.mark.parametrize(
+    ("channel", "photo", "photo_line"),
+    [
+        (
+            "web",
+            "web-photo:" + "ab" * 32 + ".jpg",
+            "• Ảnh: có 1 ảnh, xem bằng lệnh «wardbot tickets show {code}» trên máy chủ",
+        ),
+        ("zalo", "https://photo.zdn.vn/abc.jpg", "• Ảnh: https://photo.zdn.vn/abc.jpg"),
+        ("telegram", "AgACAgIAAxkBAAIB", "• Ảnh: có 1 ảnh, người dân gửi qua Telegram"),
+    ],
+)
+@async_test
+async def test_the_announcement_links_the_map_and_says_where_the_photo_is(engine, tmp_path, channel, photo, photo_line):
+    ward = await open_ward(engine, tmp_path)
+    async with ward.tickets:
+        ticket = await ward.desk.open_ticket(
+            Category.FEEDBACK,
+            channel=channel,
+            chat_id=CITIZEN_CHAT,
+            user="citizen-1",
+            text="Cây đổ chắn ngang lối đi",
+            location=(21.0285, 105.8542),
+            photo=photo,
+            received_at=ward.clock(),
+        )
+    [(_, announcement)] = ward.telegram.sent
+    lines = announcement.text.splitlines()
+    assert "• Địa điểm: vị trí 21.02850, 105.85420" in lines
+    assert "• Bản đồ: https://www.openstreetmap.org/?mlat=21.02850&mlon=105.85420#map=18/21.02850/105.85420" in lines
+    assert lines[-1] == photo_line.format(code=ticket.code)
+    assert photo not in announcement.text or channel == "zalo"  # a file id or file name means nothing here
 
 
 @async_test

@@ -134,3 +134,40 @@ def test_an_answer_given_meanwhile_is_not_replaced(store_path, capsys, monkeypat
     )
     monkeypatch.undo()
     assert in_store(store_path, lambda store: store.get(feedback.code)).answer == "Trả lời của Minh"
+
+
+MAP = "https://www.openstreetmap.org/?mlat=21.02850&mlon=105.85420#map=18/21.02850/105.85420"
+
+
+def test_show_gives_a_web_photo_as_its_file_and_a_location_with_its_map_link(store_path, capsys) -> None:
+    from bot.channels._web import store_photo
+
+    uploads = store_path.parent / "uploads"
+    attachment = store_photo(uploads, b"\xff\xd8 a stored photo")  # stored as the web channel stores one
+
+    async def create(store: TicketStore) -> Ticket:
+        common = {"chat_id": "s1", "user": "pseudonym-1", "due_at": DUE}
+        await store.create(Category.FEEDBACK, text="Cây đổ", channel="telegram", photo="AgACAgIAAxkB", **common)
+        return await store.create(
+            Category.FEEDBACK, text="Ổ gà", channel="web", location=(21.0285, 105.8542), photo=attachment, **common
+        )
+
+    ticket = in_store(store_path, create)
+    [photo] = uploads.iterdir()
+    assert main(["tickets", "show", ticket.code]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert f"Location: 21.0285, 105.8542  {MAP}" in lines
+    assert f"Photo: {photo.resolve()}" in lines
+
+    assert main(["tickets", "show", ticket.code, "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["links"] == {"map": MAP, "photo": str(photo.resolve())}
+    assert document["ticket"]["photo"] == attachment  # the stored reference itself is unchanged
+
+    photo.unlink()
+    assert main(["tickets", "show", ticket.code]) == 0
+    assert f"Photo: {photo} (missing)" in capsys.readouterr().out.splitlines()
+
+    assert main(["tickets", "show", "PA-2026-000001"]) == 0  # a Telegram photo: only its file id
+    out = capsys.readouterr().out
+    assert "Photo: telegram file id AgACAgIAAxkB" in out.splitlines() and "openstreetmap" not in out

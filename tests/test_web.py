@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import io
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 from aio import WAIT_TIMEOUT_S, async_test, wait_until
 from aiohttp import web
+from PIL import Image
 
 from bot._http import HttpServer
-from bot.channels._web import WebChannel
+from bot.channels._web import PHOTO_SIDE, WebChannel, reencode_photo, stored_photo
 from handlers import Button, IncomingMessage, Reply
+from handlers import _catalogue as catalogue
 
 SESSION_A = "a" * 32
 SESSION_B = "b" * 32
@@ -87,6 +92,15 @@ class Bot:
     async def post(self, body: object) -> tuple[int, dict[str, Any]]:
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
         async with self.http.post(f"{self.server.url}/api/messages", data=data) as response:
+            return response.status, await response.json()
+
+    async def post_photo(
+        self, body: bytes | AsyncIterator[bytes], *, session: str = SESSION_A, content_type: str = "image/jpeg", **query
+    ) -> tuple[int, dict[str, Any]]:
+        """``POST /api/photos`` as the page sends it (an async iterator goes chunked, with no length)."""
+        url = f"{self.server.url}/api/photos"
+        params = {"session": session, **query}
+        async with self.http.post(url, params=params, data=body, headers={"Content-Type": content_type}) as response:
             return response.status, await response.json()
 
     async def poll(self, session: str, after: int = 0) -> tuple[int, dict[str, Any]]:
@@ -405,3 +419,157 @@ async def test_the_page_and_widget_are_served_with_safe_headers() -> None:
             f"{bot.server.url}/api/messages", headers={"Origin": "https://phuongmau.gov.vn"}
         ) as response:
             assert "Access-Control-Allow-Origin" not in response.headers
+
+
+# --- photos and locations --------------------------------------------------------------------------
+
+
+def photo_bytes(size: tuple[int, int] = (400, 200), fmt: str = "JPEG", **options: Any) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB" if fmt == "JPEG" else "RGBA", size, (200, 40, 30)).save(out, fmt, **options)
+    return out.getvalue()
+
+
+def phone_photo() -> bytes:
+    """A phone's JPEG: taken sideways (EXIF orientation 6), with the maker and a GPS position."""
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    exif[0x010F] = "PhoneMaker"
+    gps = exif.get_ifd(0x8825)
+    gps[1], gps[2] = "N", (21.0, 1.0, 42.6)
+    return photo_bytes((3000, 1000), exif=exif)
+
+
+@async_test
+async def test_a_photo_is_reencoded_stored_and_dispatched_as_an_attachment(tmp_path: Path) -> None:
+    uploads = tmp_path / "uploads"
+    async with running_bot(uploads=uploads) as bot:
+        raw = phone_photo()
+        assert b"PhoneMaker" in raw
+        status, body = await bot.post_photo(raw, message_id="p1")
+        assert (status, body) == (202, {"accepted": True, "message_id": "p1"})
+        _, replies = await bot.poll(SESSION_A)  # the echo answers once the message is dispatched
+        assert replies["replies"]
+
+    [message] = bot.echo.received
+    assert (message.chat_id, message.message_id, message.text) == (SESSION_A, "p1", "")
+    path = stored_photo(uploads, message.attachment)
+    assert path is not None and path.parent == uploads and path.is_file()
+    assert message.attachment == f"web-photo:{hashlib.sha256(path.read_bytes()).hexdigest()}.jpg"
+    stored = path.read_bytes()
+    with Image.open(io.BytesIO(stored)) as image:
+        assert image.format == "JPEG"
+        assert image.size == (round(PHOTO_SIDE / 3), PHOTO_SIDE)  # turned upright, scaled down
+        assert not image.getexif()  # no maker, no GPS position
+    assert b"PhoneMaker" not in stored and b"Exif" not in stored
+    assert [p.name for p in uploads.iterdir()] == [path.name]  # no partial files left behind
+
+
+@async_test
+async def test_a_png_is_taken_whatever_its_declared_type_and_the_same_photo_is_stored_once(tmp_path) -> None:
+    uploads = tmp_path / "uploads"
+    async with running_bot(uploads=uploads) as bot:
+        png = photo_bytes(fmt="PNG")
+        assert (await bot.post_photo(png, content_type="application/octet-stream"))[0] == 202
+        assert (await bot.post_photo(png, content_type="image/jpeg"))[0] == 202  # a retried upload
+        await wait_until(lambda: len(bot.echo.received) == 2)
+    first, second = bot.echo.received
+    assert first.attachment == second.attachment and len(list(uploads.iterdir())) == 1
+
+
+async def chunks(data: bytes, size: int = 64 * 1024) -> AsyncIterator[bytes]:
+    for start in range(0, len(data), size):
+        yield data[start : start + size]
+
+
+@pytest.mark.parametrize(
+    ("make_body", "status", "code"),
+    [
+        # Not a photo, whatever the page says it is: a PDF, a script behind a GIF's first bytes,
+        # half a JPEG, nothing at all.
+        (lambda: b"%PDF-1.4\n1 0 obj << /Type /Catalog >>\nendobj\n", 415, "not_image"),
+        (lambda: b"GIF89a<script>alert(1)</script>", 415, "not_image"),
+        (lambda: photo_bytes((800, 600))[:2000], 415, "not_image"),
+        (lambda: b"", 415, "not_image"),
+        (lambda: photo_bytes(fmt="TIFF"), 415, "not_image"),  # an image, but not a type we take
+        # Over the size limit (1,5 MB here), with a length and chunked; over the pixel limit.
+        (lambda: bytes(1_600_000), 413, "photo_too_big"),
+        (lambda: chunks(bytes(1_600_000)), 413, "photo_too_big"),
+        (lambda: photo_bytes((1000, 1000)), 413, "photo_too_large"),
+    ],
+)
+@async_test
+async def test_bad_photos_are_refused_with_a_vietnamese_explanation_and_nothing_kept(
+    tmp_path: Path, make_body: Callable[[], Any], status: int, code: str
+) -> None:
+    uploads = tmp_path / "uploads"
+    options = {"uploads": uploads, "max_photo_bytes": 1_572_864, "max_photo_pixels": 500_000}
+    async with running_bot(**options) as bot:
+        got_status, got = await bot.post_photo(make_body(), content_type="image/jpeg")
+        assert (got_status, got["error"]) == (status, code)
+        assert got["message"] == catalogue.WEB_ERRORS[code].format(limit="1,5")
+        assert bot.echo.received == [] and not (uploads.exists() and any(uploads.iterdir()))
+        # The session is not used up: the next, good photo goes through.
+        assert (await bot.post_photo(photo_bytes()))[0] == 202
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [({"session": "short"}, "bad_session"), ({"message_id": "bad id!"}, "bad_request")],
+)
+@async_test
+async def test_photo_uploads_with_a_bad_session_or_id_are_refused(tmp_path, query, code) -> None:
+    async with running_bot(uploads=tmp_path) as bot:
+        status, body = await bot.post_photo(photo_bytes(), **query)
+        assert (status, body["error"]) == (400, code)
+
+
+@async_test
+async def test_without_an_uploads_folder_there_is_no_photo_api_and_no_photo_button() -> None:
+    async with running_bot() as bot:
+        async with bot.http.post(f"{bot.server.url}/api/photos", data=photo_bytes()) as response:
+            assert response.status == 404
+        async with bot.http.get(f"{bot.server.url}/") as response:
+            page = await response.text()
+    assert 'id="attach" class="tool" aria-label="Gửi ảnh" title="Gửi ảnh" hidden>' in page
+    assert 'data-max-bytes="0"' in page
+
+
+@async_test
+async def test_the_page_knows_the_photo_limit_and_its_message(tmp_path) -> None:
+    async with running_bot(uploads=tmp_path) as bot:
+        async with bot.http.get(f"{bot.server.url}/") as response:
+            page = await response.text()
+    assert 'title="Gửi ảnh">' in page and 'data-max-bytes="10485760"' in page
+    assert f'data-too-big="{catalogue.WEB_ERRORS["photo_too_big"].format(limit="10")}"' in page
+
+
+def test_reencoding_flattens_transparency_and_shrinks_only_large_photos() -> None:
+    small = Image.open(io.BytesIO(reencode_photo(photo_bytes((300, 200), fmt="PNG"))))
+    assert (small.format, small.mode, small.size) == ("JPEG", "RGB", (300, 200))
+    large = Image.open(io.BytesIO(reencode_photo(photo_bytes((5000, 2500), fmt="WEBP"))))
+    assert large.size == (PHOTO_SIDE, PHOTO_SIDE // 2)
+
+
+@async_test
+async def test_a_shared_location_is_dispatched_without_text() -> None:
+    async with running_bot() as bot:
+        status, _ = await bot.post({"session": SESSION_A, "location": [21.0285, 105.8542], "message_id": "l1"})
+        assert status == 202
+        await wait_until(lambda: bot.echo.received)
+    [message] = bot.echo.received
+    assert (message.location, message.text, message.attachment) == ((21.0285, 105.8542), "", "")
+
+
+@pytest.mark.parametrize(
+    "location",
+    [[91, 0], [0, 181], [21.0], [21.0, 105.0, 3.0], ["21", "105"], [True, False], {"lat": 21, "lon": 105}, "21,105"],
+)
+@async_test
+async def test_a_malformed_location_is_refused(location: object) -> None:
+    async with running_bot() as bot:
+        status, body = await bot.post({"session": SESSION_A, "location": location})
+        assert (status, body["error"]) == (400, "bad_request")
+        status, body = await bot.post(b'{"session": "%s", "location": [NaN, 105]}' % SESSION_A.encode())
+        assert (status, body["error"]) == (400, "bad_request")
+        assert bot.echo.received == []

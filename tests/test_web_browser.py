@@ -7,18 +7,29 @@ synchronous API."""
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp import web
-from playwright.sync_api import Browser, Page, Request, expect, sync_playwright
+from conftest import CollectingChannel
+from handlers_support import WARD_CONTACT, WARD_NAME, build_engine, pseudonym
+from PIL import Image
+from playwright.sync_api import Browser, BrowserContext, Page, Request, expect, sync_playwright
 
 from bot._http import HttpServer
-from bot.channels._web import WebChannel
-from handlers import Button, IncomingMessage, Reply
+from bot._officials import OfficialsDesk
+from bot._ticket_service import TicketService
+from bot.channels._web import WebChannel, stored_photo
+from bot.cli import main
+from handlers import Button, Dialogue, IncomingMessage, MemoryDialogueStore, Reply
+from handlers import _catalogue as catalogue
+from retrieval import Decision
+from tickets import TicketDesk, TicketStore, WorkingCalendar
 
 CHROMIUM = "/usr/bin/chromium"
 # As root and on a closed network: no sandbox, and no background calls to Google's services.
@@ -75,14 +86,19 @@ class FakeBot:
 
 
 class ChatServer:
-    """The bot's HTTP server with a web channel, on an event loop in a background thread."""
+    """The bot's HTTP server with a web channel, on an event loop in a background thread;
+    ``make_bot`` builds what answers (by default a :class:`FakeBot`)."""
 
-    def __init__(self) -> None:
+    def __init__(
+        self,
+        channel: WebChannel | None = None,
+        make_bot: Callable[[ChatServer], Any] = lambda chat: FakeBot(chat.channel),
+    ) -> None:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
-        self.channel = WebChannel(title="Phường Mẫu — Hỏi đáp thủ tục")
-        self.bot = FakeBot(self.channel)
+        self.channel = channel or WebChannel(title="Phường Mẫu — Hỏi đáp thủ tục")
+        self.bot = make_bot(self)
         self.server = HttpServer("127.0.0.1", 0)
         self.server.add_routes([*self.channel.routes(), web.get("/ward-site", self._ward_site)])
         self.run(self.server.start())
@@ -255,3 +271,174 @@ def test_the_widget_opens_the_chat_in_a_frame_on_another_site(chat: ChatServer, 
     expect(frame.locator(".msg.bot").first).to_have_text(GREETING)
     frame.get_by_role("button", name="Đóng cửa sổ trò chuyện").click()
     expect(page.locator("iframe")).to_be_hidden()
+
+
+# --- reports with a photo and a location, as officials then see them -----------------------------------
+
+HANOI = {"latitude": 21.0285, "longitude": 105.8542}
+MAP = "https://www.openstreetmap.org/?mlat=21.02850&mlon=105.85420#map=18/21.02850/105.85420"
+GROUP = "-1001234567890"
+PHOTO_LIMIT = 1024 * 1024  # 1 MB on this page
+
+
+class Ward:
+    """The real dialogue with a ticket desk behind the web chat, as the pipeline would run it, and
+    the officials' desk announcing tickets to a collecting "telegram" group."""
+
+    def __init__(self, chat: ChatServer, engine, data: Path) -> None:
+        self.chat, self.channel, self.uploads = chat, chat.channel, data / "uploads"
+        self.tickets = chat.run(TicketStore.open(data / "tickets.sqlite3"))
+        self.desk = TicketDesk(self.tickets, WorkingCalendar.from_file(), {})
+        self.dialogue = Dialogue(
+            engine,
+            MemoryDialogueStore(),
+            ward_name=WARD_NAME,
+            ward_contact=WARD_CONTACT,
+            desk=self.desk,
+            pseudonym=pseudonym,
+        )
+        self.group = CollectingChannel("telegram")
+        service = TicketService(self.desk, {"telegram": self.group, "web": self.channel}, ward_name=WARD_NAME)
+        OfficialsDesk(service, group_chat_id=GROUP, members=[], dialogue=self.dialogue)
+
+    async def __call__(self, message: IncomingMessage) -> None:
+        for reply in (await self.dialogue.handle(message)).replies:
+            await self.channel.send(message.chat_id, reply)
+
+
+@pytest.fixture
+def ward(hashing_embedder, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Ward]:
+    """The ward's chat, its data directory at tmp_path/data, where ``wardbot`` looks too."""
+    data = tmp_path / "data"
+    engine = build_engine(hashing_embedder, decision=Decision.ABSTAIN)
+    channel = WebChannel(title="Phường Mẫu", uploads=data / "uploads", max_photo_bytes=PHOTO_LIMIT)
+    server = ChatServer(channel, lambda chat: Ward(chat, engine, data))
+    (tmp_path / "bot.toml").write_text("", encoding="utf-8")
+    monkeypatch.setenv("WARDBOT_CONFIG", str(tmp_path / "bot.toml"))
+    monkeypatch.setenv("WARDBOT_DATA_DIR", str(data))
+    yield server.bot
+    server.run(server.bot.tickets.close())
+    server.close()
+
+
+def street_photo(path: Path) -> Path:
+    """A phone photo: a JPEG taken sideways (EXIF orientation 6) with the phone's name in it."""
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    exif[0x010F] = "PhoneMaker"
+    Image.effect_noise((1200, 800), 60).convert("RGB").save(path, "JPEG", exif=exif, quality=80)
+    assert path.stat().st_size < PHOTO_LIMIT
+    return path
+
+
+def choose_photo(page: Page, path: Path) -> None:
+    """Tap the photo button and pick ``path`` in the file chooser that opens."""
+    with page.expect_file_chooser() as chooser:
+        page.get_by_role("button", name="Gửi ảnh").click()
+    chooser.value.set_files(path)
+
+
+def start_report(page: Page, ward: Ward, report: str) -> None:
+    page.goto(ward.chat.server.url)
+    expect(page.locator(".msg.bot")).to_have_count(1)  # the greeting
+    text = page.get_by_label("Câu hỏi của anh/chị")
+    text.fill(report)
+    text.press("Enter")
+
+
+@pytest.fixture
+def located(browser: Browser) -> Iterator[BrowserContext]:
+    """A phone whose owner lets the page know where it is."""
+    context = browser.new_context(**PHONE, geolocation=HANOI, permissions=["geolocation"])
+    yield context
+    context.close()
+
+
+def test_a_report_with_a_shared_location_and_a_photo_reaches_the_officials(
+    ward: Ward, located: BrowserContext, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    page = located.new_page()
+    bot = page.locator(".msg.bot")
+    start_report(page, ward, "Đèn đường hỏng cả tuần nay")
+    expect(bot.last).to_have_text(catalogue.INTAKE_ASK_WHERE)
+
+    page.get_by_role("button", name="Gửi vị trí của tôi").click()
+    expect(page.locator(".msg.me").last).to_have_text("📍 Vị trí của tôi: 21.02850, 105.85420")
+    expect(bot.last).to_have_text(catalogue.INTAKE_ASK_PHOTO)
+
+    choose_photo(page, street_photo(tmp_path / "den-duong.jpg"))
+    expect(page.locator(".msg.me").last).to_have_text("📷 Ảnh: den-duong.jpg")
+    expect(bot.last).to_have_text(catalogue.INTAKE_ASK_CONSENT)
+    page.get_by_role("button", name=catalogue.INTAKE_ANONYMOUS_BUTTON).click()
+    expect(bot.last).to_contain_text("vị trí đã gửi (21.02850, 105.85420)")
+    expect(bot.last).to_contain_text(catalogue.INTAKE_SUMMARY_PHOTO.format(text=catalogue.INTAKE_PHOTO_YES))
+    page.get_by_role("button", name=catalogue.INTAKE_CONFIRM_BUTTON).click()
+    expect(bot.last).to_contain_text("Mã phản ánh: PA-")
+
+    # The stored ticket: the position the browser gave, the photo upright and without its EXIF.
+    [ticket] = ward.chat.run(ward.tickets.list())
+    assert ticket.location == (HANOI["latitude"], HANOI["longitude"]) and ticket.address is None
+    photo = stored_photo(ward.uploads, ticket.photo)
+    assert photo is not None
+    with Image.open(photo) as image:
+        assert (image.format, image.size) == ("JPEG", (800, 1200)) and not image.getexif()
+
+    # The officials' group reads the map link and where the photo is.
+    [announcement] = ward.group.texts
+    assert f"• Bản đồ: {MAP}" in announcement.splitlines()
+    assert f"wardbot tickets show {ticket.code}" in announcement
+
+    # `wardbot tickets show` gives the photo as a file an official can open, and the map link.
+    # (In a thread of its own: Playwright's loop runs in this one, and the CLI runs its own.)
+    with ThreadPoolExecutor(1) as cli:
+        assert cli.submit(main, ["tickets", "show", ticket.code]).result() == 0
+    shown = capsys.readouterr().out.splitlines()
+    assert f"Photo: {photo.resolve()}" in shown
+    assert f"Location: 21.0285, 105.8542  {MAP}" in shown
+
+
+def test_without_a_position_the_page_asks_for_a_typed_address(ward: Ward, page: Page) -> None:
+    # No permission was granted in this context: the browser refuses the position.
+    start_report(page, ward, "Đèn đường hỏng cả tuần nay")
+    expect(page.locator(".msg.bot").last).to_have_text(catalogue.INTAKE_ASK_WHERE)
+
+    page.get_by_role("button", name="Gửi vị trí của tôi").click()
+
+    expect(page.locator(".notice")).to_have_text(catalogue.WEB_PAGE["location_failed"])
+    text = page.get_by_label("Câu hỏi của anh/chị")
+    expect(text).to_be_focused()
+    page.keyboard.type("số 5 Lê Lợi")
+    page.keyboard.press("Enter")
+    expect(page.locator(".msg.bot").last).to_have_text(catalogue.INTAKE_ASK_PHOTO)
+
+
+def test_a_photo_too_big_or_not_a_photo_is_refused_in_vietnamese_and_nothing_is_lost(
+    ward: Ward, page: Page, tmp_path: Path
+) -> None:
+    uploads: list[Request] = []
+    page.on("request", lambda request: uploads.append(request) if "/api/photos" in request.url else None)
+    start_report(page, ward, "ổ gà ở ngõ 12 Lê Lợi")
+    # The address was in the report: not asked again.
+    noted = catalogue.INTAKE_PLACE_NOTED.format(text="ngõ 12 Lê Lợi")
+    expect(page.locator(".msg.bot").last).to_have_text(f"{noted}\n{catalogue.INTAKE_ASK_PHOTO}")
+    text = page.get_by_label("Câu hỏi của anh/chị")
+    text.fill("Ảnh chụp sáng nay")  # typed, not sent yet
+
+    too_big = tmp_path / "o-ga-lon.jpg"
+    too_big.write_bytes(os.urandom(PHOTO_LIMIT + 1))
+    choose_photo(page, too_big)
+    expect(page.locator(".notice")).to_have_text(catalogue.WEB_ERRORS["photo_too_big"].format(limit="1"))
+    assert uploads == []  # refused in the page, never uploaded
+
+    not_a_photo = tmp_path / "o-ga.jpg"
+    not_a_photo.write_bytes(b"%PDF-1.4\n" + os.urandom(4000))
+    choose_photo(page, not_a_photo)
+    expect(page.locator(".notice").last).to_have_text(catalogue.WEB_ERRORS["not_image"])
+
+    expect(text).to_have_value("Ảnh chụp sáng nay")  # the typed text is still there
+    expect(page.locator(".msg.me")).to_have_count(2)  # the report and the refused upload
+    # The report still waits for its photo: a real one now goes through.
+    choose_photo(page, street_photo(tmp_path / "o-ga-that.jpg"))
+    expect(page.locator(".msg.bot").last).to_have_text(catalogue.INTAKE_ASK_CONSENT)
+    assert len(uploads) == 2
+    assert len(list(ward.uploads.iterdir())) == 1  # only the real photo is stored

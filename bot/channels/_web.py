@@ -8,6 +8,13 @@ Server-Sent Events: plain request/response passes every proxy, and a lost connec
 nothing but the next poll, which resumes from the last sequence number the browser saw.
 
 A session is a random id the page keeps in localStorage; it is both the chat id and the user id.
+
+The page can also send a photo (``POST /api/photos``, the file as the body) and the browser's
+location (``"location": [latitude, longitude]`` in a message). A photo is checked by its content,
+never its name or type: it must decode as JPEG, PNG, WebP or GIF within the size and pixel limits,
+and it is re-encoded as a JPEG without its metadata (EXIF, GPS) before it is stored in the uploads
+folder, named by its SHA-256. The message carries ``web-photo:<sha256>.jpg`` as its attachment;
+:func:`stored_photo` turns that back into the file for the officials' tools.
 """
 
 from __future__ import annotations
@@ -16,13 +23,17 @@ import asyncio
 import hashlib
 import html
 import importlib.resources
+import io
 import json
 import logging
+import math
+import os
 import re
 import time
 import uuid
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -38,6 +49,17 @@ MESSAGE_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 MAX_BODY_BYTES = 32 * 1024
 # Telegram's limit for callback data; our handlers stay within it on every channel.
 MAX_CALLBACK_BYTES = 64
+
+# Photos: the folder under the data directory, the identifier a message carries, the limits.
+UPLOADS_DIR = "uploads"
+PHOTO_PREFIX = "web-photo:"
+_PHOTO_ID = re.compile(r"web-photo:([0-9a-f]{64})\.jpg")
+MAX_PHOTO_BYTES = 10 * 1024 * 1024  # a phone camera's JPEG is 2-8 MB
+MAX_PHOTO_PIXELS = 80_000_000  # larger is refused before decoding (under Pillow's own bomb limit)
+PHOTO_SIDE = 2048  # the stored photo's longest side, in pixels
+PHOTO_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
+PHOTO_DECODES = 2  # photos decoded at once: each may take a few hundred MB for a moment
+MAX_PHOTO_UPLOADS = 16  # uploads received at once (each held in memory, up to the size limit)
 
 STATIC_FILES = {
     # URL path: (file in web_static, content type)
@@ -77,6 +99,7 @@ class WebChannel(Channel):
 
     ``title`` names the chat on the page (the ward's name, say). ``frame_ancestors`` is the CSP
     list of sites allowed to embed the page as a widget ("*" for any, "'none'" for none).
+    ``uploads`` is the folder photos are stored in; without it the page offers no photo button.
     """
 
     name = "web"
@@ -92,7 +115,15 @@ class WebChannel(Channel):
         max_in_flight: int = 3,
         poll_timeout_s: float = 25.0,
         frame_ancestors: str = "*",
+        uploads: Path | None = None,
+        max_photo_bytes: int = MAX_PHOTO_BYTES,
+        max_photo_pixels: int = MAX_PHOTO_PIXELS,
     ) -> None:
+        self._uploads = uploads
+        self._max_photo_bytes = max_photo_bytes
+        self._max_photo_pixels = max_photo_pixels
+        self._decoding = asyncio.Semaphore(PHOTO_DECODES)
+        self._receiving = 0  # photo uploads being received or checked now
         self._max_text_chars = max_text_chars
         self._queue_size = queue_size
         self._session_ttl_s = session_ttl_s
@@ -107,7 +138,12 @@ class WebChannel(Channel):
             "Referrer-Policy": "no-referrer",
         }
         static = importlib.resources.files(__package__) / "web_static"
-        page = _fill_page((static / "index.html").read_text(encoding="utf-8"), title, max_text_chars)
+        page = _fill_page(
+            (static / "index.html").read_text(encoding="utf-8"),
+            title,
+            max_text_chars,
+            max_photo_bytes=max_photo_bytes if uploads is not None else 0,
+        )
         self._assets = {"/": _asset(page.encode("utf-8"), "text/html; charset=utf-8")}
         for path, (filename, content_type) in STATIC_FILES.items():
             body = _fill_static((static / filename).read_text(encoding="utf-8"))
@@ -119,10 +155,12 @@ class WebChannel(Channel):
 
     def routes(self) -> list[web.RouteDef]:
         """The routes to add to the bot's :class:`~bot._http.HttpServer` before it starts."""
+        photos = [web.post("/api/photos", self._post_photo)] if self._uploads is not None else []
         return [
             *(web.get(path, self._serve_asset) for path in self._assets),
             web.post("/api/messages", self._post_message),
             web.get("/api/messages", self._poll_replies),
+            *photos,
         ]
 
     async def start(self, dispatch: Dispatch) -> None:
@@ -185,8 +223,11 @@ class WebChannel(Channel):
             and MESSAGE_ID.fullmatch(message_id)
         ):
             return _error(400, "bad_request")
+        location = body.get("location")
+        if location is not None and (location := _location(location)) is None:
+            return _error(400, "bad_request")
         text = text.strip()
-        if not text and not callback_data:
+        if not text and not callback_data and location is None:
             return _error(400, "empty_text")
         if len(text) > self._max_text_chars:
             return _error(400, "text_too_long", limit=self._max_text_chars)
@@ -200,12 +241,50 @@ class WebChannel(Channel):
             text=text,
             message_id=message_id,
             callback_data=callback_data,
+            location=location,
         )
+        return self._accept(self._dispatch, message, session)
+
+    async def _post_photo(self, request: web.Request) -> web.Response:
+        """``POST /api/photos?session=…&message_id=…`` with the file as the body: checked,
+        re-encoded, stored, then dispatched as a message whose attachment names it."""
+        if self._dispatch is None or self._uploads is None:
+            return _error(503, "unavailable")
+        session_id = request.query.get("session", "")
+        message_id = request.query.get("message_id") or uuid.uuid4().hex
+        if not SESSION_ID.fullmatch(session_id):
+            return _error(400, "bad_session")
+        if not MESSAGE_ID.fullmatch(message_id):
+            return _error(400, "bad_request")
+        limit_mb = _megabytes(self._max_photo_bytes)
+        if (request.content_length or 0) > self._max_photo_bytes:
+            return _error(413, "photo_too_big", limit=limit_mb)
+        session = self._session(session_id)
+        # Uploads held in memory at once: a few per session, a bounded number in all.
+        if session.in_flight >= self._max_in_flight or self._receiving >= MAX_PHOTO_UPLOADS:
+            return _error(429, "too_many")
         session.in_flight += 1
-        task = asyncio.create_task(self._run_dispatch(self._dispatch, message, session))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-        return web.json_response({"accepted": True, "message_id": message_id}, status=202)
+        self._receiving += 1
+        try:
+            raw = bytearray()
+            async for chunk in request.content.iter_chunked(64 * 1024):
+                raw += chunk
+                if len(raw) > self._max_photo_bytes:  # a chunked body has no Content-Length to check first
+                    return _error(413, "photo_too_big", limit=limit_mb)
+            async with self._decoding:
+                photo = await asyncio.to_thread(reencode_photo, bytes(raw), max_pixels=self._max_photo_pixels)
+            attachment = await asyncio.to_thread(store_photo, self._uploads, photo)
+        except PhotoRejected as rejected:
+            return _error(413 if rejected.code == "photo_too_large" else 415, rejected.code)
+        finally:
+            session.in_flight -= 1
+            self._receiving -= 1
+        if self._dispatch is None:  # stopped while the photo was being checked
+            return _error(503, "unavailable")
+        message = IncomingMessage(
+            channel=self.name, chat_id=session_id, user_id=session_id, message_id=message_id, attachment=attachment
+        )
+        return self._accept(self._dispatch, message, self._session(session_id))
 
     async def _poll_replies(self, request: web.Request) -> web.Response:
         session_id = request.query.get("session", "")
@@ -229,6 +308,14 @@ class WebChannel(Channel):
         return web.json_response({"replies": replies})
 
     # --- internals -----------------------------------------------------------------------------
+
+    def _accept(self, dispatch: Dispatch, message: IncomingMessage, session: _Session) -> web.Response:
+        """Hand ``message`` to the pipeline in the background and answer 202 at once."""
+        session.in_flight += 1
+        task = asyncio.create_task(self._run_dispatch(dispatch, message, session))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return web.json_response({"accepted": True, "message_id": message.message_id}, status=202)
 
     async def _run_dispatch(self, dispatch: Dispatch, message: IncomingMessage, session: _Session) -> None:
         try:
@@ -258,13 +345,20 @@ class WebChannel(Channel):
         return session
 
 
-def _fill_page(template: str, title: str, max_text_chars: int) -> str:
+def _fill_page(template: str, title: str, max_text_chars: int, *, max_photo_bytes: int = 0) -> str:
     """index.html with each ``{{field}}`` filled: the title, the length limit and the catalogue's
     words for the page (HTML-escaped), and, as ``page_text``, those words again as the JSON that
-    index.js reads. An unknown field fails here, at start-up."""
+    index.js reads; the photo size limit and its message (no photos: a limit of 0 and the photo
+    button hidden). An unknown field fails here, at start-up."""
     words = json.dumps(catalogue.WEB_PAGE, ensure_ascii=False).replace("<", "\\u003c")  # no "</script>"
     fields = {key: html.escape(value) for key, value in catalogue.WEB_PAGE.items()}
     fields |= {"title": html.escape(title), "max_text_chars": str(max_text_chars), "page_text": words}
+    too_big = catalogue.WEB_ERRORS["photo_too_big"].format(limit=_megabytes(max_photo_bytes))
+    fields |= {
+        "max_photo_bytes": str(max_photo_bytes),
+        "photo_too_big": html.escape(too_big),
+        "photo_hidden": "" if max_photo_bytes else " hidden",
+    }
     return re.sub(r"\{\{(\w+)\}\}", lambda match: fields[match[1]], template)
 
 
@@ -283,6 +377,80 @@ def _render(reply: Reply) -> dict[str, object]:
     # "text" is plain; "spans" carry the bold parts, which the page draws as elements, never as HTML.
     spans = [{"text": words, "bold": bold} for words, bold in text_spans(reply.text)]
     return {"text": plain_text(reply.text), "spans": spans, "buttons": rows}
+
+
+def _megabytes(size: int) -> str:
+    """A size in MB as Vietnamese write it: "10", "1,5"."""
+    return f"{size / (1024 * 1024):.1f}".removesuffix(".0").replace(".", ",")
+
+
+def _location(value: object) -> tuple[float, float] | None:
+    """``[latitude, longitude]`` from the page as a pair of floats, or None when it is not one."""
+    if not (isinstance(value, list) and len(value) == 2):
+        return None
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value):
+        return None
+    latitude, longitude = float(value[0]), float(value[1])
+    return (latitude, longitude) if -90 <= latitude <= 90 and -180 <= longitude <= 180 else None
+
+
+class PhotoRejected(Exception):
+    """An upload that is no photo we take; ``code`` keys its message in ``WEB_ERRORS``."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def reencode_photo(raw: bytes, *, max_pixels: int = MAX_PHOTO_PIXELS, side: int = PHOTO_SIDE) -> bytes:
+    """The photo in ``raw`` as a fresh JPEG: decoded whatever its name or declared type, turned
+    upright by its EXIF orientation, at most ``side`` pixels on its longest side, without any of
+    its metadata. Raises :class:`PhotoRejected` ("not_image", "photo_too_large")."""
+    from PIL import Image, ImageOps
+
+    try:
+        with Image.open(io.BytesIO(raw), formats=PHOTO_FORMATS) as image:
+            if image.width * image.height > max_pixels:
+                raise PhotoRejected("photo_too_large")
+            image.draft("RGB", (side, side))  # JPEG: decode at a smaller scale when that suffices
+            image.load()
+            upright = ImageOps.exif_transpose(image)
+            upright.thumbnail((side, side))
+            if upright.mode in ("RGBA", "LA", "P", "PA"):
+                # Transparency over white, as the page shows it.
+                upright = upright.convert("RGBA")
+                flat = Image.new("RGB", upright.size, "white")
+                flat.paste(upright, mask=upright.getchannel("A"))
+                upright = flat
+            out = io.BytesIO()
+            upright.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
+            return out.getvalue()
+    except Image.DecompressionBombError as error:
+        raise PhotoRejected("photo_too_large") from error
+    except (OSError, ValueError, SyntaxError) as error:
+        # UnidentifiedImageError (an OSError): not an image; a truncated or corrupt one likewise.
+        log.info("refused an uploaded photo: %s", error)
+        raise PhotoRejected("not_image") from error
+
+
+def store_photo(folder: Path, photo: bytes) -> str:
+    """Write ``photo`` (re-encoded) to ``folder`` under its SHA-256, once; the attachment that
+    names it. The same photo sent twice (a retried upload) is one file."""
+    digest = hashlib.sha256(photo).hexdigest()
+    path = folder / f"{digest}.jpg"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        partial = folder / f".{digest}.{uuid.uuid4().hex}.part"
+        partial.write_bytes(photo)
+        os.replace(partial, path)  # never a half-written file under the final name
+    return f"{PHOTO_PREFIX}{digest}.jpg"
+
+
+def stored_photo(folder: Path, attachment: str) -> Path | None:
+    """The file in ``folder`` that a web photo ``attachment`` names; None for another channel's
+    attachment (a Telegram file id, a Zalo URL) or anything else."""
+    match = _PHOTO_ID.fullmatch(attachment)
+    return folder / f"{match[1]}.jpg" if match else None
 
 
 def _newer(session: _Session, after: int) -> list[dict[str, Any]]:

@@ -1,13 +1,16 @@
-// The web chat page: posts the citizen's messages and long-polls for the bot's replies.
-// Vanilla JS, no dependencies, so the page works offline on a ward's intranet.
+// The web chat page: posts the citizen's messages, photos and location, and long-polls for the
+// bot's replies. Vanilla JS, no dependencies, so the page works offline on a ward's intranet.
 "use strict";
 
 (function () {
   const API = "api/messages"; // relative, so the bot can sit behind a proxy under any path
+  const PHOTO_API = "api/photos";
   const TRANSCRIPT_LIMIT = 60; // messages kept across reloads (the widget reloads on every page)
   const MAX_BACKOFF_MS = 15000;
   const POLL_DEADLINE_MS = 35000; // the server answers a long poll within 25 s
   const SEND_DEADLINE_MS = 15000;
+  const PHOTO_DEADLINE_MS = 120000; // a phone photo over a slow mobile connection
+  const LOCATION_TIMEOUT_MS = 20000;
   const TYPING_TIMEOUT_MS = 60000;
   const LINK_SCHEMES = ["http:", "https:", "tel:", "mailto:"];
   // The page's words (the catalogue's WEB_PAGE), which the server writes into index.html.
@@ -18,6 +21,10 @@
   const status = document.getElementById("status");
   const form = document.getElementById("composer");
   const input = document.getElementById("text");
+  const attach = document.getElementById("attach");
+  const photoInput = document.getElementById("photo");
+  const locate = document.getElementById("locate");
+  const MAX_PHOTO_BYTES = Number(photoInput.dataset.maxBytes) || 0;
 
   // localStorage can be blocked (private mode, third-party iframes in some browsers): fall back
   // to memory so the chat still works for this page view.
@@ -190,22 +197,33 @@
     if (sending) return;
     sending = true;
     for (let failures = 0; outbox.length; ) {
-      const message = outbox[0];
+      const { photo, ...message } = outbox[0];
       let response = null;
       try {
-        response = await fetch(API, {
-          method: "POST",
-          headers: { "Content-Type": "application/json" },
-          body: JSON.stringify({ session, ...message }),
-          ...deadline(SEND_DEADLINE_MS),
-        });
+        if (photo) {
+          // The file itself is the body; the server checks what it is, whatever its name.
+          const query = new URLSearchParams({ session, message_id: message.message_id });
+          response = await fetch(`${PHOTO_API}?${query}`, {
+            method: "POST",
+            headers: { "Content-Type": photo.type || "application/octet-stream" },
+            body: photo,
+            ...deadline(PHOTO_DEADLINE_MS),
+          });
+        } else {
+          response = await fetch(API, {
+            method: "POST",
+            headers: { "Content-Type": "application/json" },
+            body: JSON.stringify({ session, ...message }),
+            ...deadline(SEND_DEADLINE_MS),
+          });
+        }
       } catch (error) { /* network down: retried below */ }
       if (response && response.status === 202) {
         outbox.shift();
         failures = 0;
         setStatus("");
       } else if (response && response.status >= 400 && response.status < 500 && response.status !== 429) {
-        outbox.shift(); // refused for good (empty, too long): say why, do not retry
+        outbox.shift(); // refused for good (empty, too long, not a photo): say why, do not retry
         setTyping(false);
         const body = await response.json().catch(() => ({}));
         notice(body.message || TEXT.send_failed);
@@ -244,6 +262,49 @@
       event.preventDefault();
       form.requestSubmit();
     }
+  });
+
+  // --- photo and location -------------------------------------------------------------------
+
+  attach.addEventListener("click", () => photoInput.click());
+
+  photoInput.addEventListener("change", () => {
+    const file = photoInput.files && photoInput.files[0];
+    photoInput.value = ""; // choosing the same file again fires "change" again
+    if (!file) return;
+    if (MAX_PHOTO_BYTES && file.size > MAX_PHOTO_BYTES) {
+      notice(photoInput.dataset.tooBig); // nothing sent; the typed text stays in the box
+      return;
+    }
+    submit({ photo: file }, `${TEXT.photo_sent}: ${file.name}`);
+  });
+
+  // The typed address is the fallback wherever the browser gives no position: refused, no GPS,
+  // or a page not served over https (browsers only locate secure pages).
+  function askForAddress() {
+    notice(TEXT.location_failed);
+    input.focus();
+  }
+
+  locate.addEventListener("click", () => {
+    if (!navigator.geolocation) {
+      askForAddress();
+      return;
+    }
+    locate.disabled = true;
+    navigator.geolocation.getCurrentPosition(
+      (position) => {
+        locate.disabled = false;
+        const { latitude, longitude } = position.coords;
+        const shown = `${TEXT.location_sent}: ${latitude.toFixed(5)}, ${longitude.toFixed(5)}`;
+        submit({ location: [latitude, longitude] }, shown);
+      },
+      () => {
+        locate.disabled = false;
+        askForAddress();
+      },
+      { enableHighAccuracy: true, timeout: LOCATION_TIMEOUT_MS, maximumAge: 60000 },
+    );
   });
 
   function grow() {

@@ -39,6 +39,7 @@
       frame.id = "wardbot-frame";
       frame.title = title;
       frame.src = base + "?embed=1";
+      frame.allow = "geolocation"; // the chat's "share my location" button
       style(frame, {
         position: "fixed", zIndex: "2147483001", border: "0", background: "#fff",
         boxShadow: "0 8px 24px rgba(0,0,0,.3)",
