@@ -84,6 +84,16 @@ ASK_WHICH_PROCEDURE = (
 # --- answers, clarification, abstention -----------------------------------------------------------
 
 CLARIFY = "Ý anh/chị là nội dung nào dưới đây ạ?"
+# Two choices that would read the same: the level that handles each, else its code.
+CHOICE_LEVELS = "{label} ({levels})"
+CHOICE_CODE = "{label} (mã {code})"
+# The closest entries are all unlikely answers: no menu of unrelated procedures.
+CLARIFY_UNSURE = (
+    "Xin lỗi anh/chị, tôi chưa tìm được thủ tục nào đủ sát với câu hỏi này, nên không đưa ra các lựa "
+    "chọn dễ gây nhầm lẫn.\n"
+    "Anh/chị có thể gõ lại câu hỏi cụ thể hơn (việc cần làm, tên giấy tờ), liên hệ {ward_name}: {ward_contact}.\n"
+    "Hoặc chọn «📨 Gửi câu hỏi cho cán bộ», tôi sẽ chuyển câu hỏi tới cán bộ."
+)
 CLARIFY_FOLLOW_UP = "Anh/chị hỏi về thủ tục nào dưới đây ạ? Anh/chị chọn một thủ tục, tôi sẽ trả lời ngay."
 NONE_OF_THESE_BUTTON = "Không phải các ý trên"
 NONE_OF_THESE = (
@@ -152,11 +162,31 @@ DOCUMENT_NOTE = "  – {text}"
 COUNT_ORIGINALS = "{n} bản chính"
 COUNT_COPIES = "{n} bản sao"
 MORE_ITEMS = "… và {count} mục khác (chọn «Xem thêm»)"
+# Papers only some citizens need ("Trường hợp ủy quyền…"), listed after those everyone needs.
+DOCUMENTS_CONDITIONAL = "Chỉ cần trong một số trường hợp:"
+# A record whose every paper depends on the case (the building permit: one list per kind of building).
+DOCUMENTS_CASES = "Hồ sơ khác nhau theo từng trường hợp ({count} trường hợp):"
+DOCUMENT_CASE_LINE = "• {group} — {count} giấy tờ"
+DOCUMENTS_CASES_HINT = "Giấy tờ của từng trường hợp: anh/chị chọn «Xem thêm» rồi «📄 Giấy tờ»."
 METHODS_HEADING = "⏱ Thời gian giải quyết · 💰 Lệ phí:"
 METHOD_LINE = "• {channels}: {time} · {fee}"
+# What the portal's record says of a fee beyond its amount (a period, an exemption, a case).
+FEE_NOTE = "  ↳ {text}"
+# A way of filing listed twice with different times, told apart by the case its description names.
+METHOD_CASE = "{channels} ({group})"
 CHANNEL_NAMES = {Channel.ONLINE: "Trực tuyến", Channel.IN_PERSON: "Trực tiếp", Channel.POST: "Qua bưu chính"}
 CHANNEL_SEPARATOR = " / "
-TIME_WITHOUT_UNIT = "{value} (Cổng Dịch vụ công không ghi đơn vị)"
+TIME_WITHOUT_UNIT = "«{value}» (Cổng Dịch vụ công chỉ ghi con số, không ghi là ngày hay giờ)"
+# A bare number whose unit the record's own text gives ("trong thời hạn 01 ngày làm việc").
+TIME_INFERRED = "{value} (Cổng Dịch vụ công chỉ ghi «{number}»; đơn vị theo {source} của thủ tục)"
+TIME_SOURCES = {"description": "phần mô tả cách nộp", "steps": "trình tự thực hiện", "conditions": "yêu cầu, điều kiện"}
+# The portal writes "Miễn phí" in the fee cell while its note says who sets the fee: never shown as free.
+FEE_PROVINCE = "mức thu do Hội đồng nhân dân cấp tỉnh quy định, Cổng Dịch vụ công không ghi số tiền"
+FEE_PROVINCE_AMOUNT = "{fee} (mức cụ thể do Hội đồng nhân dân cấp tỉnh quyết định)"
+FEE_UNCLEAR = "chưa rõ: Cổng Dịch vụ công ghi «Miễn phí» nhưng dẫn {text}"
+FEE_UNCLEAR_AMOUNT = "chưa rõ: Cổng Dịch vụ công ghi «Miễn phí» nhưng ghi chú lại nêu mức thu"
+FEE_CITED = "{text} (theo {number})"
+FEE_WITH_NOTE = "{fee} (ghi chú trên Cổng Dịch vụ công: {text})"
 NOT_GIVEN = "chưa có thông tin"
 CURRENCY = "đồng"
 WHERE_HEADING = "📍 Nơi nộp:"
@@ -183,6 +213,13 @@ UPDATED_UNKNOWN = "chưa ghi ngày"
 FILE_ONLINE_BUTTON = "🌐 Nộp trực tuyến"
 PORTAL_BUTTON = "🌐 Xem trên Cổng Dịch vụ công"
 MORE_BUTTON = "📖 Xem thêm"
+# "Xem thêm" on a procedure: the overview, then the long parts one at a time.
+DETAILS_PICK = "Anh/chị muốn xem đầy đủ phần nào ạ? Xin chọn một mục:"
+SECTION_DOCUMENTS_BUTTON = "📄 Giấy tờ"
+SECTION_STEPS_BUTTON = "📝 Các bước"
+SECTION_CONDITIONS_BUTTON = "✅ Điều kiện"
+SECTION_LEGAL_BUTTON = "⚖️ Căn cứ pháp lý"
+SECTION_BUTTON_COUNT = "{label} ({count})"
 
 # --- details and follow-up sections -----------------------------------------------------------------
 
@@ -227,6 +264,15 @@ WEB_PAGE = {
     "send": "Gửi",
     "offline": "Mất kết nối. Đang kết nối lại…",
     "send_failed": "Chưa gửi được, đang thử lại…",
+    # The photo and location buttons, and what the page says about them.
+    "photo_label": "Gửi ảnh",
+    "photo_sent": "📷 Ảnh",
+    "location_label": "Gửi vị trí của tôi",
+    "location_sent": "📍 Vị trí của tôi",
+    "location_failed": (
+        "Không lấy được vị trí của anh/chị (trình duyệt chưa cho phép hoặc không xác định được). "
+        "Anh/chị vui lòng gõ địa chỉ: số nhà, tên đường, tổ dân phố."
+    ),
 }
 # What the page shows when the server refuses a message (keyed by the API error code).
 WEB_ERRORS = {
@@ -236,6 +282,12 @@ WEB_ERRORS = {
     "bad_request": "Yêu cầu không hợp lệ. Anh/chị vui lòng tải lại trang.",
     "too_many": "Anh/chị gửi nhanh quá. Vui lòng đợi câu trả lời rồi gửi tiếp.",
     "unavailable": "Hệ thống đang tạm dừng. Anh/chị vui lòng thử lại sau ít phút.",
+    "photo_too_big": "Ảnh lớn hơn {limit} MB nên chưa gửi được. Anh/chị vui lòng chọn ảnh nhỏ hơn.",
+    "photo_too_large": (
+        "Ảnh có độ phân giải quá lớn nên chưa gửi được. Anh/chị vui lòng chọn ảnh khác "
+        "hoặc chụp lại với độ phân giải thấp hơn."
+    ),
+    "not_image": "Tệp này không phải là ảnh hoặc là loại ảnh chưa hỗ trợ. Anh/chị vui lòng gửi ảnh JPG hoặc PNG.",
 }
 # Printed once when ``wardbot chat`` starts.
 CONSOLE_HINT = "Gõ câu hỏi rồi nhấn Enter; gõ số để chọn; /quit để thoát."
@@ -279,6 +331,13 @@ INTAKE_EDIT_PHOTO_BUTTON = "Ảnh"
 INTAKE_EDIT_CONTACT_BUTTON = "Liên hệ"
 INTAKE_CANCELLED = "Tôi đã hủy phản ánh này, chưa có gì được gửi đi. Anh/chị cần gì cứ nhắn cho tôi."
 INTAKE_TEXT_NEEDED = "Tôi chưa nhận được nội dung. Anh/chị vui lòng gõ bằng chữ ạ."
+# Said before the photo question when the report itself gave the address ("ổ gà ở ngõ 12 Lê Lợi").
+INTAKE_PLACE_NOTED = "Tôi đã ghi nhận địa điểm: {text}. Nếu chưa đúng, anh/chị có thể sửa ở bước cuối."
+# What officials read of a report's place and photo: the group's announcement, wardbot tickets show.
+OFFICIALS_MAP = "• Bản đồ: {url}"
+OFFICIALS_PHOTO_LINK = "• Ảnh: {url}"
+OFFICIALS_PHOTO_STORED = "• Ảnh: có 1 ảnh, xem bằng lệnh «wardbot tickets show {code}» trên máy chủ"
+OFFICIALS_PHOTO_ATTACHED = "• Ảnh: có 1 ảnh, người dân gửi qua {channel}"
 TICKET_FILED = (
     "Cảm ơn anh/chị. {ward_name} đã tiếp nhận phản ánh, kiến nghị của anh/chị.\n"
     "• Mã phản ánh: {code}\n"

@@ -43,6 +43,7 @@ __all__ = [
     "parse_callback",
     "pick_data",
     "rate_data",
+    "section_data",
     "vote_data",
 ]
 
@@ -56,6 +57,9 @@ class Section(str, Enum):
     ONLINE = "online"
     WHERE = "where"
     LEGAL = "legal"
+    # Parts only "Xem thêm" offers (as buttons), too long for the card: no typed cue picks them.
+    STEPS = "steps"
+    CONDITIONS = "conditions"
     DETAILS = "details"  # everything: "xem thêm", "chi tiết"
 
 
@@ -116,6 +120,7 @@ FEEDBACK_DATA = "feedback"  # record the stored message as feedback rather than 
 HELP_DATA = "help"
 CONTACT_DATA = "contact"
 _PICK, _MORE, _VOTE, _MENU, _INTAKE, _RATE = "pick:", "more:", "vote:", "menu:", "intake:", "rate:"
+_SECTION = "sec:"
 # What the intake's buttons do: confirm, edit (then which part), cancel, skip the photo, consent.
 INTAKE_ACTIONS = frozenset(
     {
@@ -141,6 +146,12 @@ def pick_data(entry_id: str) -> str:
 
 def more_data(entry_id: str) -> str:
     return _MORE + entry_id
+
+
+def section_data(entry_id: str, section: Section) -> str:
+    """One part of an entry, as "Xem thêm" offers it: the entry's code after the section, since
+    codes never hold a colon."""
+    return f"{_SECTION}{section.value}:{entry_id}"
 
 
 def vote_data(entry_id: str, helpful: bool) -> str:
@@ -178,6 +189,11 @@ def parse_callback(data: str) -> Intent | None:
         return Intent(IntentKind.PICK, entry_id=rest)
     if prefix + ":" == _MORE:
         return Intent(IntentKind.MORE, entry_id=rest)
+    if prefix + ":" == _SECTION:
+        section, _, entry_id = rest.partition(":")
+        if section in Section._value2member_map_ and entry_id:
+            return Intent(IntentKind.MORE, entry_id=entry_id, sections=(Section(section),))
+        return None
     if prefix + ":" == _VOTE:
         flag, _, entry_id = rest.partition(":")
         if flag in ("0", "1") and entry_id:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+from pathlib import Path
 
 import pytest
 from aio import async_test
@@ -25,6 +27,7 @@ from handlers import (
     MemoryDialogueStore,
     Outcome,
     Reply,
+    SearchEngine,
 )
 from handlers import _catalogue as catalogue
 from handlers._intent import (
@@ -32,10 +35,39 @@ from handlers._intent import (
     FEEDBACK_DATA,
     SEND_DATA,
     MenuTopic,
+    Section,
     menu_data,
     more_data,
+    pick_data,
+    section_data,
 )
-from retrieval import Decision
+from knowledge import KnowledgeBase, Procedure, parse_portal_record, search_docs
+from retrieval import Calibration, Decision, Retriever, RetrieverSettings
+from retrieval._calibration import LogisticModel
+
+SAMPLE = Path(__file__).parent / "data" / "portal_sample.jsonl"
+
+
+def portal(*codes: str) -> list[Procedure]:
+    """Procedures parsed from their real records in tests/data/portal_sample.jsonl."""
+    with SAMPLE.open(encoding="utf-8") as lines:
+        records = {record["ma_thu_tuc"]: record for record in map(json.loads, lines)}
+    return [parse_portal_record(records[code]).procedure for code in codes]
+
+
+def calibrated_engine(embedder, entries, *, top: float) -> SearchEngine:
+    """A real retriever over ``entries`` whose calibration gives its top hit probability ``top``
+    (and the question a 0.9 chance of being in scope), so that it always offers choices."""
+
+    def constant(probability: float) -> LogisticModel:
+        return LogisticModel((0.0,) * 6, math.log(probability / (1 - probability)), (0.0,) * 6, (1.0,) * 6)
+
+    kb = KnowledgeBase.from_entries(entries)
+    calibration = Calibration(answer=constant(top), in_scope=constant(0.9), temperature=1.0)
+    settings = RetrieverSettings(min_in_scope=0.5, answer_confidence=0.95)
+    retriever = Retriever(search_docs(kb), embedder, settings=settings, calibration=calibration)
+    return SearchEngine(kb=kb, retriever=retriever)
+
 
 
 @pytest.fixture
@@ -230,16 +262,34 @@ async def test_a_follow_up_after_an_faq_searches_instead(answering) -> None:
 
 
 @async_test
-async def test_xem_them_shows_the_whole_procedure(answering) -> None:
-    bot = talk_to(answering)
+async def test_xem_them_offers_the_long_parts_one_at_a_time(answering, store) -> None:
+    bot = talk_to(answering, store)
     await bot.push("đăng ký tạm trú")
     card = bot.pop()
     turn = await bot.push(callback_data=button(card, "Xem thêm"))
-    details = bot.pop().text
+    details = bot.pop()
     assert (turn.outcome, turn.entry_id) == (Outcome.ANSWERED, "1.004194")
-    assert "📝 Các bước thực hiện:" in details and "Đối với Công an nhân dân" in details
+    assert details.text.endswith(catalogue.DETAILS_PICK) and "📝 Các bước thực hiện:" not in details.text
+    assert "1. 📄 Giấy tờ (7)\n2. 📝 Các bước (5)\n3. ⚖️ Căn cứ pháp lý (11)" in details.as_plain_text()
+    # A tapped part.
+    turn = await bot.push(callback_data=button(details, "Các bước"))
+    steps = bot.pop()
+    assert (turn.outcome, turn.entry_id) == (Outcome.ANSWERED, "1.004194")
+    assert steps.text.startswith("📋 Đăng ký tạm trú\n\n📝 Các bước thực hiện:\n1. Bước 1:")
+    # A typed number picks a part too, on a channel without buttons: the steps' reply offers the
+    # documents first.
+    assert state(store)["pending"][0] == section_data("1.004194", Section.DOCUMENTS)
+    turn = await bot.push("1")
+    assert "Đối với Công an nhân dân: Giấy giới thiệu" in bot.pop().text  # the last document
     await bot.push("xem thêm")  # typed, with the procedure under discussion
-    assert bot.pop().text == details
+    assert bot.pop().text == details.text
+
+
+@async_test
+async def test_a_part_of_a_procedure_gone_since_is_refused_politely(answering) -> None:
+    bot = talk_to(answering)
+    turn = await bot.push(callback_data=section_data("9.999999", Section.STEPS))
+    assert (turn.outcome, bot.pop().text) == (Outcome.CONVERSATION, catalogue.EXPIRED)
 
 
 @async_test
@@ -313,6 +363,46 @@ async def test_a_number_that_picks_nothing_is_part_of_a_question(abstaining) -> 
     bot = talk_to(abstaining)
     turn = await bot.push("1022")
     assert turn.outcome is Outcome.ABSTAINED
+
+
+@async_test
+async def test_choices_read_differently_where_their_names_do(hashing_embedder) -> None:
+    # Two customs procedures whose names part after 60 characters, and one name at two levels.
+    entries = portal("1.008001", "1.008002", "1.010048", "1.014363")
+    bot = talk_to(calibrated_engine(hashing_embedder, entries, top=0.7))
+    await bot.push("thủ tục hải quan hàng hóa xuất khẩu nhập khẩu qua biên giới")
+    labels = {b.data: b.label for b in bot.pop().choice_buttons}
+    assert labels[pick_data("1.008001")] == "Thủ tục hải quan… của thương nhân qua cửa khẩu biên giới"
+    assert labels[pick_data("1.008002")] == "Thủ tục hải quan đối với hàng hóa xuất… của cư dân biên giới"
+    await bot.push("xác nhận thông tin xuất nhập cảnh của công dân")
+    offer = bot.pop()
+    labels = {b.data: b.label for b in offer.choice_buttons}
+    assert labels[pick_data("1.010048")].endswith("(cấp bộ)") and labels[pick_data("1.014363")].endswith("(cấp xã)")
+    # The same labels when a follow-up asks again which one.
+    await bot.push("lệ phí bao nhiêu?")
+    assert [b.label for b in bot.pop().choice_buttons] == [b.label for b in offer.choice_buttons]
+
+
+@async_test
+async def test_a_menu_of_unlikely_choices_is_not_offered(hashing_embedder, store) -> None:
+    # An inheritance question against land, civil-status and residence procedures: the best of the
+    # closest three is 30% likely, under the floor. No menu: an honest reply and the offer to ask
+    # an official.
+    entries = [*portal("1.013979", "1.000656", "1.010041"), tam_tru(), KHAI_SINH]
+    question = "Bố tôi mất không để lại di chúc, chia thừa kế nhà đất thế nào?"
+    bot = talk_to(calibrated_engine(hashing_embedder, entries, top=0.3), store)
+    turn = await bot.push(question)
+    reply = bot.pop()
+    assert (turn.outcome, turn.entry_id) == (Outcome.ABSTAINED, "")
+    assert reply.text.startswith("Xin lỗi anh/chị, tôi chưa tìm được thủ tục nào đủ sát") and WARD_CONTACT in reply.text
+    assert [b.data for b in reply.choice_buttons] == [SEND_DATA]
+    turn = await bot.push("1")  # typed, on a channel without buttons
+    assert turn.outcome is Outcome.ESCALATED
+    assert [q for _, q in store.unanswered] == [question]
+    # At 70% for the best one the same question gets its menu.
+    bot = talk_to(calibrated_engine(hashing_embedder, entries, top=0.7))
+    assert (await bot.push(question)).outcome is Outcome.CLARIFIED
+    assert len(bot.pop().choice_buttons) == 4  # three procedures and "none of these"
 
 
 # --- abstention and officials -------------------------------------------------------------------

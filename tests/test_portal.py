@@ -1,5 +1,5 @@
 """Parsing real National Public Service Portal records (tests/data/portal_sample.jsonl holds
-13 records copied verbatim from the dvcqg-ministries-2026 crawl)."""
+21 records copied verbatim from the dvcqg-ministries-2026 crawl)."""
 
 from __future__ import annotations
 
@@ -209,8 +209,47 @@ def test_odd_records_do_not_crash():
 
 def test_level_filter():
     commune = {result.procedure.code for result in iter_portal_jsonl(SAMPLE, level="Cấp xã")}
-    assert commune == {"1.001193", "1.004194", "2.000815", "1.013979", "1.000005", "1.008312", "1.001521"}
-    assert len(list(iter_portal_jsonl(SAMPLE))) == 13
+    assert commune == {
+        "1.001193", "1.004194", "2.000815", "1.013979", "1.000005", "1.008312", "1.001521",
+        "1.010041", "1.013225", "1.000656", "1.014063", "1.008001", "1.008002", "1.014363",
+    }  # fmt: skip
+    assert len(list(iter_portal_jsonl(SAMPLE))) == 21
+
+
+def test_a_channel_listed_twice_keeps_each_row_and_its_description(parsed):
+    # "Xác nhận thông tin về cư trú": two "Trực tuyến" rows, 1 and 3 working days, each with the
+    # case in its description (the cards tell the two apart by it).
+    result = parsed["1.010041"]
+    assert result.methods_ok
+    first, second = result.procedure.methods
+    assert (first.channel, first.processing_time, second.channel, second.processing_time) == (
+        Channel.ONLINE, "1 Ngày làm việc", Channel.ONLINE, "3 Ngày làm việc",
+    )  # fmt: skip
+    assert first.description.endswith(
+        "trong thời hạn 01 ngày làm việc với trường hợp thông tin có trong Cơ sở dữ liệu quốc gia về dân cư."
+    )
+    assert "03 ngày làm việc với trường hợp cần xác minh;" in second.description
+
+
+def test_a_document_list_per_case_keeps_each_case(parsed):
+    # The building permit: one list per kind of building, "(1.1) Đối với công trình không theo tuyến"
+    # to "(1.7) Đối với công trình nhà ở riêng lẻ", 53 papers in all.
+    result = parsed["1.013225"]
+    groups = [d.group for d in result.procedure.documents]
+    assert result.documents_ok and len(groups) == 53
+    assert list(dict.fromkeys(groups))[0] == "(1.1) Đối với công trình không theo tuyến"
+    assert groups.count("(1.7) Đối với công trình nhà ở riêng lẻ") == 6
+
+
+def test_fee_notes_keep_their_conditions(parsed):
+    # Khai tử: "Miễn phí" in the fee cell, the conditions in the note that follows it.
+    (fee,) = {m.fee for m in parsed["1.000656"].procedure.methods}
+    assert fee.startswith("Miễn phí (Mức lệ phí cụ thể do Hội đồng nhân dân tỉnh, thành phố trực thuộc Trung ương")
+    assert "Miễn lệ phí đối với trường hợp đăng ký khai tử đúng hạn" in fee
+    # Cấp đổi thẻ căn cước: the amount, then both halving periods.
+    online = next(m for m in parsed["1.014063"].procedure.methods if m.channel is Channel.ONLINE)
+    assert online.fee.startswith("50,000 Việt Nam Đồng (- Cấp đổi thẻ căn cước")
+    assert "đến hết ngày 31/12/2025" in online.fee and "đến hết ngày 31/12/2026" in online.fee
 
 
 def test_malformed_line_reports_file_and_line(tmp_path):
