@@ -61,9 +61,10 @@ def target_modules(weight_names: list[str]) -> list[str]:
 
 
 def base_fingerprint(weights: Mapping[str, np.ndarray], modules: list[str]) -> str:
-    """sha256 of the base weights the adapter changes: names, shapes and values."""
+    """sha256 of the base weights the adapter changes: names, shapes and values, in name order
+    (the same whichever order the modules are listed in)."""
     digest = hashlib.sha256()
-    for module in modules:
+    for module in sorted(modules):
         tensor = np.ascontiguousarray(weights[module + ".weight"], dtype=np.float32)
         digest.update(f"{module}:{tensor.shape}\n".encode())
         digest.update(tensor.tobytes())

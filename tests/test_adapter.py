@@ -135,3 +135,9 @@ def test_a_few_training_steps_lower_the_loss(e5_model_dir: Path) -> None:
     adapter, losses = train_adapter(e5_model_dir, docs, settings, name_vectors=names, log=lambda line: None)
     assert np.mean(losses[-2:]) < np.mean(losses[:2])
     assert {int(m.split(".")[2]) for m in adapter.a} == {10, 11}
+
+
+def test_the_base_fingerprint_does_not_depend_on_the_order_of_the_modules(tmp_path: Path) -> None:
+    weights = load_file(str(tiny_model(tmp_path / "base") / "model.safetensors"))
+    modules = target_modules(list(weights))
+    assert base_fingerprint(weights, modules) == base_fingerprint(weights, list(reversed(modules)))
