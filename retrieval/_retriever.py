@@ -25,13 +25,16 @@ from ._types import Decision, Hit, SearchDoc, SearchResult
 class RetrieverSettings:
     """Knobs of the combination; the defaults are the measured best on the development set."""
 
-    dense_weight: float = 4.0
+    dense_weight: float = 2.0
     lexical_weight: float = 1.0
     body_weight: float = 0.6
     # Citizens' questions (the doc2query corpus): a procedure scores its best-matching question,
     # BM25 (max-normalised per query) and cosine, added to the name and body scores.
     question_lexical_weight: float = 1.0
     question_dense_weight: float = 4.0
+    # The dense model reads at most dense_query_chars of a message: past this many query tokens
+    # (syllables and bigrams) its scores count for proportionally less, since it saw less of it.
+    dense_full_tokens: int = 60
     popularity_weight: float = 0.2
     local_weight: float = 0.1
     # On foreign-party procedures when the question names no foreign party, and on the domestic
@@ -181,15 +184,17 @@ class Retriever:
         )
 
     def fuse(self, parts: ComponentScores) -> np.ndarray:
-        """Max-normalised BM25 plus weighted dense cosine plus the popularity/locality prior,
+        """Max-normalised BM25 plus weighted dense cosine (less for a long message, of which the
+        model reads only the end) plus the popularity/locality prior,
         which holds back the foreign-party procedures, or their domestic twins when the question
         names a foreign party, and the follow-up procedures the question gives no reason for."""
         s = self.settings
         prior = self._foreign_prior if mentions_foreign(parts.normalized) else self._domestic_prior
-        fused = s.lexical_weight * _max_normalised(parts.lexical) + s.dense_weight * parts.dense + prior
+        seen = min(1.0, s.dense_full_tokens / len(parts.tokens)) if s.dense_full_tokens and parts.tokens else 1.0
+        fused = s.lexical_weight * _max_normalised(parts.lexical) + seen * s.dense_weight * parts.dense + prior
         if self._question_dense is not None:
             fused += s.question_lexical_weight * _max_normalised(parts.question_lexical)
-            fused += s.question_dense_weight * parts.question_dense
+            fused += seen * s.question_dense_weight * parts.question_dense
         fused[self._follow_ups.unasked(parts.normalized)] -= s.follow_up_penalty
         return fused
 
