@@ -37,6 +37,7 @@ from ._search import load_snapshot, open_search_engine, save_snapshot
 from ._storage import Clock, Storage, load_pseudonym_key, utc_now
 from ._ticket_service import TicketService
 from .channels import Channel
+from .channels._web import UPLOADS_DIR
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class ServesHttp(Protocol):
 def configured_channels(config: Config) -> list[Channel]:
     """The channels ``wardbot run`` starts: the web chat always, Telegram when it has a token,
     Zalo when it has its OA secret and a token."""
-    from .channels._web import UPLOADS_DIR, WebChannel
+    from .channels._web import WebChannel
 
     channels: list[Channel] = [WebChannel(title=config.ward.name, uploads=config.data_dir / UPLOADS_DIR)]
     if config.telegram_enabled:
@@ -227,6 +228,7 @@ class Application:
                 group_chat_id=config.officials.group_chat_id,
                 members=config.officials.members,
                 dialogue=self.dialogue,  # its rate_prompt asks the citizen for a rating on closing
+                photos=config.data_dir / UPLOADS_DIR,
             )
         self.pipeline = Pipeline(
             self.storage,

@@ -14,15 +14,20 @@ faults (:meth:`~FakeTelegramServer.fail_next`) and :meth:`~FakeTelegramServer.re
 It lives in the package rather than under ``tests/`` because ``wardbot bench`` drives the
 Telegram channel through it; ``tests/fakes/telegram_server.py`` re-exports it.
 
-Not modelled: groups and channels (every chat is a private chat with one user), files
-(``sendPhoto``, ``getFile``), inline mode, payments.
+``sendPhoto`` takes an uploaded image (checked by decoding it, as Telegram does), a file id the
+fake gave out earlier, or an http(s) address (not fetched); the message carries a ``photo`` size.
+
+Not modelled: groups and channels (every chat is a private chat with one user), ``getFile`` and
+other files, captions, inline mode, payments.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import html.parser
+import io
 import itertools
 import json
 import logging
@@ -34,6 +39,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import aiohttp
+import PIL.Image
 from aiohttp import web
 
 log = logging.getLogger(__name__)
@@ -257,6 +263,7 @@ class FakeTelegramServer:
             "deletewebhook": self._delete_webhook,
             "getwebhookinfo": self._get_webhook_info,
             "sendmessage": self._send_message,
+            "sendphoto": self._send_photo,
             "editmessagetext": self._edit_message_text,
             "editmessagereplymarkup": self._edit_message_reply_markup,
             "deletemessage": self._delete_message,
@@ -271,6 +278,7 @@ class FakeTelegramServer:
 
     def _init_state(self) -> None:
         self._chats: dict[int, _Chat] = {}
+        self._photo_ids: set[str] = set()  # file ids of photos the bot uploaded
         self._updates: list[dict[str, Any]] = []  # not yet confirmed by an offset or a webhook
         self._update_ids = itertools.count(1)
         self._callback_ids = itertools.count(1)
@@ -707,6 +715,39 @@ class FakeTelegramServer:
             message["entities"] = entities
         if markup is not None:
             message["reply_markup"] = markup
+        self._outbox[chat_id].append(SentMessage(chat_id, message, time.monotonic()))
+        return message
+
+    async def _send_photo(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id, chat = self._chat_for_sending(params)
+        photo = params.get("photo")
+        if isinstance(photo, web.FileField):
+            data = photo.file.read()
+            try:
+                with PIL.Image.open(io.BytesIO(data)) as image:
+                    width, height = image.size
+                    image.verify()
+            except (OSError, PIL.UnidentifiedImageError, ValueError):
+                raise BotApiError(400, "Bad Request: IMAGE_PROCESS_FAILED") from None
+            file_id = f"AgAC{hashlib.sha256(data).hexdigest()[:40]}"
+            self._photo_ids.add(file_id)
+            size = {"file_id": file_id, "file_unique_id": file_id[-16:], "width": width, "height": height,
+                    "file_size": len(data)}  # fmt: skip
+        elif isinstance(photo, str) and (photo in self._photo_ids or photo.startswith(("https://", "http://"))):
+            size = {"file_id": photo if photo in self._photo_ids else f"AgAC{hashlib.sha256(photo.encode()).hexdigest()[:40]}",
+                    "file_unique_id": "url", "width": 0, "height": 0}  # fmt: skip
+        elif photo in (None, ""):
+            raise BotApiError(400, "Bad Request: there is no photo in the request")
+        else:
+            raise BotApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+        self._check_flood(chat_id)
+        message: dict[str, Any] = {
+            "message_id": next(chat.message_ids),
+            "date": int(time.time()),
+            "chat": chat.as_chat,
+            "from": self.bot_user,
+            "photo": [size],
+        }
         self._outbox[chat_id].append(SentMessage(chat_id, message, time.monotonic()))
         return message
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Collection
+from pathlib import Path
 from typing import Protocol
 
 from handlers import Button, IncomingMessage, Reply, catalogue
@@ -30,7 +31,7 @@ from tickets import EventKind, Status, Ticket, TicketConflict, TicketNotFound, T
 
 from ._ticket_service import OPEN_STATUSES, TicketService, status_fields
 from .channels import DeliveryError
-from .channels._web import PHOTO_PREFIX
+from .channels._web import PHOTO_PREFIX, stored_photo
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ class OfficialsDesk:
         group_chat_id: str,
         members: Collection[str],
         dialogue: RatePrompter,
+        photos: Path | None = None,
     ) -> None:
         if not group_chat_id:
             raise ValueError("the officials' group needs a chat id")
@@ -91,6 +93,7 @@ class OfficialsDesk:
         self.store = service.store
         self.group_chat_id = group_chat_id
         self.members = frozenset(members)
+        self.photos = photos  # where the web chat stores citizens' photos
         self._dialogue = dialogue
         self._ward_name = service.ward_name
         self._clock = service.clock
@@ -123,10 +126,20 @@ class OfficialsDesk:
         announcement = Reply(
             "\n".join((text, *place_and_photo_lines(ticket))),
             ((Button(catalogue.OFFICIALS_CLAIM_BUTTON, data=CLAIM_DATA + ticket.code),),),
+            photo=self._photo(ticket),
         )
         error = await self.send(GROUP_CHANNEL, self.group_chat_id, announcement)
         if error is not None:
             log.error("could not announce %s to the officials' group: %s", ticket.code, error)
+
+    def _photo(self, ticket: Ticket) -> str:
+        """What the group is shown of the ticket's photo: the stored file of a web photo, else the
+        platform's own reference (a Telegram file id, a Zalo address); "" without a photo."""
+        photo = ticket.photo or ""
+        if photo.startswith(PHOTO_PREFIX):
+            stored = stored_photo(self.photos, photo) if self.photos is not None else None
+            return str(stored) if stored is not None and stored.is_file() else ""
+        return photo
 
     # --- commands ----------------------------------------------------------------------------------
 

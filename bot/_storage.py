@@ -244,13 +244,16 @@ class LogStats:
 
 def reply_to_json(reply: Reply) -> str:
     rows = [[{"label": b.label, "data": b.data, "url": b.url} for b in row] for row in reply.buttons]
-    return json.dumps({"text": reply.text, "buttons": rows}, ensure_ascii=False)
+    value: dict[str, Any] = {"text": reply.text, "buttons": rows}
+    if reply.photo:
+        value["photo"] = reply.photo
+    return json.dumps(value, ensure_ascii=False)
 
 
 def reply_from_json(text: str) -> Reply:
     value = json.loads(text)
     buttons = tuple(tuple(Button(**b) for b in row) for row in value["buttons"])
-    return Reply(value["text"], buttons)
+    return Reply(value["text"], buttons, value.get("photo", ""))
 
 
 def _message_to_json(message: IncomingMessage) -> str:

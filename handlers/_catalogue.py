@@ -336,7 +336,7 @@ INTAKE_PLACE_NOTED = "Tôi đã ghi nhận địa điểm: {text}. Nếu chưa �
 # What officials read of a report's place and photo: the group's announcement, wardbot tickets show.
 OFFICIALS_MAP = "• Bản đồ: {url}"
 OFFICIALS_PHOTO_LINK = "• Ảnh: {url}"
-OFFICIALS_PHOTO_STORED = "• Ảnh: có 1 ảnh, xem bằng lệnh «wardbot tickets show {code}» trên máy chủ"
+OFFICIALS_PHOTO_STORED = "• Ảnh: có 1 ảnh (gửi kèm ở trên; tệp gốc: «wardbot tickets show {code}» trên máy chủ)"
 OFFICIALS_PHOTO_ATTACHED = "• Ảnh: có 1 ảnh, người dân gửi qua {channel}"
 TICKET_FILED = (
     "Cảm ơn anh/chị. {ward_name} đã tiếp nhận phản ánh, kiến nghị của anh/chị.\n"

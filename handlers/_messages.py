@@ -56,10 +56,13 @@ class Button:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """What the bot says: text, then optional rows of buttons."""
+    """What the bot says: text, then optional rows of buttons; and optionally a photo to show
+    first (a file on this machine, a platform's file id or a web address), for the channels that
+    show photos: the officials' Telegram group sees a citizen's photo this way."""
 
     text: str
     buttons: tuple[tuple[Button, ...], ...] = ()
+    photo: str = ""
 
     @property
     def choice_buttons(self) -> tuple[Button, ...]:

@@ -1,4 +1,5 @@
-"""Dense retrieval: a sentence-transformers embedder, a persistent embedding cache and a faiss index.
+"""Dense retrieval: a sentence-transformers embedder, a persistent embedding cache and an exact
+inner-product index.
 
 Encoding passages is the slow part of a build (a few passages a second per core), so every
 passage vector is cached under the hash of the model and the text: rebuilding after one entry
@@ -14,7 +15,6 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
-import faiss
 import numpy as np
 
 ProgressCallback = Callable[[int, int], None]  # (done, total)
@@ -162,20 +162,25 @@ def embed_passages(
 
 
 class DenseIndex:
-    """Exact inner-product search over passage vectors; a document scores as its best passage."""
+    """Exact inner-product search over passage vectors; a document scores as its best passage.
+
+    One query against 15,000 passages is a single matrix-vector product: numpy does it in about
+    1 ms on one core, where faiss's flat index took 2-3 ms (its thread pool costs more than the
+    search at this size).
+    """
 
     def __init__(self, vectors: np.ndarray, passage_doc: Sequence[int], n_docs: int):
-        self._index = faiss.IndexFlatIP(vectors.shape[1])
-        self._index.add(vectors)
+        self._vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         self._passage_doc = np.asarray(passage_doc, dtype=np.int64)
         self._n_docs = n_docs
 
     def scores(self, query_vector: np.ndarray, *, depth: int = 256) -> np.ndarray:
         """Cosine of each document's best passage among the ``depth`` nearest; others get the floor."""
-        k = min(depth, self._index.ntotal)
-        sims, ids = self._index.search(query_vector.reshape(1, -1), k)
-        sims, ids = sims[0], ids[0]
-        floor = float(sims[-1]) if k else 0.0
-        out = np.full(self._n_docs, floor, dtype=np.float32)
-        np.maximum.at(out, self._passage_doc[ids], sims)
+        sims = self._vectors @ np.asarray(query_vector, dtype=np.float32).reshape(-1)
+        k = min(depth, len(sims))
+        if k == 0:
+            return np.zeros(self._n_docs, dtype=np.float32)
+        nearest = np.argpartition(-sims, k - 1)[:k] if k < len(sims) else np.arange(len(sims))
+        out = np.full(self._n_docs, float(sims[nearest].min()), dtype=np.float32)
+        np.maximum.at(out, self._passage_doc[nearest], sims[nearest])
         return out

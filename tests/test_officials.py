@@ -122,7 +122,7 @@ async def test_a_new_ticket_is_announced_to_the_group_with_a_claim_button(engine
         (
             "web",
             "web-photo:" + "ab" * 32 + ".jpg",
-            "• Ảnh: có 1 ảnh, xem bằng lệnh «wardbot tickets show {code}» trên máy chủ",
+            "• Ảnh: có 1 ảnh (gửi kèm ở trên; tệp gốc: «wardbot tickets show {code}» trên máy chủ)",
         ),
         ("zalo", "https://photo.zdn.vn/abc.jpg", "• Ảnh: https://photo.zdn.vn/abc.jpg"),
         ("telegram", "AgACAgIAAxkBAAIB", "• Ảnh: có 1 ảnh, người dân gửi qua Telegram"),
@@ -148,6 +148,25 @@ async def test_the_announcement_links_the_map_and_says_where_the_photo_is(engine
     assert "• Bản đồ: https://www.openstreetmap.org/?mlat=21.02850&mlon=105.85420#map=18/21.02850/105.85420" in lines
     assert lines[-1] == photo_line.format(code=ticket.code)
     assert photo not in announcement.text or channel == "zalo"  # a file id or file name means nothing here
+
+
+@async_test
+async def test_the_group_is_shown_the_photo_itself(engine, tmp_path) -> None:
+    ward = await open_ward(engine, tmp_path)
+    photos = tmp_path / "uploads"
+    photos.mkdir()
+    stored = photos / ("cd" * 32 + ".jpg")
+    stored.write_bytes(b"a stored JPEG")
+    ward.officials.photos = photos
+    async with ward.tickets:
+        for channel, photo in (("web", "web-photo:" + "cd" * 32 + ".jpg"), ("telegram", "AgACAgIAAxkBAAIB"),
+                               ("web", "web-photo:" + "ef" * 32 + ".jpg")):  # fmt: skip
+            await ward.desk.open_ticket(
+                Category.FEEDBACK, channel=channel, chat_id=CITIZEN_CHAT, user="citizen-1", text="Cây đổ",
+                photo=photo, received_at=ward.clock(),
+            )  # fmt: skip
+    # The stored file of a web photo, Telegram's own file id; a web photo whose file is gone: none.
+    assert [reply.photo for _, reply in ward.telegram.sent] == [str(stored), "AgACAgIAAxkBAAIB", ""]
 
 
 @async_test

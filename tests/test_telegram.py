@@ -213,6 +213,29 @@ async def test_formatting_arrives_as_telegram_entities_and_special_characters_as
 
 
 @async_test
+async def test_a_photo_goes_first_then_the_text_with_its_buttons(tmp_path) -> None:
+    from PIL import Image
+
+    photo = tmp_path / "street.jpg"
+    Image.new("RGB", (64, 48), "gray").save(photo, "JPEG")
+    claim = ((Button("Nhận xử lý", data="officials:claim:PA-1"),),)
+    async with FakeTelegramServer() as server, polling_channel(server) as (channel, _):
+        server.add_user(USER)
+        await channel.send(str(USER), Reply("🆕 PA-1: ổ gà", claim, photo=str(photo)))
+        shown, announced = server.outbox(USER)
+        # A file id the fake gave out, or a web address, is sent as it is; a broken file is refused.
+        await channel.send(str(USER), Reply("lần hai", photo=shown.message["photo"][0]["file_id"]))
+        (photo.with_name("not.jpg")).write_bytes(b"not an image")
+        with pytest.raises(DeliveryError, match="(?i)image_process_failed") as refused:
+            await channel.send(str(USER), Reply("lỗi", photo=str(photo.with_name("not.jpg"))))
+    assert (shown.message["photo"][0]["width"], shown.message["photo"][0]["height"]) == (64, 48)
+    assert shown.inline_keyboard == [] and announced.text == "🆕 PA-1: ổ gà"
+    assert announced.inline_keyboard[0][0]["callback_data"] == "officials:claim:PA-1"
+    assert not refused.value.retryable
+    assert [("photo" in m.message, m.text) for m in server.outbox(USER)[2:]] == [(True, ""), (False, "lần hai")]
+
+
+@async_test
 async def test_the_fake_refuses_html_that_telegram_would_refuse() -> None:
     async with FakeTelegramServer() as server, aiohttp.ClientSession() as http:
         server.add_user(USER)

@@ -299,7 +299,7 @@ class Ward:
         )
         self.group = CollectingChannel("telegram")
         service = TicketService(self.desk, {"telegram": self.group, "web": self.channel}, ward_name=WARD_NAME)
-        OfficialsDesk(service, group_chat_id=GROUP, members=[], dialogue=self.dialogue)
+        OfficialsDesk(service, group_chat_id=GROUP, members=[], dialogue=self.dialogue, photos=self.uploads)
 
     async def __call__(self, message: IncomingMessage) -> None:
         for reply in (await self.dialogue.handle(message)).replies:
@@ -383,10 +383,11 @@ def test_a_report_with_a_shared_location_and_a_photo_reaches_the_officials(
     with Image.open(photo) as image:
         assert (image.format, image.size) == ("JPEG", (800, 1200)) and not image.getexif()
 
-    # The officials' group reads the map link and where the photo is.
-    [announcement] = ward.group.texts
-    assert f"• Bản đồ: {MAP}" in announcement.splitlines()
-    assert f"wardbot tickets show {ticket.code}" in announcement
+    # The officials' group is shown the photo itself, with the map link and where the file is.
+    [(_, shown_to_group)] = ward.group.sent
+    assert shown_to_group.photo == str(photo)
+    assert f"• Bản đồ: {MAP}" in shown_to_group.text.splitlines()
+    assert f"wardbot tickets show {ticket.code}" in shown_to_group.text
 
     # `wardbot tickets show` gives the photo as a file an official can open, and the map link.
     # (In a thread of its own: Playwright's loop runs in this one, and the CLI runs its own.)
@@ -442,3 +443,42 @@ def test_a_photo_too_big_or_not_a_photo_is_refused_in_vietnamese_and_nothing_is_
     expect(page.locator(".msg.bot").last).to_have_text(catalogue.INTAKE_ASK_CONSENT)
     assert len(uploads) == 2
     assert len(list(ward.uploads.iterdir())) == 1  # only the real photo is stored
+
+
+class SampleKbBot:
+    """The real dialogue over the bundled sample knowledge base, answering every question with
+    its best entry (the hashing embedder: fast, and the decision fixed to ANSWER)."""
+
+    def __init__(self, chat: ChatServer, engine) -> None:
+        self.channel = chat.channel
+        self.dialogue = Dialogue(engine, MemoryDialogueStore(), ward_name=WARD_NAME, ward_contact=WARD_CONTACT)
+
+    async def __call__(self, message: IncomingMessage) -> None:
+        for reply in (await self.dialogue.handle(message)).replies:
+            await self.channel.send(message.chat_id, reply)
+
+
+def test_no_reply_to_fifty_questions_shows_anything_internal_on_the_page(hashing_embedder, page: Page) -> None:
+    from test_citizen_text import INTERNAL, QUESTIONS
+
+    from bot._search import bundled_kb_path
+    from knowledge import load_knowledge_base
+
+    entries = load_knowledge_base([bundled_kb_path()]).entries()
+    engine = build_engine(hashing_embedder, entries, decision=Decision.ANSWER)
+    server = ChatServer(WebChannel(title="Phường Mẫu"), lambda chat: SampleKbBot(chat, engine))
+    try:
+        page.goto(server.server.url)
+        text = page.get_by_label("Câu hỏi của anh/chị")
+        bot = page.locator(".msg.bot")
+        expect(bot).to_have_count(1)  # the greeting
+        for number, question in enumerate(QUESTIONS, start=1):
+            text.fill(question)
+            text.press("Enter")
+            expect(bot).to_have_count(number + 1)
+        shown = page.locator("#log").inner_text()
+        assert not INTERNAL.search(shown), INTERNAL.search(shown)
+        # Most get a card or an FAQ; complaints and grievances get their own replies.
+        assert shown.count("📋") + shown.count("❓") >= 40
+    finally:
+        server.close()

@@ -28,6 +28,7 @@ import time
 import warnings
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 
 from aiohttp import web
 from telegram import (
@@ -345,23 +346,35 @@ class TelegramChannel(Channel):
     # ------------------------------------------------------------------------------- sending
 
     async def send(self, chat_id: str, reply: Reply) -> None:
-        """Send ``reply``: text split at Telegram's limit and sent in its HTML parse mode (escaped,
-        bold kept), buttons as an inline keyboard under the last piece. Raises
+        """Send ``reply``: its photo first, if any, then the text split at Telegram's limit and
+        sent in its HTML parse mode (escaped, bold kept), buttons as an inline keyboard under the
+        last piece. Raises
         :class:`DeliveryError` when a piece cannot be delivered; pieces already sent stay sent."""
         markup = self._keyboard(reply.buttons)
         pieces = _split_for_telegram(reply.text)
         async with self._pacer.turn(chat_id) as chat:
+            if reply.photo:
+                async with chat.next_message():
+                    await self._send_piece(chat_id, "", None, photo=reply.photo)
             for index, piece in enumerate(pieces):
                 async with chat.next_message():
                     await self._send_piece(chat_id, piece, markup if index == len(pieces) - 1 else None)
 
-    async def _send_piece(self, chat_id: str, text: str, markup: InlineKeyboardMarkup | None) -> None:
+    async def _send_piece(
+        self, chat_id: str, text: str, markup: InlineKeyboardMarkup | None, *, photo: str = ""
+    ) -> None:
+        """One message: ``text``, or ``photo`` (a file on this machine, a file id or an address)."""
         delay = BACKOFF_FIRST_S
         for attempt in range(1, SEND_ATTEMPTS + 1):
             try:
-                await self._application.bot.send_message(
-                    chat_id=chat_id, text=telegram_html(text), parse_mode=ParseMode.HTML, reply_markup=markup
-                )
+                if photo:
+                    local = Path(photo)
+                    upload = await asyncio.to_thread(local.read_bytes) if local.is_file() else photo
+                    await self._application.bot.send_photo(chat_id=chat_id, photo=upload)
+                else:
+                    await self._application.bot.send_message(
+                        chat_id=chat_id, text=telegram_html(text), parse_mode=ParseMode.HTML, reply_markup=markup
+                    )
                 return
             except RetryAfter as error:
                 # AIORateLimiter already waited out RATE_LIMIT_RETRIES of these.
