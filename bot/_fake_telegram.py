@@ -704,17 +704,22 @@ class FakeTelegramServer:
         self._check_text(text)
         markup = self._inline_markup(params)
         self._check_flood(chat_id)
-        message: dict[str, Any] = {
+        content: dict[str, Any] = {"text": text}
+        if entities:
+            content["entities"] = entities
+        if markup is not None:
+            content["reply_markup"] = markup
+        return self._sent(chat_id, chat, content)
+
+    def _sent(self, chat_id: int, chat: _Chat, content: dict[str, Any]) -> dict[str, Any]:
+        """The Message the bot sent, as the API returns it, kept in the chat's outbox."""
+        message = {
             "message_id": next(chat.message_ids),
             "date": int(time.time()),
             "chat": chat.as_chat,
             "from": self.bot_user,
-            "text": text,
+            **content,
         }
-        if entities:
-            message["entities"] = entities
-        if markup is not None:
-            message["reply_markup"] = markup
         self._outbox[chat_id].append(SentMessage(chat_id, message, time.monotonic()))
         return message
 
@@ -741,15 +746,7 @@ class FakeTelegramServer:
         else:
             raise BotApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
         self._check_flood(chat_id)
-        message: dict[str, Any] = {
-            "message_id": next(chat.message_ids),
-            "date": int(time.time()),
-            "chat": chat.as_chat,
-            "from": self.bot_user,
-            "photo": [size],
-        }
-        self._outbox[chat_id].append(SentMessage(chat_id, message, time.monotonic()))
-        return message
+        return self._sent(chat_id, chat, {"photo": [size]})
 
     async def _edit_message_text(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id, _ = self._chat_for_sending(params)
