@@ -7,7 +7,8 @@ answer not yet delivered and sends it to the citizen on the channel and chat the
 with backoff, and records whether it arrived; :meth:`TicketService.run` does that every few
 seconds, so an answer reaches the citizen within seconds of being recorded. An answer that cannot
 be delivered (a web chat session that is gone) stays on the ticket: the citizen reads it with
-"tra cứu CODE".
+"tra cứu CODE". Delivery is recorded after the send: a crash between the two sends the answer
+again at the next start, never loses it.
 
 The deadline watch warns once a ticket is within its policy's ``warn_before`` of the due moment
 and escalates once it is late, each once per ticket, remembered as a ``note`` event's

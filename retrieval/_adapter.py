@@ -17,7 +17,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -25,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
+
+from ._folders import built_in_place
 
 ADAPTER_FORMAT = "wardbot-lora-1"
 # The linear layers of each BERT layer that the adapter changes (HF BertModel names).
@@ -165,20 +166,13 @@ def apply_adapter(base_dir: str | Path, adapter_path: str | Path, *, progress: b
         pass
     weights = load_file(str(base_dir / _WEIGHTS_FILE))
     merged = adapter.merged(weights, source=str(base_dir))
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".building", dir=out_dir.parent))
-    try:
+    with built_in_place(out_dir) as staging:
         files = [f for f in base_dir.rglob("*") if f.is_file() and f.name not in (_WEIGHTS_FILE, "BUILD_OK")]
         for file in tqdm(files, desc="Applying the wardbot adapter", unit="file", disable=not progress):
             target = staging / file.relative_to(base_dir)
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(file, target)
         save_file(merged, str(staging / _WEIGHTS_FILE))
+        os.chmod(staging / _WEIGHTS_FILE, 0o644)  # safetensors writes it private
         (staging / _MARKER_FILE).write_text(json.dumps(marker) + "\n", encoding="utf-8")
-        os.chmod(staging, 0o755)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return out_dir

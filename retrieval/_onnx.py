@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from ._dense import model_name
+from ._folders import built_in_place
 
 log = logging.getLogger(__name__)
 
@@ -85,10 +86,7 @@ def export_onnx(model_dir: str | Path, out_dir: str | Path) -> Path:
             return torch.nn.functional.normalize(mean, dim=-1)
 
     transformer = AutoModel.from_pretrained(str(model_dir), local_files_only=True, add_pooling_layer=False).eval()
-    staging = out_dir.with_name(out_dir.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
-    try:
+    with built_in_place(out_dir) as staging:
         example = torch.tensor([[0, 6, 2]]), torch.ones(1, 3, dtype=torch.int64)
         # The tracer warns that Python-level branches in transformers' attention code become
         # constants of the graph; for this encoder they do not depend on the input (no causal
@@ -110,12 +108,6 @@ def export_onnx(model_dir: str | Path, out_dir: str | Path) -> Path:
                 dynamo=False,
             )
         _write_marker(staging, model_dir)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(staging, out_dir)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
     return out_dir / ONNX_FILENAME
 
 
