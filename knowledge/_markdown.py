@@ -323,14 +323,21 @@ class _Reader:
         self.path = path
         self.first_line = first_line  # the file line of the front matter's first YAML line
         self.lines: dict[FieldKey, int] = {}
+        self._text = ""  # the front matter, once composed
 
     def line_of(self, node: yaml.Node) -> int:
-        return self.first_line + node.start_mark.line
+        return self._line_at(node.start_mark.index)
+
+    def _line_at(self, index: int) -> int:
+        """The file line of the front matter's character at ``index``. Not from YAML's own line
+        count, which also breaks lines at a lone CR, NEL, U+2028 and U+2029."""
+        return self.first_line + self._text.count("\n", 0, index)
 
     def fail(self, node: yaml.Node, message: str) -> NoReturn:
         raise EntryError(self.path, self.line_of(node), message)
 
     def compose(self, text: str) -> yaml.Node | None:
+        self._text = text
         try:
             return yaml.compose(text, Loader=_Loader)
         except yaml.MarkedYAMLError as error:
@@ -339,16 +346,24 @@ class _Reader:
                 # Something never closed, such as a quote: where it opens is where to fix it.
                 mark, message = error.context_mark, f"{error.context}, found no end before the '---' line"
             elif error.context and error.context_mark:
-                message += f" ({error.context} on line {self.first_line + error.context_mark.line})"
+                message += f" ({error.context} on line {self._line_at(error.context_mark.index)})"
             if mark is None:
                 raise EntryError(self.path, 1, f"the front matter is not valid YAML: {message}") from None
-            if "\t" in _indentation(text.split("\n")[mark.line]):
+            line = self._line_at(mark.index)
+            if "\t" in _indentation(text.split("\n")[line - self.first_line]):
                 message = "a tab in the indentation; YAML needs spaces there"
-            raise EntryError(self.path, self.first_line + mark.line, f"the front matter is not valid YAML: {message}") from None
+            raise EntryError(self.path, line, f"the front matter is not valid YAML: {message}") from None
         except yaml.reader.ReaderError as error:
-            line = self.first_line + text.count("\n", 0, error.position)
+            line = self._line_at(error.position)
             raise EntryError(
                 self.path, line, f"the front matter holds a character YAML does not allow (code {error.character:#x})"
+            ) from None
+        except UnicodeEncodeError as error:  # libyaml reads UTF-8, which half a surrogate pair is not
+            code = ord(text[error.start])
+            raise EntryError(
+                self.path,
+                self._line_at(error.start),
+                f"the front matter holds a character YAML does not allow (code {code:#x})",
             ) from None
 
     def fields(
@@ -417,7 +432,10 @@ class _Reader:
         if isinstance(node, yaml.ScalarNode) and node.tag == _NULL_TAG:
             return None
         if isinstance(node, yaml.ScalarNode) and _COUNT.fullmatch(node.value):
-            return int(node.value)
+            try:
+                return int(node.value)
+            except ValueError:  # int() refuses over 4,300 digits
+                self.fail(node, f"field {label} must be a whole number ≥ 0, got one of {len(node.value)} digits")
         self.fail(node, f"field {label} must be a whole number ≥ 0, got {_shown(node)}")
 
     def date(self, node: yaml.Node, label: str) -> dt.date | None:

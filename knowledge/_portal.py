@@ -66,6 +66,9 @@ _NAME_START = re.compile(_CAPITALISED)
 
 # Invisible marks the portal's editors pasted in (LRM, ZWSP, BOM...) that break matching.
 _INVISIBLE = re.compile("[\u200b\u200c\u200d\u200e\u200f\u2060\ufeff\u00ad]")
+# Half a surrogate pair, which a JSON "\ud800" escape without its partner decodes to: no UTF-8
+# file or tokenizer takes one, so the replacement character stands for what the crawl lost.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 # Runs of blanks, or one blank that is not a plain space (matching every single space is slow).
 _HSPACE = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u3000]{2,}|[\t\u00a0\u2000-\u200a\u202f\u3000]")
 _SPACE_AT_LINE_END = re.compile(r" ?\n ?")
@@ -79,7 +82,7 @@ def _clean(text: object) -> str:
     """NFC-normalise, drop invisible marks, collapse blanks; "Không có thông tin" means empty."""
     if text is None:
         return ""
-    text = _INVISIBLE.sub("", unicodedata.normalize("NFC", str(text)))
+    text = _INVISIBLE.sub("", unicodedata.normalize("NFC", _LONE_SURROGATE.sub("\ufffd", str(text))))
     # U+00D0 (Icelandic Eth) is never Vietnamese; it is a mistyped Đ, as in "NÐ-CP".
     text = text.replace("\u00d0", "Đ").replace("\r\n", "\n").replace("\r", "\n")
     text = _SPACE_AT_LINE_END.sub("\n", _HSPACE.sub(" ", text))
@@ -713,6 +716,10 @@ def iter_portal_jsonl(path: str | Path, *, level: str | None = None) -> Iterator
             except json.JSONDecodeError as error:
                 message = f"invalid JSON: {error.msg} (column {error.colno})"
                 raise PortalFormatError(path, line_no, message) from None
+            except ValueError as error:  # valid JSON that Python refuses: an integer of 4,300+ digits
+                raise PortalFormatError(path, line_no, f"invalid JSON: {error}") from None
+            except RecursionError:
+                raise PortalFormatError(path, line_no, "invalid JSON: nested too deeply") from None
             if not isinstance(record, dict):
                 raise PortalFormatError(path, line_no, f"expected a JSON object, got {type(record).__name__}")
             parsed = parse_portal_record(record)

@@ -349,10 +349,13 @@ def _normalize_word(
     squeezed = word
     if _LONG_RUN_RE.search(word):
         squeezed = _LONG_RUN_RE.sub(r"\1", word)  # "caaaan" -> "can": stretched letters
-        if len(squeezed) > 1:  # "kooo" -> "ko" -> "không"; but "kkk" (laughter) stays "k"
-            expanded = _expand(squeezed, previous, clause_final)
-            if expanded is not None:
-                return expanded
+        if len(squeezed) == 1:
+            # "kkk" is laughter, not "k" (không). Squeezed to one letter, it would be read as
+            # teencode when normalised again, so it stays as typed.
+            return word
+        expanded = _expand(squeezed, previous, clause_final)  # "kooo" -> "ko" -> "không"
+        if expanded is not None:
+            return expanded
     if (
         squeezed not in _NOT_TELEX
         and _ASCII_WORD_RE.fullmatch(squeezed)
@@ -402,4 +405,6 @@ def normalize_query(text: str, *, vocabulary: Container[str] | None = None) -> s
         else:
             pieces.append(value)
             previous = None
-    return "".join(pieces)
+    # A combining mark with no precomposed form is a token of its own ("j̣" is "j" + U+0323), so
+    # it ends up after whatever its letter became ("gì" + U+0323), which is NFC only once composed.
+    return nfc("".join(pieces))
