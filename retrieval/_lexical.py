@@ -9,6 +9,7 @@ match somewhere in its list of documents.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Sequence
 
@@ -17,6 +18,10 @@ import numpy as np
 
 from ._normalize import _ADMIN, bigrams, fold, syllables
 from ._types import SearchDoc
+
+# bm25s sets its logger to DEBUG when imported, which puts its "Building index" lines into any log
+# configured for INFO; its level goes back to the application's.
+logging.getLogger("bm25s").setLevel(logging.NOTSET)
 
 # The portal writes "BHXH", "BHYT", "TNCN" in names; citizens write them out or abbreviate them
 # the same way (the query normaliser expands them), so documents get the same expansion.
