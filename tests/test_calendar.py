@@ -151,12 +151,18 @@ def test_working_hours_are_configurable() -> None:
     mornings = WorkingCalendar(hours=[(dt.time(8, 0), dt.time(12, 0))])
     assert mornings.due(at(2026, 3, 2, 11, 0), 2, "hours") == at(2026, 3, 3, 9, 0)
     assert mornings.due(at(2026, 3, 2), 1) == at(2026, 3, 3, 12, 0)  # a day ends when the last session does
-    with pytest.raises(ValueError, match="overlap"):
+    overlapping = r"session 2 \(11:00-17:00\) must open after session 1 \(08:00-12:00\) closes: .* do not overlap"
+    with pytest.raises(ValueError, match=overlapping):
         WorkingCalendar(hours=[(dt.time(8, 0), dt.time(12, 0)), (dt.time(11, 0), dt.time(17, 0))])
-    with pytest.raises(ValueError, match="overlap"):
+    with pytest.raises(ValueError, match=r"session 2 \(07:30-11:30\) must open after session 1 \(13:30-17:00\)"):
+        WorkingCalendar(hours=[(dt.time(13, 30), dt.time(17, 0)), (dt.time(7, 30), dt.time(11, 30))])
+    with pytest.raises(ValueError, match=r"session 1 \(12:00-08:00\) must open before it closes"):
         WorkingCalendar(hours=[(dt.time(12, 0), dt.time(8, 0))])
     with pytest.raises(ValueError, match="at least one"):
         WorkingCalendar(hours=[])
+    # Back to back is allowed: a session may open the moment the previous one closes.
+    back_to_back = WorkingCalendar(hours=[(dt.time(8, 0), dt.time(12, 0)), (dt.time(12, 0), dt.time(16, 0))])
+    assert back_to_back.due(at(2026, 3, 2, 11, 0), 2, "hours") == at(2026, 3, 2, 13, 0)
 
 
 # -- pauses while waiting for the citizen -----------------------------------------------------
@@ -325,3 +331,13 @@ def test_the_calendar_command_uses_the_configured_overrides(config: Path, overri
     assert main(["calendar", "days", "2026-02-13", "2026-02-27"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "lich.csv:2: kind" in err
+
+
+def test_the_calendar_command_counts_the_configured_office_hours(config: Path, overrides_file, capsys) -> None:
+    overrides_file(HEADER + "2026-03-03,closure,Lũ\n", name="lich.csv")
+    config.write_text('[calendar]\noverrides = "lich.csv"\nhours = [["08:00", "12:00"]]\n', encoding="utf-8")
+    # Monday 11:00 plus 2 mornings-only hours: one on Monday, Tuesday closed, one on Wednesday.
+    assert main(["calendar", "due", "2026-03-02T11:00", "2", "--unit", "hours"]) == 0
+    assert capsys.readouterr().out == "2026-03-04T09:00:00+07:00\n"
+    assert main(["calendar", "due", "2026-03-02T11:00", "1"]) == 0
+    assert capsys.readouterr().out == "2026-03-04T12:00:00+07:00\n"

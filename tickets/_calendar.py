@@ -112,6 +112,26 @@ def load_overrides(path: str | Path) -> tuple[Override, ...]:
     return tuple(rows)
 
 
+def check_hours(hours: Sequence[tuple[dt.time, dt.time]]) -> None:
+    """Office sessions must each open before they close, follow one another in the day's order and
+    not overlap: a deadline in hours walks them in order. :class:`ValueError` names the session."""
+
+    def span(number: int) -> str:
+        opens, closes = hours[number - 1]
+        return f"session {number} ({opens:%H:%M}-{closes:%H:%M})"
+
+    if not hours:
+        raise ValueError("hours: at least one working session is needed")
+    for number, (opens, closes) in enumerate(hours, start=1):
+        if not opens < closes:
+            raise ValueError(f"hours: {span(number)} must open before it closes")
+        if number > 1 and opens < hours[number - 2][1]:
+            raise ValueError(
+                f"hours: {span(number)} must open after {span(number - 1)} closes: "
+                "sessions go in the day's order and do not overlap"
+            )
+
+
 class WorkingCalendar:
     """Working days and working-time deadlines of one ward.
 
@@ -125,11 +145,7 @@ class WorkingCalendar:
         hours: Sequence[tuple[dt.time, dt.time]] = DEFAULT_HOURS,
         tz: dt.tzinfo = WARD_TZ,
     ) -> None:
-        if not hours:
-            raise ValueError("hours: at least one working session is needed")
-        for (start, end), following in zip(hours, [*hours[1:], None], strict=True):
-            if not start < end or (following is not None and following[0] < end):
-                raise ValueError(f"hours: sessions must be increasing and not overlap, got {list(hours)}")
+        check_hours(hours)
         self.hours = tuple(hours)
         self.tz = tz
         self._package = holidays.VN(language="en_US")  # English names: stable keys for _UNVERIFIED_HOLIDAY
