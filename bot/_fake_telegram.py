@@ -11,8 +11,8 @@ Tests drive it through a control API of plain methods: inject what a user does
 what the bot sent (:meth:`~FakeTelegramServer.outbox`, :meth:`~FakeTelegramServer.calls`), inject
 faults (:meth:`~FakeTelegramServer.fail_next`) and :meth:`~FakeTelegramServer.reset`.
 
-It lives in the package rather than under ``tests/`` because ``wardbot bench`` drives the
-Telegram channel through it; ``tests/fakes/telegram_server.py`` re-exports it.
+It lives in the package rather than under ``tests/`` because ``wardbot bench`` and ``wardbot soak``
+drive the Telegram channel through it; ``tests/fakes/telegram_server.py`` re-exports it.
 
 ``sendPhoto`` takes an uploaded image (checked by decoding it, as Telegram does), a file id the
 fake gave out earlier, or an http(s) address (not fetched); the message carries a ``photo`` size.
@@ -35,8 +35,10 @@ import math
 import re
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp
 import PIL.Image
@@ -52,7 +54,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 # Failed webhook deliveries are retried after these pauses, then the update is dropped, as
 # Telegram "gives up after a reasonable amount of attempts".
-_WEBHOOK_RETRY_DELAYS_S = (0.1, 0.3, 1.0, 3.0)
+WEBHOOK_RETRY_DELAYS_S = (0.1, 0.3, 1.0, 3.0)
 
 CONFLICT_OTHER_POLL = (
     "Conflict: terminated by other getUpdates request; make sure that only one bot instance is running"
@@ -232,6 +234,12 @@ class FakeTelegramServer:
     than that after the previous one to the same chat is answered 429 with ``retry_after``.
     The server binds a free port on 127.0.0.1 and keeps it across :meth:`stop` and
     :meth:`start`, so a test can take the "network" away and bring it back.
+
+    ``webhook_retry_delays`` are the pauses between failed webhook deliveries of one update
+    before it is dropped: ``wardbot soak`` gives a long ladder, since Telegram keeps an update
+    for a day while a restarting bot is away. ``webhook_proxy`` (``http://host:port``) receives
+    the webhook calls instead of the https address given to setWebhook, path kept, as the
+    TLS-terminating proxy in front of a bot does: the bot refuses a webhook URL that is not https.
     """
 
     def __init__(
@@ -240,6 +248,8 @@ class FakeTelegramServer:
         *,
         bot_username: str = "wardbot_test_bot",
         per_chat_min_interval: float | None = None,
+        webhook_retry_delays: Sequence[float] = WEBHOOK_RETRY_DELAYS_S,
+        webhook_proxy: str = "",
     ) -> None:
         self.token = token
         self.bot_user = {
@@ -252,6 +262,8 @@ class FakeTelegramServer:
             "supports_inline_queries": False,
         }
         self._per_chat_min_interval = per_chat_min_interval
+        self._webhook_retry_delays = tuple(webhook_retry_delays)
+        self._webhook_proxy = webhook_proxy
         self._port = 0
         self._runner: web.AppRunner | None = None
         self._client: aiohttp.ClientSession | None = None
@@ -448,6 +460,11 @@ class FakeTelegramServer:
     @property
     def pending_updates(self) -> int:
         return len(self._updates)
+
+    def is_pending(self, update_id: int) -> bool:
+        """Whether update ``update_id`` is still kept for the bot: not yet confirmed by a later
+        ``getUpdates`` offset, nor answered 2xx by the webhook (nor dropped after its retries)."""
+        return any(update["update_id"] == update_id for update in self._updates)
 
     @property
     def long_poll_waiting(self) -> bool:
@@ -824,7 +841,7 @@ class FakeTelegramServer:
             update = pending[0]
             status = await self._post_update(update)
             self.webhook_deliveries.append((update["update_id"], status))
-            if 200 <= status < 300 or failures >= len(_WEBHOOK_RETRY_DELAYS_S):
+            if 200 <= status < 300 or failures >= len(self._webhook_retry_delays):
                 if not 200 <= status < 300:
                     log.warning(
                         "fake Telegram: dropped update %s, webhook failed %d times", update["update_id"], failures + 1
@@ -834,15 +851,18 @@ class FakeTelegramServer:
                 self._notify()
                 continue
             self._webhook_error = (int(time.time()), f"Wrong response from the webhook: {status}")
-            await asyncio.sleep(_WEBHOOK_RETRY_DELAYS_S[failures])
+            await asyncio.sleep(self._webhook_retry_delays[failures])
             failures += 1
 
     async def _post_update(self, update: dict[str, Any]) -> int:
         """The webhook's HTTP status for ``update``, or 0 if it could not be reached."""
         assert self._client is not None
         headers = {SECRET_HEADER: self._webhook["secret_token"]} if self._webhook.get("secret_token") else {}
+        url = self.webhook_url
+        if self._webhook_proxy:
+            url = self._webhook_proxy + urlsplit(url)._replace(scheme="", netloc="").geturl()
         try:
-            async with self._client.post(self.webhook_url, json=update, headers=headers) as response:
+            async with self._client.post(url, json=update, headers=headers) as response:
                 await response.read()
                 return response.status
         except (aiohttp.ClientError, TimeoutError):
