@@ -1,13 +1,18 @@
 """The application's :data:`~bot.channels.Dispatch`: from an inbound message to delivered replies.
 
-For each message: record it (dropping duplicate deliveries) → let the dialogue handle it →
-record the turn and queue its replies → deliver them through the channel the message came
-from, retrying with backoff → settle it in the compliance log. Each step is in the database
-before the next begins, so after a crash :meth:`Pipeline.recover` finishes what was started:
-a message never handled is handled (once), a reply never delivered is delivered.
+A channel hands each message to the pipeline, which records it durably and only then returns,
+so that the channel acknowledges to the platform (Telegram's and Zalo's 200, the web chat's 202)
+only what can no longer be lost: both platforms deliver at least once and never re-send what got
+a 200. Then, for each conversation, a worker takes the recorded messages in the order they were
+recorded: let the dialogue handle one → record the turn and queue its replies (one
+transaction) → deliver them through the channel the message came from, retrying with backoff →
+settle it in the compliance log (one transaction). Each step is in the database before the
+next begins, so after a crash :meth:`Pipeline.recover` finishes what was started: a message
+never handled is handled (once), a reply never delivered is delivered.
 
 Messages of one conversation are processed one at a time and in order (its state depends on
 the previous turn, and its replies must not overtake each other); conversations run concurrently.
+This is the one place that orders a chat's messages: channels only record and acknowledge.
 
 Messages from the officials' group (when the application has one) go to its :class:`GroupHandler`
 instead of the dialogue, through the same log, outbox and delivery.
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 import weakref
 from collections.abc import Awaitable, Callable, Iterable
@@ -25,8 +31,18 @@ from typing import Protocol
 
 from handlers import IncomingMessage, Reply, Turn
 
+from ._logging import chat_ref
 from ._metrics import Metrics
-from ._storage import ERROR_OUTCOME, OFFICIALS_OUTCOME, Clock, PendingReply, SettledMessage, Storage, utc_now
+from ._storage import (
+    ERROR_OUTCOME,
+    OFFICIALS_OUTCOME,
+    Clock,
+    PendingReply,
+    SettledMessage,
+    Storage,
+    UnhandledMessage,
+    utc_now,
+)
 from .channels import Channel, DeliveryError
 
 log = logging.getLogger(__name__)
@@ -90,7 +106,7 @@ async def send_once(channel: Channel, chat_id: str, reply: Reply, timeout: float
     except Exception as exc:
         # A channel should raise DeliveryError; anything else is a bug there or an unwrapped
         # network error. Retrying costs little and may save the reply.
-        log.exception("channel %s raised while sending to chat %s", channel.name, chat_id)
+        log.exception("channel %s raised while sending to chat %s", channel.name, chat_ref(channel.name, chat_id))
         return DeliveryError(repr(exc), retryable=True)
     return None
 
@@ -120,11 +136,15 @@ class Pipeline:
         self._clock = clock
         self._sleep = sleep
         self._channels: dict[str, Channel] = {}
-        # One lock per conversation, dropped by the garbage collector once nobody holds it.
+        # One lock per conversation, dropped by the garbage collector once nobody holds it: the
+        # worker and a redelivery round never deliver to one chat at the same time.
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
-        self._in_flight = 0  # messages being processed, for a graceful stop
+        self._workers: dict[tuple[str, str], asyncio.Task[None]] = {}  # one per conversation with work
+        self._woken: set[tuple[str, str]] = set()  # conversations that recorded a message meanwhile
+        self._turns: dict[int, asyncio.Future[None]] = {}  # message id → done when its turn is over
         self._idle = asyncio.Event()
         self._idle.set()
+        self._stopped = False  # after drain: messages are still recorded, handled at the next start
         for channel in channels:
             self.add_channel(channel)
 
@@ -132,37 +152,105 @@ class Pipeline:
         """Deliver replies to messages from ``channel.name`` through ``channel``."""
         self._channels[channel.name] = channel
 
+    @property
+    def idle(self) -> bool:
+        """Whether no conversation has messages being processed now."""
+        return self._idle.is_set()
+
+    @property
+    def mailbox(self) -> Storage:
+        """Where the web chat keeps its replies until the browser has them (a ``Mailbox``)."""
+        return self.storage
+
     def _lock(self, conversation: tuple[str, str]) -> asyncio.Lock:
         lock = self._locks.get(conversation)
         if lock is None:
             lock = self._locks[conversation] = asyncio.Lock()
         return lock
 
-    async def __call__(self, message: IncomingMessage) -> None:
-        """Process one inbound message to the end; never raises for a handler or delivery problem."""
-        self._in_flight += 1
+    async def __call__(self, message: IncomingMessage) -> asyncio.Future[None]:
+        """Record ``message`` durably; returns once it is recorded, with a future that is done
+        when its turn is over (handled and its replies delivered, or given up). A duplicate
+        delivery (the same platform message id again) is dropped and gets a finished future.
+        Raises only if the message could not be recorded: the channel must not acknowledge it."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        message_id = await self.storage.record_inbound(message)
+        if message_id is None:
+            log.info("dropped a duplicate %s message %s", message.channel, message.message_id)
+            self.metrics.duplicate_dropped(message.channel)
+            done.set_result(None)
+            return done
+        self.metrics.message_received(message.channel)
+        self._turns[message_id] = done
+        if self._wake(message.conversation) is None:
+            del self._turns[message_id]
+            done.cancel()  # stopping: the message is recorded and waits for the next start
+        return done
+
+    async def process(self, message: IncomingMessage) -> None:
+        """Record ``message`` and wait for its turn to be over: for callers that answer one
+        message at a time (tests, benchmarks)."""
+        await (await self(message))
+
+    def _wake(self, conversation: tuple[str, str]) -> asyncio.Task[None] | None:
+        """Make sure a worker takes the conversation's recorded messages; the worker (None once
+        the pipeline has stopped)."""
+        if self._stopped:
+            return None
+        worker = self._workers.get(conversation)
+        if worker is not None:
+            self._woken.add(conversation)  # it reads the messages again before it ends
+            return worker
+        worker = asyncio.create_task(self._work(conversation), name=f"conversation-{conversation[0]}")
+        self._workers[conversation] = worker
         self._idle.clear()
+        worker.add_done_callback(functools.partial(self._forget_worker, conversation))  # cancelled before it ran
+        return worker
+
+    def _forget_worker(self, conversation: tuple[str, str], worker: asyncio.Task[None]) -> None:
+        if self._workers.get(conversation) is worker:
+            del self._workers[conversation]
+        if not self._workers:
+            self._idle.set()
+
+    async def _work(self, conversation: tuple[str, str]) -> None:
+        """Handle the conversation's recorded messages, oldest first, until none is left."""
         try:
-            message_id = await self.storage.record_inbound(message)
-            if message_id is None:
-                log.info("dropped a duplicate %s message %s", message.channel, message.message_id)
-                self.metrics.duplicate_dropped(message.channel)
-                return
-            self.metrics.message_received(message.channel)
-            async with self._lock(message.conversation):
+            async with self._lock(conversation):
                 # The user is back: what the platform would not deliver before goes out first.
-                for held_message in await self.storage.release_held(message.channel, message.chat_id):
+                for held_message in await self.storage.release_held(*conversation):
                     await self._deliver(held_message, await self.storage.pending_replies(held_message))
-                await self._handle(message_id, message)
+                while True:
+                    self._woken.discard(conversation)
+                    unhandled = await self.storage.next_unhandled(conversation)
+                    if unhandled is None:
+                        if conversation in self._woken:
+                            continue
+                        break
+                    try:
+                        await self._take(unhandled)
+                    finally:
+                        turn = self._turns.pop(unhandled.id, None)
+                        if turn is not None and not turn.done():
+                            turn.set_result(None)
+        except Exception:
+            # A database failure: the messages stay recorded and the next start recovers them.
+            log.exception("the %s conversation worker failed; its messages wait for recovery", conversation[0])
         finally:
-            self._in_flight -= 1
-            if not self._in_flight:
-                self._idle.set()
+            # At once rather than in the done callback, so that a message recorded from now on
+            # starts a new worker.
+            self._forget_worker(conversation, asyncio.current_task())
+
+    async def _take(self, unhandled: UnhandledMessage) -> None:
+        if unhandled.attempts >= MAX_HANDLING_ATTEMPTS:
+            log.error("giving up message %d: handling it was interrupted %d times", unhandled.id, unhandled.attempts)
+            self._count(await self.storage.give_up(unhandled.id))
+            return
+        await self._handle(unhandled.id, unhandled.message)
 
     async def _handle(self, message_id: int, message: IncomingMessage) -> None:
         """Handle a recorded message and deliver its replies; called under the conversation's
-        lock. Recovery and a live delivery may both reach one message after a restart: only the
-        first to claim it handles it."""
+        lock. Only the first to claim a message handles it (another process may recover it)."""
         if not await self.storage.claim(message_id):
             return
         try:
@@ -177,7 +265,6 @@ class Pipeline:
             replies, outcome, entry_id, score = (self._apology,), ERROR_OUTCOME, "", None
         pending = await self.storage.record_turn(message_id, replies, outcome=outcome, entry_id=entry_id, score=score)
         await self._deliver(message_id, pending)
-
     async def _deliver(self, message_id: int, pending: list[PendingReply]) -> None:
         for reply in pending:
             if not await self._deliver_one(reply):
@@ -198,6 +285,10 @@ class Pipeline:
             # stays in the outbox for the process that runs that channel.
             log.error("no %s channel to deliver reply %d; it waits in the outbox", pending.channel, pending.id)
             return False
+        if channel.fetches_replies:
+            await self.storage.post_pending(pending.id)
+            channel.posted(pending.chat_id)
+            return True
         policy = self._retry
         attempts = pending.attempts
         for round_attempt in range(1, policy.attempts_per_round + 1):
@@ -235,16 +326,14 @@ class Pipeline:
                 await self._deliver(message_id, await self.storage.pending_replies(message_id))
 
     async def recover(self) -> None:
-        """After a restart: handle the messages that were never handled, then deliver every
-        reply still waiting. Only messages of the channels added here are touched."""
-        for unhandled in await self.storage.unhandled_messages(self._channels):
-            if unhandled.attempts >= MAX_HANDLING_ATTEMPTS:
-                log.error("giving up message %d: handling it was interrupted %d times", unhandled.id, unhandled.attempts)
-                self._count(await self.storage.give_up(unhandled.id))
-                continue
-            log.info("recovering message %d from %s", unhandled.id, unhandled.message.channel)
-            async with self._lock(unhandled.message.conversation):
-                await self._handle(unhandled.id, unhandled.message)
+        """After a restart: handle the messages that were never handled (each conversation's in
+        order, as live ones are), then deliver every reply still waiting. Only messages of the
+        channels added here are touched."""
+        conversations = await self.storage.unhandled_conversations(self._channels)
+        workers = [worker for conversation in conversations if (worker := self._wake(conversation)) is not None]
+        if workers:
+            log.info("recovering the unhandled messages of %d conversation(s)", len(workers))
+            await asyncio.wait(workers)
         await self.redeliver_due(everything=True)
 
     async def run_redelivery(self, interval: float = 15.0) -> None:
@@ -257,9 +346,18 @@ class Pipeline:
                 log.exception("redelivery round failed; trying again in %s s", interval)
 
     async def drain(self, timeout: float) -> None:
-        """Wait up to ``timeout`` seconds for messages being processed; what is left unfinished
-        stays in the database and is recovered at the next start."""
+        """Wait up to ``timeout`` seconds for the conversations being processed, then stop the
+        rest: what is left unfinished stays in the database and is recovered at the next start.
+        Messages recorded from now on wait for that start too."""
+        self._stopped = True
         try:
             await asyncio.wait_for(self._idle.wait(), timeout)
         except TimeoutError:
-            log.warning("stopping with %d message(s) unfinished; they are recovered at the next start", self._in_flight)
+            log.warning("stopping with %d conversation(s) unfinished; recovered at the next start", len(self._workers))
+            workers = list(self._workers.values())
+            for worker in workers:
+                worker.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
+        for turn in self._turns.values():
+            turn.cancel()
+        self._turns.clear()

@@ -61,7 +61,7 @@ def test_serves_health_metrics_and_messages_then_stops(tmp_path: Path, tiny_kb: 
     async def scenario() -> tuple[dict, str]:
         await app.start()
         try:
-            await channel.dispatch(IncomingMessage("test", "c1", "u1", text="xin chào"))
+            await channel.receive(IncomingMessage("test", "c1", "u1", text="xin chào"))
             async with aiohttp.ClientSession(app.http.url) as http:
                 async with http.get("/healthz") as response:
                     health = await response.json()
@@ -107,7 +107,7 @@ def test_admin_reload_swaps_a_valid_kb_and_keeps_the_old_one_when_broken(
             return response.status
 
     async def ask() -> str:
-        await channel.dispatch(IncomingMessage("test", "c1", "u1", text="?"))
+        await channel.receive(IncomingMessage("test", "c1", "u1", text="?"))
         return channel.texts[-1]
 
     async def health(http: aiohttp.ClientSession) -> dict:
@@ -158,7 +158,7 @@ def test_a_restart_with_a_broken_entry_serves_the_last_good_kb(
         app = application(cfg, [channel], serve_http=False)
         await app.start()
         try:
-            await channel.dispatch(IncomingMessage("test", "c1", "u1", text="?"))
+            await channel.receive(IncomingMessage("test", "c1", "u1", text="?"))
             return channel.texts[-1], dict(app._health())
         finally:
             await app.stop()

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import io
 
+from fakes.dispatch import AnsweringDispatch
+
 from bot.channels._console import ConsoleChannel
 from handlers import Button, IncomingMessage, Reply, catalogue
 
@@ -26,11 +28,11 @@ def converse(typed: str) -> tuple[list[IncomingMessage], str]:
     async def scenario() -> None:
         console = ConsoleChannel(input=io.StringIO(typed), output=output)
 
-        async def dispatch(message: IncomingMessage) -> None:
+        async def answer(message: IncomingMessage) -> None:
             received.append(message)
             await console.send(message.chat_id, CHOICES if message.text == "khai sinh" else Reply("Dạ."))
 
-        await console.start(dispatch)
+        await console.start(AnsweringDispatch(answer))
         await asyncio.wait_for(console.closed.wait(), 5)
         await console.stop()
 

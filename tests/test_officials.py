@@ -308,9 +308,9 @@ async def test_the_pipeline_sends_the_group_to_the_officials_and_citizens_to_the
         )
         code = await ward.file()
         claim = IncomingMessage("telegram", GROUP, ALICE, text=f"/claim {code}", message_id="1", display_name="Lan")
-        await pipeline(claim)
-        await pipeline(IncomingMessage("telegram", "5001", ALICE, text=f"/claim {code}", message_id="2"))
-        await pipeline(IncomingMessage("web", CITIZEN_CHAT, "citizen", text="xin chào", message_id="3"))
+        await pipeline.process(claim)
+        await pipeline.process(IncomingMessage("telegram", "5001", ALICE, text=f"/claim {code}", message_id="2"))
+        await pipeline.process(IncomingMessage("web", CITIZEN_CHAT, "citizen", text="xin chào", message_id="3"))
     assert ward.telegram.sent[1:] == [
         (GROUP, Reply(f"✅ {code}: Lan đã nhận xử lý.")),
         ("5001", Reply(f"dialogue: /claim {code}")),  # a private chat: a citizen, not the group
@@ -425,8 +425,8 @@ async def test_the_application_announces_to_the_group_and_routes_its_messages(tm
         claim = IncomingMessage(
             "telegram", GROUP, ALICE, text=f"/claim {ticket.code}", message_id="1", display_name="Lan"
         )
-        await telegram.dispatch(claim)
-        await telegram.dispatch(IncomingMessage("telegram", "5001", "5001", text="xin chào", message_id="2"))
+        await telegram.receive(claim)
+        await telegram.receive(IncomingMessage("telegram", "5001", "5001", text="xin chào", message_id="2"))
         background = {task.get_name() for task in app._background}
     finally:
         await app.stop()

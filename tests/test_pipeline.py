@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from aio import wait_until
 from conftest import CollectingChannel, ManualClock
 
 from bot._pipeline import Pipeline, RetryPolicy
@@ -101,7 +102,7 @@ def test_a_message_is_recorded_handled_answered_and_logged(db: Path, clock: Manu
                 return await original(msg)
 
             dialogue.handle = handle
-            await pipeline(message("lệ phí khai sinh", message_id="100"))
+            await pipeline.process(message("lệ phí khai sinh", message_id="100"))
             assert "wardbot_messages_total{channel=\"test\"} 1.0" in pipeline.metrics.text()
             assert 'wardbot_turns_total{channel="test",outcome="answered"} 1.0' in pipeline.metrics.text()
 
@@ -118,8 +119,8 @@ def test_a_message_is_recorded_handled_answered_and_logged(db: Path, clock: Manu
 def test_a_duplicate_delivery_is_answered_once(db: Path, clock: ManualClock, collecting_channel: CollectingChannel) -> None:
     async def scenario() -> list[str]:
         async with running(db, collecting_channel, clock) as (pipeline, dialogue, _):
-            await pipeline(message("xin chào", message_id="5"))
-            await pipeline(message("xin chào", message_id="5"))
+            await pipeline.process(message("xin chào", message_id="5"))
+            await pipeline.process(message("xin chào", message_id="5"))
             assert 'wardbot_duplicate_messages_total{channel="test"} 1.0' in pipeline.metrics.text()
             return dialogue.handled
 
@@ -132,8 +133,8 @@ def test_a_handler_error_gets_the_apology_and_the_next_message_is_answered(
 ) -> None:
     async def scenario() -> None:
         async with running(db, collecting_channel, clock) as (pipeline, _, _):
-            await pipeline(message("boom"))
-            await pipeline(message("mất bao lâu?"))
+            await pipeline.process(message("boom"))
+            await pipeline.process(message("mất bao lâu?"))
 
     asyncio.run(scenario())
     assert collecting_channel.texts == [APOLOGY.text, "mất bao lâu? #1"]
@@ -146,7 +147,7 @@ def test_a_send_that_fails_twice_is_retried_with_backoff(db: Path, clock: Manual
 
     async def scenario() -> list[float]:
         async with running(db, collecting_channel, clock) as (pipeline, _, sleep):
-            await pipeline(message("nộp online được không?"))
+            await pipeline.process(message("nộp online được không?"))
             return sleep.delays
 
     assert asyncio.run(scenario()) == [0.5, 1.0]
@@ -161,7 +162,7 @@ def test_retry_after_from_the_platform_is_honoured(db: Path, clock: ManualClock,
 
     async def scenario() -> list[float]:
         async with running(db, collecting_channel, clock) as (pipeline, _, sleep):
-            await pipeline(message("a"))
+            await pipeline.process(message("a"))
             return sleep.delays
 
     assert asyncio.run(scenario()) == [7.0]
@@ -175,7 +176,7 @@ def test_a_non_retryable_failure_is_final_for_the_whole_turn(
 
     async def scenario() -> list[float]:
         async with running(db, collecting_channel, clock, replies=2) as (pipeline, _, sleep):
-            await pipeline(message("a"))
+            await pipeline.process(message("a"))
             await pipeline.redeliver_due(everything=True)
             return sleep.delays
 
@@ -193,12 +194,12 @@ def test_a_reply_the_platform_refuses_until_contact_is_held_and_sent_when_the_us
 
     async def scenario() -> tuple[list, list, list]:
         async with running(db, collecting_channel, clock, replies=2) as (pipeline, _, _):
-            await pipeline(message("a"))
+            await pipeline.process(message("a"))
             await pipeline.redeliver_due(everything=True)  # the periodic round leaves it held
             held = rows(db, "SELECT seq, status FROM outbox ORDER BY id")
             settled_early = rows(db, "SELECT COUNT(*) FROM compliance_log")
             clock.advance(3600)
-            await pipeline(message("b"))  # the citizen writes again
+            await pipeline.process(message("b"))  # the citizen writes again
             return held, settled_early, rows(db, "SELECT status FROM outbox ORDER BY id")
 
     held, settled_early, after = asyncio.run(scenario())
@@ -216,7 +217,7 @@ def test_a_reply_still_undelivered_after_a_round_is_redelivered_later(
 
     async def scenario() -> None:
         async with running(db, collecting_channel, clock, replies=2, retry=policy) as (pipeline, _, _):
-            await pipeline(message("a"))
+            await pipeline.process(message("a"))
             assert collecting_channel.sent == []
             assert rows(db, "SELECT status FROM messages") == [("handled",)]
             clock.advance(30)
@@ -239,7 +240,7 @@ def test_after_a_crash_an_unhandled_message_is_answered_exactly_once(
             await storage.record_inbound(message("cần mang gì?", message_id="9"))
         async with running(db, collecting_channel, clock) as (pipeline, dialogue, _):
             await pipeline.recover()
-            await pipeline(message("cần mang gì?", message_id="9"))  # the platform redelivers it too
+            await pipeline.process(message("cần mang gì?", message_id="9"))  # the platform redelivers it too
             first = list(dialogue.handled)
         async with running(db, collecting_channel, clock) as (pipeline, dialogue, _):
             await pipeline.recover()
@@ -259,7 +260,7 @@ def test_after_a_crash_a_handled_turn_is_delivered_without_handling_it_again(
 
     async def scenario() -> list[str]:
         async with running(db, down, clock) as (pipeline, _, _):
-            await pipeline(message("a"))
+            await pipeline.process(message("a"))
         async with running(db, collecting_channel, clock) as (pipeline, dialogue, _):
             await pipeline.recover()
             return dialogue.handled
@@ -289,10 +290,10 @@ def test_a_message_that_keeps_crashing_the_bot_is_given_up(
 def test_conversation_state_survives_a_restart(db: Path, clock: ManualClock, collecting_channel: CollectingChannel) -> None:
     async def scenario() -> None:
         async with running(db, collecting_channel, clock) as (pipeline, _, _):
-            await pipeline(message("a"))
-            await pipeline(message("b", chat="chat-2"))
+            await pipeline.process(message("a"))
+            await pipeline.process(message("b", chat="chat-2"))
         async with running(db, collecting_channel, clock) as (pipeline, _, _):
-            await pipeline(message("c"))
+            await pipeline.process(message("c"))
 
     asyncio.run(scenario())
     assert collecting_channel.texts == ["a #1", "b #1", "c #2"]
@@ -312,9 +313,9 @@ def test_messages_of_one_conversation_are_handled_in_order(
                 return await original(msg)
 
             dialogue.handle = slow_first
-            first = asyncio.create_task(pipeline(message("first")))
-            second = asyncio.create_task(pipeline(message("second")))
-            other = asyncio.create_task(pipeline(message("other", chat="chat-2")))
+            first = asyncio.create_task(pipeline.process(message("first")))
+            second = asyncio.create_task(pipeline.process(message("second")))
+            other = asyncio.create_task(pipeline.process(message("other", chat="chat-2")))
             await other  # another conversation is not held up
             release.set()
             await asyncio.gather(first, second)
@@ -337,25 +338,119 @@ def test_recovery_leaves_alone_a_message_being_handled_live(
                 return await original(msg)
 
             dialogue.handle = blocking
-            unhandled_messages = pipeline.storage.unhandled_messages
-            found: list[str] = []
+            unhandled_conversations = pipeline.storage.unhandled_conversations
+            found: list[tuple[str, str]] = []
             looked = asyncio.Event()
 
             async def watched(channels):
-                unhandled = await unhandled_messages(channels)
-                found.extend(u.message.text for u in unhandled)
+                unhandled = await unhandled_conversations(channels)
+                found.extend(unhandled)
                 looked.set()
                 return unhandled
 
-            pipeline.storage.unhandled_messages = watched
-            live = asyncio.create_task(pipeline(message("live")))
+            pipeline.storage.unhandled_conversations = watched
+            live = asyncio.create_task(pipeline.process(message("live")))
             await started.wait()  # recorded, claimed and in the handlers, but not answered yet
             recovery = asyncio.create_task(pipeline.recover())
             await looked.wait()  # recovery has read the unhandled messages while "live" is in the handlers
-            assert found == ["live"]  # not answered yet, so it is on recovery's list
+            assert found == [message("live").conversation]  # not answered yet, so on recovery's list
             release.set()
             await asyncio.gather(live, recovery)
             return dialogue.handled
 
     assert asyncio.run(scenario()) == ["live"]
     assert collecting_channel.texts == ["live #1"]
+
+
+def test_messages_acknowledged_while_another_is_handled_survive_a_kill(
+    db: Path, clock: ManualClock, collecting_channel: CollectingChannel
+) -> None:
+    """Three messages back to back from one citizen, the first stuck in the handlers, then the
+    process dies: each was recorded before the channel could acknowledge it, so the next start
+    answers all three, in order."""
+
+    async def first_run() -> None:
+        async with running(db, collecting_channel, clock) as (pipeline, dialogue, _):
+            never = asyncio.Event()
+
+            async def stuck(msg: IncomingMessage) -> Turn:
+                await never.wait()
+                raise AssertionError("unreachable")
+
+            dialogue.handle = stuck
+            for number, text in enumerate(("một", "hai", "ba")):
+                turn = await pipeline(message(text, message_id=str(number)))  # returns once recorded
+                assert not turn.done()
+            statuses = rows(db, "SELECT text, status FROM messages ORDER BY id")
+            assert statuses == [("một", "received"), ("hai", "received"), ("ba", "received")]
+            await pipeline.drain(0)  # the kill: the worker is dropped in the middle of a turn
+
+    async def second_run() -> list[str]:
+        async with running(db, collecting_channel, clock) as (pipeline, dialogue, _):
+            await pipeline.recover()
+            return dialogue.handled
+
+    asyncio.run(first_run())
+    assert collecting_channel.texts == []
+    assert asyncio.run(second_run()) == ["một", "hai", "ba"]
+    assert collecting_channel.texts == ["một #1", "hai #2", "ba #3"]
+    assert rows(db, "SELECT COUNT(*) FROM compliance_log WHERE replied_at IS NOT NULL") == [(3,)]
+
+
+def test_a_turn_interrupted_after_saving_its_state_is_handled_again_from_the_state_it_began_with(
+    db: Path, clock: ManualClock, collecting_channel: CollectingChannel
+) -> None:
+    """The dialogue saves its new state before the turn is recorded; a kill between the two must
+    not make the message mean something else the second time (a "1" picking from the wrong menu)."""
+
+    async def first_run() -> None:
+        async with running(db, collecting_channel, clock) as (pipeline, dialogue, _):
+            await pipeline.process(message("một", message_id="1"))  # turns: 1
+            never = asyncio.Event()
+
+            async def saves_then_dies(msg: IncomingMessage) -> Turn:
+                await dialogue.store.save_state(msg.conversation, {"turns": 99})
+                await never.wait()
+                raise AssertionError("unreachable")
+
+            dialogue.handle = saves_then_dies
+            await pipeline(message("hai", message_id="2"))
+            await wait_until(lambda: rows(db, "SELECT state FROM conversations") == [('{"turns": 99}',)])
+            await pipeline.drain(0)  # the kill
+
+    async def second_run() -> None:
+        async with running(db, collecting_channel, clock) as (pipeline, _, _):
+            await pipeline.recover()
+
+    asyncio.run(first_run())
+    asyncio.run(second_run())
+    assert collecting_channel.texts == ["một #1", "hai #2"]
+
+
+class FetchingChannel(CollectingChannel):
+    """A channel whose client fetches its replies from the mailbox, as the web chat's browser does."""
+
+    fetches_replies = True
+
+    def __init__(self) -> None:
+        super().__init__("test")
+        self.woken: list[str] = []
+
+    def posted(self, chat_id: str) -> None:
+        self.woken.append(chat_id)
+
+
+def test_replies_for_a_fetching_client_are_posted_to_the_mailbox_once(db: Path, clock: ManualClock) -> None:
+    channel = FetchingChannel()
+
+    async def scenario() -> list[tuple[int, Reply]]:
+        async with running(db, channel, clock, replies=2) as (pipeline, _, _):
+            await pipeline.process(message("lệ phí?", message_id="1"))
+            await pipeline.redeliver_due(everything=True)  # nothing left to post again
+            return await pipeline.storage.replies_after("chat-1", 0, limit=10)
+
+    mail = asyncio.run(scenario())
+    assert [reply.text for _, reply in mail] == ["lệ phí? #1", "part 2"]
+    assert channel.sent == [] and channel.woken == ["chat-1", "chat-1"]
+    assert rows(db, "SELECT status FROM outbox") == [("delivered",), ("delivered",)]
+    assert rows(db, "SELECT outcome FROM compliance_log") == [("answered",)]

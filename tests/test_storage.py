@@ -161,3 +161,141 @@ def test_a_reply_that_failed_for_good_settles_the_message_as_failed(tmp_path: Pa
     assert not settled.answered and settled.latency_ms is None
     assert rows(path, "SELECT status, attempts, last_error FROM outbox") == [("failed", 1, "blocked by the user")]
     assert rows(path, "SELECT replied_at, latency_ms, outcome FROM compliance_log") == [(None, None, "abstained")]
+
+
+# --- Each state change is one transaction ---------------------------------------------------------
+
+
+class FailingConnection:
+    """Stands in for the SQLite connection and fails the ``fail_at``-th write statement, as a
+    crash or a full disk between two writes would; everything else goes to the real one."""
+
+    WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+
+    def __init__(self, real: sqlite3.Connection, fail_at: int | None) -> None:
+        self._real = real
+        self.fail_at = fail_at
+        self.writes = 0
+
+    def execute(self, sql: str, *args: object) -> sqlite3.Cursor:
+        if sql.lstrip().upper().startswith(self.WRITES):
+            self.writes += 1
+            if self.writes == self.fail_at:
+                raise sqlite3.OperationalError("disk I/O error (simulated)")
+        return self._real.execute(sql, *args)
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._real, name)
+
+
+def snapshot(path: Path) -> dict[str, list[tuple]]:
+    tables = ("messages", "outbox", "compliance_log", "web_mailbox", "conversations")
+    return {table: rows(path, f"SELECT * FROM {table} ORDER BY rowid") for table in tables}
+
+
+async def handled_with_two_replies(storage: Storage) -> int:
+    message_id = await storage.record_inbound(message(message_id="1"))
+    assert message_id is not None and await storage.claim(message_id)
+    return message_id
+
+
+async def delivered(storage: Storage) -> int:
+    message_id = await handled_with_two_replies(storage)
+    for pending in await storage.record_turn(message_id, [Reply("a"), Reply("b")], outcome="answered"):
+        await storage.mark_delivered(pending.id)
+    return message_id
+
+
+async def turn(storage: Storage, message_id: int) -> None:
+    await storage.record_turn(message_id, [Reply("a"), Reply("b")], outcome="answered")
+
+
+async def failure(storage: Storage, message_id: int) -> None:
+    await storage.record_delivery_failure((await storage.pending_replies(message_id))[0].id, "gone", retry_at=None)
+
+
+async def held(storage: Storage, message_id: int) -> None:
+    await storage.hold_replies((await storage.pending_replies(message_id))[0].id, "outside the window")
+
+
+async def settled(storage: Storage, message_id: int) -> None:
+    await storage.settle(message_id)
+
+
+async def given_up(storage: Storage, message_id: int) -> None:
+    await storage.give_up(message_id)
+
+
+async def with_turn(storage: Storage) -> int:
+    message_id = await handled_with_two_replies(storage)
+    await turn(storage, message_id)
+    return message_id
+
+
+async def posted_and_acknowledged(storage: Storage, _: int) -> None:
+    await storage.acknowledge("s", 10**18)
+
+
+async def moved_to_the_mailbox(storage: Storage, message_id: int) -> None:
+    await storage.post_pending((await storage.pending_replies(message_id))[0].id)
+
+
+async def with_mail(storage: Storage) -> int:
+    await storage.post("s", Reply("một"))
+    await storage.post("s", Reply("hai"))
+    return 0
+
+
+@pytest.mark.parametrize(
+    ("prepare", "change", "writes"),
+    [
+        (handled_with_two_replies, turn, 2),  # the message handled, its replies queued
+        (with_turn, failure, 2),  # the reply failed, and the one after it with it
+        (with_turn, held, 1),
+        (delivered, settled, 2),  # the message answered, its compliance log row
+        (handled_with_two_replies, given_up, 2),
+        (with_mail, posted_and_acknowledged, 1),
+        (with_turn, moved_to_the_mailbox, 2),  # a web reply posted and marked delivered
+    ],
+)
+def test_a_state_change_is_all_written_or_not_at_all(tmp_path: Path, prepare, change, writes: int) -> None:
+    """Fails each write of a change in turn: the database is left as it was before the change,
+    never half-way (a message "handled" with no replies, "answered" with no log row)."""
+    path = tmp_path / "bot.sqlite3"
+
+    async def scenario() -> None:
+        async with await Storage.open(path, pseudonym_key=KEY) as storage:
+            subject = await prepare(storage)
+            before = snapshot(path)
+            real = storage._db.conn
+            for fail_at in range(1, writes + 1):
+                storage._db.conn = FailingConnection(real, fail_at)
+                with pytest.raises(sqlite3.OperationalError, match="simulated"):
+                    await change(storage, subject)
+                assert snapshot(path) == before, f"write {fail_at} of {writes} failed"
+            storage._db.conn = counting = FailingConnection(real, None)
+            await change(storage, subject)
+            assert counting.writes == writes and snapshot(path) != before
+            storage._db.conn = real
+
+    asyncio.run(scenario())
+
+
+def test_the_web_mailbox_keeps_replies_in_order_until_acknowledged(tmp_path: Path, clock: ManualClock) -> None:
+    async def scenario() -> None:
+        async with await Storage.open(tmp_path / "bot.sqlite3", pseudonym_key=KEY, clock=clock) as storage:
+            first = await storage.post("s", Reply("một", ((Button("Có", data="yes"),),)))
+            second = await storage.post("s", Reply("hai"))
+            await storage.post("other", Reply("khác"))
+            assert first < second and first >= clock().timestamp() * 1_000_000  # above any old cursor
+            assert await storage.replies_after("s", 0, limit=10) == [
+                (first, Reply("một", ((Button("Có", data="yes"),),))),
+                (second, Reply("hai")),
+            ]
+            assert await storage.replies_after("s", first, limit=10) == [(second, Reply("hai"))]
+            assert await storage.replies_after("s", 0, limit=1) == [(first, Reply("một", ((Button("Có", data="yes"),),)))]
+            assert await storage.acknowledge("s", first) == 1
+            assert await storage.acknowledge("s", first) == 0
+            assert await storage.acknowledge("s", second) == 1
+
+    asyncio.run(scenario())

@@ -122,7 +122,7 @@ def test_a_new_file_gets_its_own_migrations_in_wal_mode(tmp_path: Path) -> None:
     assert db_rows(path, "PRAGMA user_version") == [(len(MIGRATIONS),)]
     assert db_rows(path, "PRAGMA journal_mode") == [("wal",)]
     tables = {name for (name,) in db_rows(path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
-    assert tables == {"tickets", "ticket_events", "ticket_sequences"}
+    assert tables == {"tickets", "ticket_events", "ticket_sequences", "ticket_sources"}
 
 
 def test_a_file_from_a_newer_wardbot_is_refused(tmp_path: Path) -> None:
@@ -405,3 +405,18 @@ async def test_queries_by_status_category_time_and_due_date(tmp_path: Path) -> N
             await store.events("PA-2026-999999")
         with pytest.raises(TicketNotFound):
             await store.reply("PA-2026-999999", "?", actor="lan", expected_version=1)
+
+
+@async_test
+async def test_filing_again_from_the_same_message_returns_the_ticket_it_filed(tmp_path: Path) -> None:
+    """The message that confirmed a ticket may be handled twice (the bot crashed after filing it
+    and before recording the turn): the second time finds the first ticket."""
+    path = tmp_path / "t.sqlite3"
+    async with await open_store(path) as store:
+        first = await file_ticket(store, source="zalo:123:msg-9")
+        again = await file_ticket(store, source="zalo:123:msg-9", text="Đèn đường hỏng (lần 2)")
+        other = await file_ticket(store, source="zalo:123:msg-10")
+        unsourced = [await file_ticket(store), await file_ticket(store)]
+    assert again == first
+    assert [t.code for t in (first, other, *unsourced)] == [f"PA-2026-{n:06d}" for n in range(1, 5)]
+    assert db_rows(path, "SELECT COUNT(*) FROM ticket_events WHERE kind = 'create'") == [(4,)]

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 from conftest import CollectingChannel
+from fakes.dispatch import AnsweringDispatch
 from handlers_support import WARD_CONTACT, WARD_NAME, build_engine, pseudonym
 from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, Request, expect, sync_playwright
@@ -87,7 +88,8 @@ class FakeBot:
 
 class ChatServer:
     """The bot's HTTP server with a web channel, on an event loop in a background thread;
-    ``make_bot`` builds what answers (by default a :class:`FakeBot`)."""
+    ``make_bot`` builds what answers (by default a :class:`FakeBot`), in the background as the
+    pipeline's worker does, its replies kept in a mailbox."""
 
     def __init__(
         self,
@@ -102,7 +104,7 @@ class ChatServer:
         self.server = HttpServer("127.0.0.1", 0)
         self.server.add_routes([*self.channel.routes(), web.get("/ward-site", self._ward_site)])
         self.run(self.server.start())
-        self.run(self.channel.start(self.bot))
+        self.run(self.channel.start(AnsweringDispatch(self.bot)))
 
     async def _ward_site(self, request: web.Request) -> web.Response:
         """A ward's home page that embeds the widget. The test opens it as http://localhost:PORT,

@@ -97,9 +97,11 @@ class TicketDesk:
         contact: str | None = None,
         contact_consent: bool = False,
         received_at: dt.datetime,
+        source: str = "",
     ) -> Ticket:
         """File a ticket due by the category's policy and tell the :attr:`on_opened` listeners.
-        ``user`` must already be pseudonymised."""
+        ``user`` must already be pseudonymised; ``source`` names the message that asked for it
+        (filing again from one source returns the same ticket, see :meth:`TicketStore.create`)."""
         ticket = await self.store.create(
             category,
             channel=channel,
@@ -113,6 +115,7 @@ class TicketDesk:
             contact=contact,
             contact_consent=contact_consent,
             received_at=received_at,
+            source=source,
         )
         for listener in self.on_opened:
             try:

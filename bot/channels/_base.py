@@ -5,18 +5,30 @@ from __future__ import annotations
 import abc
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable
+from typing import Protocol, runtime_checkable
 
 from handlers import IncomingMessage, Reply
 
 log = logging.getLogger(__name__)
 
-# How long a stopping channel lets running dispatches finish sending their replies.
-STOP_GRACE_S = 10.0
+# The application's entry point for one inbound message. Awaiting it records the message
+# durably (it raises if it could not): only then may the channel acknowledge the message to the
+# platform. What it returns is done when the message's turn is over: handled, and its replies
+# sent back through the channel the message came from.
+Dispatch = Callable[[IncomingMessage], Awaitable[asyncio.Future[None]]]
 
-# The application's entry point for one inbound message: it records the message, runs the
-# handlers and sends the replies back through the channel the message came from.
-Dispatch = Callable[[IncomingMessage], Awaitable[None]]
+
+@runtime_checkable
+class Mailbox(Protocol):
+    """Durable replies for a channel whose client fetches them (the web chat's browser): kept
+    across restarts, numbered in order, acknowledged by the client."""
+
+    async def post(self, chat_id: str, reply: Reply) -> int: ...
+
+    async def replies_after(self, chat_id: str, after: int, *, limit: int) -> list[tuple[int, Reply]]: ...
+
+    async def acknowledge(self, chat_id: str, upto: int) -> int: ...
 
 
 class DeliveryError(Exception):
@@ -42,6 +54,13 @@ class Channel(abc.ABC):
     """
 
     name: str
+    # Whether the client fetches its replies from the application's mailbox (the web chat's
+    # browser) instead of the channel sending them: the pipeline then posts each reply there
+    # itself, in the transaction that marks it delivered, and calls :meth:`posted`.
+    fetches_replies: bool = False
+
+    def posted(self, chat_id: str) -> None:
+        """Replies for ``chat_id`` now wait in the mailbox (only for channels that fetch them)."""
 
     @abc.abstractmethod
     async def start(self, dispatch: Dispatch) -> None: ...
@@ -51,16 +70,3 @@ class Channel(abc.ABC):
 
     @abc.abstractmethod
     async def send(self, chat_id: str, reply: Reply) -> None: ...
-
-
-async def finish_dispatches(tasks: Collection[asyncio.Task], channel: str, grace_s: float = STOP_GRACE_S) -> None:
-    """On stop: give running dispatches ``grace_s`` seconds to finish, then cancel the rest and
-    wait for them to unwind, so nothing runs on after the channel has closed."""
-    if not tasks:
-        return
-    _, late = await asyncio.wait(tasks, timeout=grace_s)
-    for task in late:
-        task.cancel()
-    if late:
-        log.warning("cancelled %d %s dispatch(es) still running at stop", len(late), channel)
-        await asyncio.gather(*late, return_exceptions=True)

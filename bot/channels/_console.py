@@ -118,7 +118,7 @@ class ConsoleChannel(Channel):
                 if line is None or line.strip() in QUIT_COMMANDS:
                     break
                 if line.strip():
-                    # Awaited, so that the replies print before the next prompt.
-                    await dispatch(self.to_message(line))
+                    # The turn is awaited too, so that the replies print before the next prompt.
+                    await (await dispatch(self.to_message(line)))
         finally:
             self.closed.set()
