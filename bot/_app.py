@@ -10,6 +10,9 @@ answer an official records (from any front end, the CLI included) within seconds
 deadlines. With ``[officials] group_chat_id`` set, new tickets are also announced to the officials'
 Telegram group, the group's messages go to :class:`~bot._officials.OfficialsDesk` instead of the
 dialogue, and the deadline watch warns the group.
+
+The retention purge (:class:`~bot._privacy.Privacy`) runs at start and every ``[privacy]
+purge_every_hours``; the same object erases a citizen's data when they ask in the chat.
 """
 
 from __future__ import annotations
@@ -26,13 +29,15 @@ from aiohttp import web
 from handlers import Reply, SearchEngine, catalogue
 from knowledge import KnowledgeBaseError
 from retrieval import Embedder
-from tickets import TicketDesk, TicketStore, WorkingCalendar
+from tickets import TicketDesk, TicketStore
 
 from ._config import Config
 from ._http import HttpServer
+from ._limits import Lockout, Rate, RateLimiter, client_key, retry_after
 from ._metrics import Metrics
 from ._officials import OfficialsDesk
 from ._pipeline import Pipeline, RetryPolicy, TurnHandler
+from ._privacy import Privacy
 from ._search import load_snapshot, open_search_engine, save_snapshot
 from ._storage import Clock, Storage, load_pseudonym_key, utc_now
 from ._ticket_service import TicketService
@@ -46,6 +51,13 @@ DRAIN_TIMEOUT_S = 10.0
 REDELIVERY_INTERVAL_S = 15.0
 ANSWER_CHECK_INTERVAL_S = 2.0  # how soon an answer recorded by another process reaches the citizen
 DEADLINE_CHECK_INTERVAL_S = 300.0
+# Wrong admin tokens from one address before it is locked out, and for how long: enough for a
+# typo or two, far too few to guess a token.
+ADMIN_FAILURES = 5
+ADMIN_LOCK_S = 900
+# Lookup-code guesses of one conversation ("tra cứu PA-2026-000123 ABCD2345" for a ticket it did
+# not file): a citizen with the code needs one, a guesser gets one a minute after the first five.
+LOOKUP_GUESSES = Rate(burst=5, per_s=1 / 60)
 
 
 class SwappableDialogue(TurnHandler, Protocol):
@@ -70,7 +82,9 @@ def configured_channels(config: Config) -> list[Channel]:
     Zalo when it has its OA secret and a token."""
     from .channels._web import WebChannel
 
-    channels: list[Channel] = [WebChannel(title=config.ward.name, uploads=config.data_dir / UPLOADS_DIR)]
+    channels: list[Channel] = [
+        WebChannel(title=config.ward.name, uploads=config.data_dir / UPLOADS_DIR, allowed_origins=config.web.allowed_origins)
+    ]
     if config.telegram_enabled:
         from .channels._telegram import TelegramChannel
 
@@ -143,7 +157,13 @@ class Application:
         self.channels = list(channels) if channels is not None else configured_channels(config)
         self.metrics = Metrics()
         self.http = (
-            HttpServer(config.http.host, config.http.port, health=self._health, metrics=self.metrics.text)
+            HttpServer(
+                config.http.host,
+                config.http.port,
+                health=self._health,
+                metrics=self.metrics.text,
+                trusted_proxies=config.http.trusted_proxies,
+            )
             if serve_http
             else None
         )
@@ -152,6 +172,7 @@ class Application:
         self.desk: TicketDesk | None = None
         self.dialogue: SwappableDialogue | None = None
         self.ticket_service: TicketService | None = None
+        self.privacy: Privacy | None = None
         self.officials: OfficialsDesk | None = None
         self.pipeline: Pipeline | None = None
         self._embedder = embedder
@@ -163,6 +184,8 @@ class Application:
         self._started: list[Channel] = []
         self._background: set[asyncio.Task[Any]] = set()
         self._reload: asyncio.Task[bool] | None = None
+        # On the application's clock, so that a test's clock moves the lock too.
+        self._admin_failures = Lockout(ADMIN_FAILURES, ADMIN_LOCK_S, clock=lambda: self._clock().timestamp())
         # The last reload's time, outcome and problems; at start, the problems of a KB refused
         # while the last good one (its snapshot) serves.
         self.last_reload: dict[str, object] | None = None
@@ -197,8 +220,9 @@ class Application:
         engine = await self._start_engine()
         log.info("knowledge base: %d entries (%s)", len(engine.kb), engine.kb.fingerprint[:12])
         self.tickets = await TicketStore.open(config.data_dir / "tickets.sqlite3", clock=self._clock)
-        calendar = WorkingCalendar.from_file(config.calendar.overrides or None)
+        calendar = config.calendar.working_calendar()
         self.desk = TicketDesk(self.tickets, calendar, config.tickets.policies)
+        self.privacy = Privacy(self.storage, self.tickets, config.privacy, data_dir=config.data_dir, clock=self._clock)
         if self._dialogue_factory is None:
             from handlers import Dialogue
 
@@ -209,6 +233,8 @@ class Application:
                 ward_contact=config.ward.contact,
                 desk=self.desk,
                 pseudonym=self.storage.pseudonym,
+                privacy=self.privacy,
+                guess_limit=RateLimiter(LOOKUP_GUESSES).take,
             )
         else:
             self.dialogue = self._dialogue_factory(
@@ -253,18 +279,21 @@ class Application:
             self.ticket_service.run(answers_every_s=ANSWER_CHECK_INTERVAL_S, deadlines_every_s=DEADLINE_CHECK_INTERVAL_S),
             "tickets",
         )
+        self._spawn(self.privacy.run(config.privacy.purge_every_hours * 3600), "privacy")
 
     async def stop(self) -> None:
         """Stop receiving, let messages in progress finish briefly, then close; safe to call
         on a partly started application and more than once."""
+        if self.pipeline is not None:
+            # First, while the channels can still send: what is recorded but unfinished after
+            # that is recovered at the next start.
+            await self.pipeline.drain(DRAIN_TIMEOUT_S)
         while self._started:
             channel = self._started.pop()
             try:
                 await channel.stop()
             except Exception:
                 log.exception("channel %s did not stop cleanly", channel.name)
-        if self.pipeline is not None:
-            await self.pipeline.drain(DRAIN_TIMEOUT_S)
         for task in list(self._background):
             task.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
@@ -272,7 +301,7 @@ class Application:
             await self.http.stop()
         if self.tickets is not None:
             tickets, self.tickets, self.desk = self.tickets, None, None
-            self.ticket_service, self.officials = None, None
+            self.ticket_service, self.officials, self.privacy = None, None, None
             await tickets.close()
         if self.storage is not None:
             storage, self.storage = self.storage, None
@@ -390,10 +419,23 @@ class Application:
 
     async def _admin_reload(self, request: web.Request) -> web.Response:
         """Reload and answer with the outcome: 200 and the new KB, or 422 and every problem as
-        ``file:line: message`` (the old KB still serving), or 409 while another reload runs."""
+        ``file:line: message`` (the old KB still serving), or 409 while another reload runs.
+        An address that gave ADMIN_FAILURES wrong tokens is refused (429) for ADMIN_LOCK_S, even
+        with the right one, so that guessing the token is hopeless."""
+        client = client_key(request.remote)
+        if locked_for := self._admin_failures.locked_for(client):
+            return web.json_response(
+                {"error": "locked out"}, status=429, headers={"Retry-After": str(retry_after(locked_for))}
+            )
         expected = f"Bearer {self.config.secrets.admin_token}".encode()
-        if not hmac.compare_digest(request.headers.get("Authorization", "").encode(), expected):
+        # surrogateescape: aiohttp keeps a header's undecodable bytes that way, and they must
+        # compare unequal rather than fail to encode.
+        given = request.headers.get("Authorization", "").encode("utf-8", "surrogateescape")
+        if not hmac.compare_digest(given, expected):
+            if self._admin_failures.fail(client):
+                log.warning("admin reload: %s locked out for %d s after %d wrong tokens", client, ADMIN_LOCK_S, ADMIN_FAILURES)
             return web.json_response({"error": "unauthorized"}, status=401)
+        self._admin_failures.succeed(client)
         if not self.request_reload():
             return web.json_response({"status": "a reload is already running"}, status=409)
         assert self._reload is not None

@@ -7,6 +7,8 @@ Secrets (bot tokens, the admin token, the pseudonym key) come from the environme
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import ipaddress
 import os
 import re
 import tomllib
@@ -16,7 +18,15 @@ from pathlib import Path
 from typing import Any
 
 from retrieval import QUERY_PRECISIONS, RetrieverSettings
-from tickets import DEFAULT_POLICIES, Category, DeadlinePolicy, WorkingPeriod
+from tickets import (
+    DEFAULT_HOURS,
+    DEFAULT_POLICIES,
+    Category,
+    DeadlinePolicy,
+    WorkingCalendar,
+    WorkingPeriod,
+    check_hours,
+)
 
 
 class ConfigError(Exception):
@@ -68,8 +78,21 @@ class RetrievalSettings:
 class HttpSettings:
     """The one aiohttp server: web chat, Telegram webhook, ``/healthz``, ``/metrics``, admin."""
 
-    host: str = "127.0.0.1"
+    # In a container the bot must listen on every interface to be reached through the published
+    # port, without a config file of its own: the image sets WARDBOT_HTTP_HOST.
+    host: str = _env_override("127.0.0.1", "WARDBOT_HTTP_HOST")
     port: int = _env_override(8080, "WARDBOT_HTTP_PORT")  # 0 picks a free port (tests)
+    # Addresses of reverse proxies in front of the bot: a request from one is attributed to the
+    # client its X-Forwarded-For names, for the limits per client address.
+    trusted_proxies: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    """The web chat. Its page posts from the bot's own origin, also inside the widget (an iframe
+    of that origin); list here other sites (``https://host``) whose pages may post to its API."""
+
+    allowed_origins: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -94,10 +117,54 @@ class ZaloSettings:
 
 
 @dataclass(frozen=True)
+class LoggingSettings:
+    """What ``wardbot run`` writes to stderr; secrets and raw chat ids never appear (``_logging.py``)."""
+
+    format: str = "text"  # or "json": one object per line (time, level, logger, message, exception)
+    level: str = _env_override("INFO", "WARDBOT_LOG_LEVEL")  # one of LOG_LEVELS, any case
+
+
+# What [logging] level accepts, quietest last.
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+# A clock time as bot.toml writes office hours: 24-hour "HH:MM".
+_CLOCK_TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
+
+
+def _office_hours(key: str, value: Any, source: str) -> tuple[tuple[dt.time, dt.time], ...]:
+    """``[calendar] hours``, each session a pair of "HH:MM" strings, checked as the calendar checks them."""
+    if not isinstance(value, list):
+        expected = 'expected a list of sessions such as [["07:30", "11:30"], ["13:30", "17:00"]]'
+        raise ConfigError(key, f"{expected}, got {value!r}", source)
+    sessions = []
+    for number, session in enumerate(value, start=1):
+        if not (isinstance(session, list) and len(session) == 2):
+            expected = 'expected ["opens", "closes"] such as ["07:30", "11:30"]'
+            raise ConfigError(key, f"session {number}: {expected}, got {session!r}", source)
+        for moment in session:
+            if not (isinstance(moment, str) and _CLOCK_TIME.fullmatch(moment)):
+                raise ConfigError(key, f'session {number}: expected a 24-hour time "HH:MM", got {moment!r}', source)
+        sessions.append((dt.time.fromisoformat(session[0]), dt.time.fromisoformat(session[1])))
+    try:
+        check_hours(sessions)
+    except ValueError as exc:
+        raise ConfigError(key, str(exc).removeprefix("hours: "), source) from None
+    return tuple(sessions)
+
+
+@dataclass(frozen=True)
 class CalendarSettings:
     # The working-day overrides CSV (tickets/calendar_overrides.csv shows the format), relative to the
     # config file; empty means the file bundled with wardbot.
     overrides: str = ""
+    # The office's sessions: deadlines in hours count only these, and a deadline in days falls at
+    # the close of the last one. Written [["07:30", "11:30"], ["13:30", "17:00"]] in bot.toml.
+    hours: tuple[tuple[dt.time, dt.time], ...] = field(default=DEFAULT_HOURS, metadata={"parse": _office_hours})
+
+    def working_calendar(self) -> WorkingCalendar:
+        """The ward's calendar: these overrides (else the bundled file) and office hours."""
+        return WorkingCalendar.from_file(self.overrides or None, hours=self.hours)
 
 
 @dataclass(frozen=True)
@@ -107,6 +174,21 @@ class OfficialsSettings:
     group_chat_id: str = ""  # empty: no group; groups have negative ids, e.g. "-1001234567890"
     members: tuple[str, ...] = ()  # Telegram user ids allowed to act on tickets from the group
     leader_chat_id: str = ""  # where late tickets escalate (the ward leader's chat)
+
+
+@dataclass(frozen=True)
+class PrivacySettings:
+    """How long each kind of personal data is kept (Decree 13/2023/NĐ-CP on personal data
+    protection asks for a retention period per kind, and deletion once it is over). A scheduled
+    purge deletes what has expired; the compliance log's figures (channel, outcome, latency) are
+    not personal and stay for the reports."""
+
+    messages_days: int = 90  # message texts, the bot's replies and the chat ids with them, from receipt
+    conversations_days: int = 30  # a conversation's state (a report half taken), after its last message
+    unanswered_days: int = 180  # questions the bot could not answer ("most asked" in reports), from asking
+    uploads_days: int = 30  # web chat photos that no ticket still holds, from upload
+    closed_tickets_days: int = 180  # a closed ticket's personal fields, from closing; the record stays
+    purge_every_hours: float = 6.0
 
 
 @dataclass(frozen=True)
@@ -171,7 +253,7 @@ _SECRET_VARIABLES = {
     "telegram_token": ("WARDBOT_TELEGRAM_TOKEN", "telegram.token"),
     "telegram_webhook_secret": ("WARDBOT_TELEGRAM_WEBHOOK_SECRET", "telegram.webhook_secret"),
     "admin_token": ("WARDBOT_ADMIN_TOKEN", "http.admin_token"),
-    "pseudonym_key": ("WARDBOT_PSEUDONYM_KEY", "log.pseudonym_key"),
+    "pseudonym_key": ("WARDBOT_PSEUDONYM_KEY", "logging.pseudonym_key"),
     "zalo_oa_secret": ("WARDBOT_ZALO_OA_SECRET", "zalo.oa_secret"),
     "zalo_app_secret": ("WARDBOT_ZALO_APP_SECRET", "zalo.app_secret"),
     "zalo_access_token": ("WARDBOT_ZALO_ACCESS_TOKEN", "zalo.access_token"),
@@ -183,20 +265,26 @@ _SECRET_KEYS = {key: variable for variable, key in _SECRET_VARIABLES.values()}
 @dataclass(frozen=True)
 class Config:
     data_dir: Path = Path("data")
+    # Where the derived files go, the built model and the caches (WARDBOT_BUILD_DIR); None keeps
+    # them in the data directory. A container image prepares them outside its data volume.
+    build_dir: Path | None = None
     ward: WardSettings = field(default_factory=WardSettings)
     knowledge: KnowledgeSettings = field(default_factory=KnowledgeSettings)
     retrieval: RetrievalSettings = field(default_factory=RetrievalSettings)
     http: HttpSettings = field(default_factory=HttpSettings)
     telegram: TelegramSettings = field(default_factory=TelegramSettings)
     zalo: ZaloSettings = field(default_factory=ZaloSettings)
+    web: WebSettings = field(default_factory=WebSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
     calendar: CalendarSettings = field(default_factory=CalendarSettings)
     officials: OfficialsSettings = field(default_factory=OfficialsSettings)
     tickets: TicketSettings = field(default_factory=TicketSettings)
+    privacy: PrivacySettings = field(default_factory=PrivacySettings)
     secrets: Secrets = field(default_factory=Secrets)
 
     @property
     def models_dir(self) -> Path:
-        return self.data_dir / "models"
+        return (self.build_dir or self.data_dir) / "models"
 
     @property
     def national_dir(self) -> Path:
@@ -210,7 +298,7 @@ class Config:
 
     @property
     def cache_dir(self) -> Path:
-        return self.data_dir / "cache"
+        return (self.build_dir or self.data_dir) / "cache"
 
     @property
     def database_path(self) -> Path:
@@ -234,14 +322,19 @@ _SECTIONS = {
     "http": HttpSettings,
     "telegram": TelegramSettings,
     "zalo": ZaloSettings,
+    "web": WebSettings,
+    "logging": LoggingSettings,
     "calendar": CalendarSettings,
     "officials": OfficialsSettings,
+    "privacy": PrivacySettings,
 }
 _EXPECTED = {bool: "true or false", int: "a whole number", float: "a number", tuple: "a list of strings"}
 # A Telegram chat or user id: users are positive, groups negative.
 _TELEGRAM_ID = re.compile(r"-?[0-9]{1,20}")
 # What Telegram accepts as a webhook secret token.
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+# A web origin as browsers send it: scheme and host (and port), no path.
+_ORIGIN = re.compile(r"https?://[^/\s]+", re.IGNORECASE)
 
 
 def _coerce(key: str, value: Any, default: Any, source: str) -> Any:
@@ -278,7 +371,7 @@ def _section(name: str, raw: Any, source: str, env: Mapping[str, str]) -> Any:
     if not isinstance(raw, dict):
         raise ConfigError(name, "expected a table", source)
     defaults = cls()
-    known = {f.name for f in fields(cls)}
+    known = {f.name: f for f in fields(cls)}
     values = {}
     for key, value in raw.items():
         if f"{name}.{key}" in _SECRET_KEYS:
@@ -286,7 +379,11 @@ def _section(name: str, raw: Any, source: str, env: Mapping[str, str]) -> Any:
             raise ConfigError(f"{name}.{key}", f"secrets are never read from the file: set {variable}", source)
         if key not in known:
             raise ConfigError(f"{name}.{key}", f"unknown key (known: {', '.join(sorted(known))})", source)
-        values[key] = _coerce(f"{name}.{key}", value, getattr(defaults, key), source)
+        # A field with a parser of its own (office hours) is more than one plain value.
+        if parse := known[key].metadata.get("parse"):
+            values[key] = parse(f"{name}.{key}", value, source)
+        else:
+            values[key] = _coerce(f"{name}.{key}", value, getattr(defaults, key), source)
     for f in fields(cls):
         variable = f.metadata.get("env")
         if variable and env.get(variable):
@@ -305,6 +402,14 @@ def _check(config: Config, source: str, env: Mapping[str, str]) -> None:
         raise ConfigError(port_key, f"expected a port number 0-65535, got {config.http.port}", source)
     if not config.http.host:
         raise ConfigError("http.host", "must not be empty", source)
+    for proxy in config.http.trusted_proxies:
+        try:
+            ipaddress.ip_address(proxy)
+        except ValueError:
+            raise ConfigError("http.trusted_proxies", f"expected IP addresses, got {proxy!r}", source) from None
+    for origin in config.web.allowed_origins:
+        if not _ORIGIN.fullmatch(origin.rstrip("/")):
+            raise ConfigError("web.allowed_origins", f'expected origins such as "https://host", got {origin!r}', source)
     telegram = config.telegram
     if telegram.mode not in ("polling", "webhook"):
         raise ConfigError("telegram.mode", f'expected "polling" or "webhook", got {telegram.mode!r}', source)
@@ -340,6 +445,15 @@ def _check(config: Config, source: str, env: Mapping[str, str]) -> None:
             raise ConfigError("WARDBOT_ZALO_APP_SECRET", "required to refresh with WARDBOT_ZALO_REFRESH_TOKEN")
         if zalo.signature_key == "app_secret" and not config.secrets.zalo_app_secret:
             raise ConfigError("WARDBOT_ZALO_APP_SECRET", 'required when zalo.signature_key is "app_secret"')
+    if config.logging.format not in ("text", "json"):
+        raise ConfigError("logging.format", f'expected "text" or "json", got {config.logging.format!r}', source)
+    if config.logging.level not in LOG_LEVELS:
+        allowed = ", ".join(f'"{level}"' for level in LOG_LEVELS)
+        raise ConfigError(
+            key("logging.level", "WARDBOT_LOG_LEVEL"),
+            f"expected one of {allowed}, got {config.logging.level!r}",
+            source,
+        )
     if config.retrieval.backend not in ("onnx", "torch"):
         raise ConfigError(
             "retrieval.backend", f'expected "onnx" or "torch", got {config.retrieval.backend!r}', source
@@ -371,11 +485,27 @@ def _check(config: Config, source: str, env: Mapping[str, str]) -> None:
             raise ConfigError("officials.members", f"{expected}, got {member!r}", source)
     if officials.group_chat_id and not officials.members:
         raise ConfigError("officials.members", "required when officials.group_chat_id is set: no one could act", source)
+    for item in fields(PrivacySettings):
+        # Zero would delete what the bot still needs (a reply being delivered, a report being taken).
+        if (value := getattr(config.privacy, item.name)) <= 0:
+            raise ConfigError(f"privacy.{item.name}", f"expected a number above 0, got {value}", source)
     if config.telegram_enabled and telegram.mode == "webhook":
         if not telegram.webhook_url:
             raise ConfigError("telegram.webhook_url", "required when telegram.mode is webhook", source)
         if not secret:
             raise ConfigError("WARDBOT_TELEGRAM_WEBHOOK_SECRET", "required when telegram.mode is webhook")
+
+
+def config_file(path: str | Path | None = None, *, environ: Mapping[str, str] | None = None) -> Path:
+    """The file :func:`load_config` reads: ``path``, else ``$WARDBOT_CONFIG``, else ``./bot.toml``."""
+    explicit = path or (os.environ if environ is None else environ).get("WARDBOT_CONFIG")
+    return Path(explicit) if explicit else Path("bot.toml")
+
+
+def data_directory(environ: Mapping[str, str] | None = None) -> Path:
+    """``$WARDBOT_DATA_DIR``, else ``./data``: known without a valid configuration, which
+    ``wardbot restore`` may be about to put back."""
+    return Path((os.environ if environ is None else environ).get("WARDBOT_DATA_DIR") or "data")
 
 
 def load_config(path: str | Path | None = None, *, environ: dict[str, str] | None = None) -> Config:
@@ -385,7 +515,7 @@ def load_config(path: str | Path | None = None, *, environ: dict[str, str] | Non
     """
     env = os.environ if environ is None else environ
     explicit = path or env.get("WARDBOT_CONFIG")
-    file = Path(explicit) if explicit else Path("bot.toml")
+    file = config_file(path, environ=env)
     raw: dict[str, Any] = {}
     source = str(file)
     if file.exists():
@@ -407,10 +537,13 @@ def load_config(path: str | Path | None = None, *, environ: dict[str, str] | Non
     if (adapter := sections["retrieval"].adapter) not in ("default", ""):
         sections["retrieval"] = dataclasses.replace(sections["retrieval"], adapter=str(file.parent / adapter))
     if overrides := sections["calendar"].overrides:
-        sections["calendar"] = CalendarSettings(overrides=str(file.parent / overrides))
+        sections["calendar"] = dataclasses.replace(sections["calendar"], overrides=str(file.parent / overrides))
+    # "debug" and "DEBUG" alike, as Python's logging spells its levels.
+    sections["logging"] = dataclasses.replace(sections["logging"], level=sections["logging"].level.upper())
     secrets = Secrets(**{name: env.get(variable, "") for name, (variable, _) in _SECRET_VARIABLES.items()})
-    data_dir = Path(env.get("WARDBOT_DATA_DIR") or "data")
+    data_dir = data_directory(env)
+    build_dir = Path(env["WARDBOT_BUILD_DIR"]) if env.get("WARDBOT_BUILD_DIR") else None
     tickets = _tickets(raw.get("tickets", {}), source)
-    config = Config(data_dir=data_dir, secrets=secrets, tickets=tickets, **sections)
+    config = Config(data_dir=data_dir, build_dir=build_dir, secrets=secrets, tickets=tickets, **sections)
     _check(config, source, env)
     return config

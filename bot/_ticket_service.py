@@ -30,6 +30,7 @@ from handlers import Reply, catalogue
 from handlers._intake import due_text
 from tickets import EventKind, Status, Ticket, TicketDesk
 
+from ._logging import chat_ref
 from ._pipeline import RetryPolicy, Sleep, send_once
 from ._storage import Clock, utc_now
 from .channels import Channel, DeliveryError
@@ -89,6 +90,8 @@ class TicketService:
         channel = self._channels.get(channel_name)
         if channel is None:
             return DeliveryError(f"no {channel_name} channel is running", retryable=False)
+        if not chat_id:  # a ticket whose citizen erased their data: its answer waits for «tra cứu»
+            return DeliveryError("the citizen's chat was erased", retryable=False)
         policy = self._retry
         for attempt in range(1, policy.attempts_per_round + 1):
             error = await send_once(channel, chat_id, reply, policy.send_timeout)
@@ -97,7 +100,7 @@ class TicketService:
             if not error.retryable or attempt == policy.attempts_per_round:
                 break
             await self._sleep(policy.delay(attempt, error))
-        log.error("giving up sending to %s chat %s after %d attempt(s): %s", channel_name, chat_id, attempt, error)
+        log.error("giving up sending to chat %s after %d attempt(s): %s", chat_ref(channel_name, chat_id), attempt, error)
         return error
 
     async def deliver_answer(self, ticket: Ticket) -> DeliveryError | None:

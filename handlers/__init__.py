@@ -6,7 +6,7 @@ from ._engine import SearchEngine
 from ._intent import Intent, IntentKind, Section, detect_intent, parse_callback
 from ._messages import Button, IncomingMessage, Outcome, Reply, Turn, plain_text, split_text, telegram_html, text_spans
 from ._router import FEEDBACK_MARKER, Dialogue, DialogueState
-from ._store import DialogueStore
+from ._store import DialogueStore, Erasure, PersonalData
 from ._testing import DialogueTester, MemoryDialogueStore
 
 __all__ = (
@@ -16,11 +16,13 @@ __all__ = (
     "DialogueState",
     "DialogueStore",
     "DialogueTester",
+    "Erasure",
     "IncomingMessage",
     "Intent",
     "IntentKind",
     "MemoryDialogueStore",
     "Outcome",
+    "PersonalData",
     "Reply",
     "SearchEngine",
     "Section",

@@ -68,6 +68,11 @@ CONTACT = (
     "Tôi không cung cấp số điện thoại hay Zalo cá nhân của cán bộ."
 )
 NON_TEXT = "Hiện tôi chỉ đọc được tin nhắn chữ. Anh/chị vui lòng gõ câu hỏi hoặc mô tả sự việc bằng chữ."
+# Said before the answer to a message the channel cut to its length limit.
+TEXT_TRUNCATED = (
+    "Tin nhắn của anh/chị dài quá nên tôi chỉ đọc được {limit} ký tự đầu. Nếu phần sau còn nội dung "
+    "cần thiết, anh/chị vui lòng viết ngắn gọn hơn hoặc chia thành nhiều tin nhắn."
+)
 EXPIRED = (
     "Lựa chọn này không còn dùng được (thông tin có thể vừa được cập nhật). "
     "Anh/chị vui lòng gõ lại câu hỏi."
@@ -288,6 +293,12 @@ WEB_ERRORS = {
         "hoặc chụp lại với độ phân giải thấp hơn."
     ),
     "not_image": "Tệp này không phải là ảnh hoặc là loại ảnh chưa hỗ trợ. Anh/chị vui lòng gửi ảnh JPG hoặc PNG.",
+    # A page on another website tried to post for the citizen.
+    "bad_origin": (
+        "Trang này không được phép gửi tin nhắn tới trợ lý ảo. "
+        "Anh/chị vui lòng mở trang hỏi đáp trên trang thông tin của phường."
+    ),
+    "slow_down": "Anh/chị thao tác nhanh quá. Vui lòng đợi {seconds} giây rồi thử lại.",
 }
 # Printed once when ``wardbot chat`` starts.
 CONSOLE_HINT = "Gõ câu hỏi rồi nhấn Enter; gõ số để chọn; /quit để thoát."
@@ -373,6 +384,11 @@ LOOKUP_REFUSED = (
     "khoản khác, xin nhắn kèm mã tra cứu, ví dụ: «tra cứu PA-2026-000123 ABCD2345»."
 )
 LOOKUP_UNAVAILABLE = "Hiện tôi chưa tra cứu được phản ánh. Anh/chị vui lòng liên hệ {ward_contact} ({ward_name})."
+# A chat that tried too many lookup codes for tickets it did not file.
+LOOKUP_TOO_MANY = (
+    "Anh/chị đã thử mã tra cứu nhiều lần liên tiếp. Vui lòng thử lại sau khoảng {minutes} phút, "
+    "hoặc liên hệ {ward_contact} ({ward_name})."
+)
 
 # --- SIPAS rating after a ticket is closed (domain.md §3.7) -----------------------------------------
 
@@ -390,6 +406,40 @@ RATE_QUESTIONS = {
 }
 RATE_SKIP_BUTTON = "Bỏ qua"
 RATE_THANKS = "Cảm ơn anh/chị đã đánh giá! Ý kiến của anh/chị giúp {ward_name} phục vụ tốt hơn."
+
+# --- erasing the citizen's data on request («xóa dữ liệu của tôi») ---------------------------------
+
+ERASE_ASK = (
+    "Anh/chị muốn xóa dữ liệu của mình mà trợ lý ảo đang lưu trên kênh này. Nếu đồng ý, tôi sẽ xóa:\n"
+    "• nội dung các tin nhắn anh/chị đã gửi và các câu trả lời của tôi;\n"
+    "• nội dung trò chuyện đang dở, kể cả phản ánh chưa gửi;\n"
+    "• các câu hỏi đang chờ chuyển tới cán bộ và ảnh anh/chị đã gửi;\n"
+    "• họ tên, số điện thoại, địa chỉ, vị trí và ảnh trong các phản ánh, câu hỏi anh/chị đã gửi cán bộ.\n"
+    "{ward_name} vẫn lưu hồ sơ xử lý các phản ánh, câu hỏi đó (mã, nội dung, ngày, kết quả) theo quy định "
+    "về lưu trữ, nhưng không còn gắn với anh/chị. Trả lời của cán bộ cho việc đang xử lý sẽ không gửi vào "
+    "đây được nữa: anh/chị tra cứu bằng mã phản ánh và mã tra cứu. Lượt đánh giá 👍/👎 và số liệu thống kê "
+    "(số tin nhắn, thời gian trả lời) chỉ còn được đếm chung, không gắn với anh/chị.\n"
+    "Việc xóa không thể hoàn tác. Anh/chị có chắc chắn muốn xóa không?"
+)
+ERASE_CONFIRM_BUTTON = "🗑 Xóa dữ liệu của tôi"
+ERASE_KEEP_BUTTON = "Không xóa"
+ERASE_KEPT = "Tôi chưa xóa gì. Anh/chị cần gì cứ nhắn cho tôi."
+ERASE_UNAVAILABLE = (
+    "Hiện tôi chưa xóa được dữ liệu tại đây. Anh/chị vui lòng liên hệ {ward_name}: {ward_contact} "
+    "để yêu cầu xóa."
+)
+# The receipt: its lines, in order; the tickets' line only when the citizen had filed some.
+ERASE_DONE = "Tôi đã xóa dữ liệu của anh/chị trên kênh này.\n• Mã biên nhận: {code}\n• Thời điểm: {time}"
+ERASE_DONE_MESSAGES = (
+    "• Đã xóa nội dung {messages} tin nhắn của anh/chị, {replies} câu trả lời của tôi, nội dung trò chuyện, "
+    "{unanswered} câu hỏi chờ chuyển cán bộ và {photos} ảnh."
+)
+ERASE_DONE_VOTES = "• {votes} lượt đánh giá 👍/👎 không còn gắn với anh/chị."
+ERASE_DONE_TICKETS = (
+    "• Đã xóa họ tên, số điện thoại, địa chỉ, vị trí và ảnh trong: {codes}. {ward_name} vẫn lưu hồ sơ xử lý, "
+    "không còn gắn với anh/chị."
+)
+ERASE_DONE_KEEP = "Anh/chị vui lòng giữ mã biên nhận để đối chiếu khi cần."
 
 # --- officials' group and what officials send citizens ----------------------------------------------
 # Officials are addressed plainly; these texts go to the ward's own Telegram group.

@@ -27,6 +27,7 @@ from retrieval import normalize_query, syllables
 
 __all__ = [
     "CONTACT_DATA",
+    "ERASE_ACTIONS",
     "FEEDBACK_DATA",
     "HELP_DATA",
     "INTAKE_ACTIONS",
@@ -37,6 +38,7 @@ __all__ = [
     "MenuTopic",
     "Section",
     "detect_intent",
+    "erase_data",
     "intake_data",
     "menu_data",
     "more_data",
@@ -90,6 +92,7 @@ class IntentKind(str, Enum):
     LOOKUP = "lookup"  # "tra cứu PA-2026-000123 [lookup code]": a ticket's status
     INTAKE = "intake"  # a button of the feedback intake (confirm, edit, cancel, skip, consent...)
     RATE = "rate"  # a SIPAS score (or a skip) for a closed ticket
+    ERASE = "erase"  # "xóa dữ liệu của tôi": typed, or the confirmation's buttons (ERASE_ACTIONS)
     QUESTION = "question"  # anything else: search the knowledge base
 
 
@@ -107,7 +110,7 @@ class Intent:
     standalone: bool = False
     code: str = ""  # LOOKUP, RATE: a ticket code
     secret: str = ""  # LOOKUP: the ticket's lookup code, when given
-    action: str = ""  # INTAKE: one of INTAKE_ACTIONS; RATE: the SIPAS factor's index
+    action: str = ""  # INTAKE: one of INTAKE_ACTIONS; RATE: the SIPAS factor's index; ERASE: pressed
 
 
 # --- callback data ------------------------------------------------------------------------------
@@ -120,6 +123,9 @@ FEEDBACK_DATA = "feedback"  # record the stored message as feedback rather than 
 HELP_DATA = "help"
 CONTACT_DATA = "contact"
 _PICK, _MORE, _VOTE, _MENU, _INTAKE, _RATE = "pick:", "more:", "vote:", "menu:", "intake:", "rate:"
+_ERASE = "erase:"
+# The two answers to "erase your data?"; a typed request carries no action.
+ERASE_ACTIONS = frozenset({"confirm", "keep"})
 _SECTION = "sec:"
 # What the intake's buttons do: confirm, edit (then which part), cancel, skip the photo, consent.
 INTAKE_ACTIONS = frozenset(
@@ -138,6 +144,9 @@ INTAKE_ACTIONS = frozenset(
 )
 # A ticket code as citizens type it (any case), optionally followed by its 8-symbol lookup code.
 _TICKET_CODE = re.compile(r"\b((?:PA|HD)-\d{4}-\d{6})\b(?:\W+([A-Z0-9]{8})\b)?", re.IGNORECASE)
+# A SIPAS button's factor and score as rate_data writes them: small numbers in ASCII digits. Not
+# str.isdigit, which also takes "²", a digit int() refuses.
+_RATE_NUMBER = re.compile(r"[0-9]{1,9}")
 
 
 def pick_data(entry_id: str) -> str:
@@ -164,6 +173,10 @@ def menu_data(topic: MenuTopic) -> str:
 
 def intake_data(action: str) -> str:
     return _INTAKE + action
+
+
+def erase_data(action: str) -> str:
+    return _ERASE + action
 
 
 def rate_data(code: str, factor: int, score: int) -> str:
@@ -203,9 +216,11 @@ def parse_callback(data: str) -> Intent | None:
         return Intent(IntentKind.MENU, topic=MenuTopic(rest))
     if prefix + ":" == _INTAKE and rest in INTAKE_ACTIONS:
         return Intent(IntentKind.INTAKE, action=rest)
+    if prefix + ":" == _ERASE and rest in ERASE_ACTIONS:
+        return Intent(IntentKind.ERASE, action=rest)
     if prefix + ":" == _RATE:
         code, factor, score = (rest.split(":") + ["", ""])[:3]
-        if _TICKET_CODE.fullmatch(code) and factor.isdigit() and score.isdigit():
+        if _TICKET_CODE.fullmatch(code) and _RATE_NUMBER.fullmatch(factor) and _RATE_NUMBER.fullmatch(score):
             return Intent(IntentKind.RATE, code=code, action=factor, number=int(score))
     return None
 
@@ -328,6 +343,20 @@ _PROCEDURE_ASKS = (
     "nop o dau", "lam o dau", "dang ky o dau", "xoa an tich", "ly lich tu phap",
 )  # fmt: skip
 
+# "Xóa dữ liệu của tôi": the citizen asks the bot to erase what it holds about them. It takes a verb
+# of erasing and an object that is their data, and nothing else but these words and fillers:
+# "xóa đăng ký thường trú", "xóa án tích" and "xóa thông tin thế chấp" are procedures to look up.
+ERASE_VERBS = ("xoa", "xoa bo", "xoa sach", "xoa di", "go bo")
+ERASE_OBJECTS = (
+    "du lieu", "du lieu ca nhan", "thong tin", "thong tin ca nhan", "tin nhan", "lich su", "lich su chat",
+    "lich su tro chuyen", "cuoc tro chuyen", "noi dung tro chuyen", "so dien thoai",
+)  # fmt: skip
+# What a request to erase also says: how much, that it was stored, that it is a request.
+_ERASE_WORDS = (
+    "tat ca", "toan bo", "ca nhan", "da luu", "luu", "da gui", "gui", "da cung cap", "cung cap", "yeu cau",
+    "de nghi", "huong dan", "cach", "dum",
+)  # fmt: skip
+
 SMALL_TALK_CUES = (
     "ban la ai", "ban ten gi", "ten ban la gi", "may tuoi", "an com chua", "khoe khong", "co khoe khong",
     "thoi tiet", "troi mua", "nhiet do", "gia vang", "ty gia", "gia xang", "xo so", "ket qua xo so",
@@ -378,6 +407,10 @@ _THUMBS_UP, _THUMBS_DOWN = "👍", "👎"
 # Skin-tone modifiers and the variation selector that phones append to emoji.
 _EMOJI_TRIMMINGS = re.compile("[\U0001f3fb-\U0001f3ff\ufe0f\\s]")
 _COMMAND = re.compile(r"/([a-z_]+)(?:@\w+)?\b(.*)", re.DOTALL)
+# A typed choice, in decimal digits of any script ("٣" too), which int() reads; not str.isdigit,
+# which also takes "²". At most 12 digits, as long as an ID card number: int() refuses a run of
+# over 4,300, and no list of buttons comes near.
+_CHOICE_NUMBER = re.compile(r"\d{1,12}")
 
 
 # --- matching -------------------------------------------------------------------------------------
@@ -444,13 +477,19 @@ def detect_intent(text: str) -> Intent:
     padded = _padded(tokens)
 
     leftover = [word for word in tokens if word not in CHOICE_WORDS and word not in FILLER_WORDS]
-    if len(leftover) == 1 and leftover[0].isdigit() and len(tokens) <= 4:
+    if len(leftover) == 1 and _CHOICE_NUMBER.fullmatch(leftover[0]) and len(tokens) <= 4:
         return Intent(IntentKind.CHOICE, number=int(leftover[0]))
 
     conversation = [kind for kind, cues in CONVERSATION_CUES.items() if _found(padded, cues)]
     if conversation and not _residual(tokens, (c for cues in CONVERSATION_CUES.values() for c in cues)):
         return Intent(conversation[0], standalone=True)
 
+    if (
+        _found(padded, ERASE_VERBS)
+        and _found(padded, ERASE_OBJECTS)
+        and not _residual(tokens, (*ERASE_VERBS, *ERASE_OBJECTS, *_ERASE_WORDS))
+    ):
+        return Intent(IntentKind.ERASE)
     if _found(padded, GRIEVANCE_CUES):
         return Intent(IntentKind.GRIEVANCE)
     if _found(padded, FEEDBACK_CUES) or (

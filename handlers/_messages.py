@@ -34,6 +34,8 @@ class IncomingMessage:
     location: tuple[float, float] | None = None  # (latitude, longitude) of a shared location
     attachment: str = ""  # a platform file id or URL of a photo the citizen sent
     display_name: str = ""
+    # The channel cut ``text`` to its length limit; the dialogue tells the citizen so.
+    truncated: bool = False
 
     @property
     def conversation(self) -> tuple[str, str]:

@@ -4,8 +4,9 @@ A message is first read for its intent (:mod:`handlers._intent`); only questions
 retriever. The state of a conversation is small and JSON-able (:class:`DialogueState`): the entry
 under discussion, so that "lệ phí bao nhiêu?" refers to it; the buttons of the last reply, so that
 a citizen on a channel without buttons can answer "2"; the last question, so that it can be sent
-to an official; whether the next message is a question or report to record; and a report being
-taken step by step (:mod:`handlers._intake`). It is loaded before and saved after every turn, so a
+to an official; whether the next message is a question or report to record; a report being
+taken step by step (:mod:`handlers._intake`); and whether the citizen was asked to confirm
+erasing their data («xóa dữ liệu của tôi»). It is loaded before and saved after every turn, so a
 restart in the middle of a conversation changes nothing.
 
 With a :class:`~tickets.TicketDesk`, reports and questions sent to officials become tickets the
@@ -16,19 +17,20 @@ among the unanswered questions, as before tickets existed.
 from __future__ import annotations
 
 import asyncio
+import math
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from knowledge import Procedure
 from retrieval import Decision, Hit, SearchResult
-from tickets import SIPAS_FACTORS, Category, Ticket, TicketDesk
+from tickets import SIPAS_FACTORS, WARD_TZ, Category, Ticket, TicketDesk, contact_values
 
 from . import _catalogue as text
 from ._cards import answer_reply, choice_titles, details_reply, entry_title, procedure_sections
 from ._engine import SearchEngine
-from ._intake import IntakeState, filed_reply, intake_prompt, lookup_reply, rating_reply
+from ._intake import IntakeState, due_text, filed_reply, intake_prompt, lookup_reply, rating_reply
 from ._intent import (
     CONTACT_DATA,
     FEEDBACK_DATA,
@@ -40,12 +42,13 @@ from ._intent import (
     MenuTopic,
     Section,
     detect_intent,
+    erase_data,
     menu_data,
     parse_callback,
     pick_data,
 )
 from ._messages import Button, IncomingMessage, Outcome, Reply, Turn
-from ._store import DialogueStore
+from ._store import DialogueStore, Erasure, PersonalData
 
 __all__ = ["FEEDBACK_MARKER", "Dialogue", "DialogueState"]
 
@@ -70,9 +73,11 @@ class DialogueState:
     question: str = ""  # the last question, to send to an official on request
     awaiting: str = ""  # AWAITING_QUESTION or AWAITING_FEEDBACK: record the next message
     intake: IntakeState | None = None  # a report being taken, with a ticket desk
+    erasing: bool = False  # asked whether to erase the citizen's data: only then does "confirm" erase
 
     def clear(self) -> None:
         self.entry_id, self.pending, self.question, self.awaiting, self.intake = "", [], "", "", None
+        self.erasing = False
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -83,6 +88,8 @@ class DialogueState:
         }
         if self.intake is not None:  # only while a report is being taken
             data["intake"] = self.intake.to_dict()
+        if self.erasing:  # only while the question waits for its answer
+            data["erasing"] = True
         return data
 
     @classmethod
@@ -104,6 +111,7 @@ class DialogueState:
             question=string("question"),
             awaiting=awaiting if awaiting in (AWAITING_QUESTION, AWAITING_FEEDBACK) else "",
             intake=IntakeState.from_dict(data.get("intake")),
+            erasing=data.get("erasing") is True,
         )
 
 
@@ -129,7 +137,12 @@ class Dialogue:
     one. Turns of one conversation run one at a time, so their state updates never interleave.
 
     ``desk`` files reports and questions as tickets; ``pseudonym(channel, user_id)`` (required
-    with a desk) turns the platform's user id into the stand-in the ticket keeps.
+    with a desk) turns the platform's user id into the stand-in the ticket keeps. ``privacy``
+    erases a citizen's data when they ask, and scrubs a contact they take back; without it the
+    citizen is told to ask the ward. ``guess_limit(conversation)`` is called before each
+    lookup-code guess (a ticket code with a lookup code, from a chat that did not file it): 0 lets
+    it through, else it is the seconds until the next one may be tried (the application injects a
+    token bucket, ``bot._limits.RateLimiter.take``); without it guesses are not limited.
     """
 
     def __init__(
@@ -141,6 +154,8 @@ class Dialogue:
         ward_contact: str,
         desk: TicketDesk | None = None,
         pseudonym: Callable[[str, str], str] | None = None,
+        privacy: PersonalData | None = None,
+        guess_limit: Callable[[tuple[str, str]], float] | None = None,
     ) -> None:
         if desk is not None and pseudonym is None:
             raise ValueError("a ticket desk needs a pseudonym function: tickets keep no raw user ids")
@@ -150,6 +165,8 @@ class Dialogue:
         self.ward_contact = ward_contact
         self.desk = desk
         self.pseudonym = pseudonym
+        self.privacy = privacy
+        self.guess_limit = guess_limit
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
 
     def _lock(self, conversation: tuple[str, str]) -> asyncio.Lock:
@@ -165,6 +182,10 @@ class Dialogue:
         async with self._lock(conversation):
             state = DialogueState.from_dict(await self.store.load_state(conversation))
             turn = await self._respond(message, state, engine)
+            if message.truncated:
+                # First, so that the citizen reads the answer as one to the part that was read.
+                notice = Reply(text.TEXT_TRUNCATED.format(limit=len(message.text)))
+                turn = replace(turn, replies=(notice, *turn.replies))
             state.pending = _last_choices(turn.replies)
             await self.store.save_state(conversation, state.to_dict())
         return turn
@@ -199,14 +220,18 @@ class Dialogue:
             intent = chosen if chosen is not None else Intent(IntentKind.QUESTION)
         if state.intake is not None and not pressed:
             if intent.kind is IntentKind.RESET:
+                await self._forget_contact(message, state.intake.contact)
                 state.clear()
                 return self._say(text.INTAKE_CANCELLED)
-            if intent.kind not in (IntentKind.GREETING, IntentKind.HELP):
+            if intent.kind not in (IntentKind.GREETING, IntentKind.HELP, IntentKind.ERASE):
                 return self._continue_intake(message, state.intake)
         if intent.kind is IntentKind.INTAKE:
             return await self._intake_button(message, intent, state)
         if intent.kind is IntentKind.RATE:
             return await self._rate(message, intent)
+        if intent.kind is IntentKind.ERASE:  # before the rest: it is never a question to record
+            return await self._erase(message, intent, state)
+        state.erasing = False  # the citizen moved on: the question's confirm button no longer erases
         if pressed:
             state.intake = None  # another button: the citizen left the report
         if not pressed and state.awaiting and intent.kind not in _NOT_RECORDED:
@@ -466,6 +491,7 @@ class Dialogue:
             return self._say(text.EXPIRED)
         if intent.action == "cancel":
             state.intake = None
+            await self._forget_contact(message, intake.contact)
             return self._say(text.INTAKE_CANCELLED)
         if intent.action == "confirm" and intake.step == "confirm":
             state.intake = None
@@ -480,8 +506,56 @@ class Dialogue:
                 contact_consent=intake.consent,
             )
             return Turn((filed_reply(ticket, self.desk.calendar.tz, ward_name=self.ward_name),), Outcome.ESCALATED)
+        contact = intake.contact
         intake.press(intent.action)
+        if not intake.contact:  # "send anonymously" after giving a contact
+            await self._forget_contact(message, contact)
         return Turn((intake_prompt(intake),), Outcome.CONVERSATION)
+
+    async def _forget_contact(self, message: IncomingMessage, contact: str) -> None:
+        """The citizen took back the contact they gave (the report goes anonymous, or not at all):
+        it leaves the stored messages and replies of the conversation too, not only the ticket."""
+        if contact and self.privacy is not None:
+            await self.privacy.scrub(message.conversation, contact_values(contact))
+
+    # --- erasing the citizen's data on request -----------------------------------------------------
+
+    async def _erase(self, message: IncomingMessage, intent: Intent, state: DialogueState) -> Turn:
+        """A typed request: say what will be erased and ask. The question's confirm button: erase
+        everything of this citizen on this channel and give the receipt."""
+        state.awaiting = ""
+        if self.privacy is None:
+            return self._say(text.ERASE_UNAVAILABLE)
+        if not intent.action:
+            state.erasing = True
+            buttons = (
+                Button(text.ERASE_CONFIRM_BUTTON, data=erase_data("confirm")),
+                Button(text.ERASE_KEEP_BUTTON, data=erase_data("keep")),
+            )
+            return self._say(text.ERASE_ASK, (buttons,))
+        if not state.erasing:  # a button of a question answered already
+            return self._say(text.EXPIRED)
+        if intent.action == "keep":
+            state.erasing = False
+            return self._say(text.ERASE_KEPT)
+        erasure = await self.privacy.erase(message.channel, message.chat_id, message.user_id)
+        state.clear()  # the report half taken, the question kept: erased with the rest
+        return Turn((self._erasure_receipt(erasure),), Outcome.CONVERSATION)
+
+    def _erasure_receipt(self, erasure: Erasure) -> Reply:
+        tz = self.desk.calendar.tz if self.desk is not None else WARD_TZ
+        lines = [
+            text.ERASE_DONE.format(code=erasure.receipt, time=due_text(erasure.at, tz)),
+            text.ERASE_DONE_MESSAGES.format(
+                messages=erasure.messages, replies=erasure.replies, unanswered=erasure.unanswered, photos=erasure.photos
+            ),
+        ]
+        if erasure.votes:
+            lines.append(text.ERASE_DONE_VOTES.format(votes=erasure.votes))
+        if erasure.tickets:
+            lines.append(self._format(text.ERASE_DONE_TICKETS, codes=", ".join(erasure.tickets)))
+        lines.append(text.ERASE_DONE_KEEP)
+        return Reply("\n".join(lines))
 
     async def _open_ticket(self, message: IncomingMessage, category: Category, **contents: Any) -> Ticket:
         assert self.desk is not None and self.pseudonym is not None
@@ -491,6 +565,8 @@ class Dialogue:
             chat_id=message.chat_id,
             user=self.pseudonym(message.channel, message.user_id),
             received_at=message.received_at,
+            # Handled again after a crash, the same message finds the ticket it filed.
+            source=f"{message.channel}:{message.chat_id}:{message.message_id}" if message.message_id else "",
             **contents,
         )
 
@@ -501,6 +577,11 @@ class Dialogue:
             return self._say(text.LOOKUP_UNAVAILABLE)
         ticket = await self.desk.for_filer(intent.code, message.channel, message.chat_id)
         if ticket is None and intent.secret:
+            # A guess, right or wrong: refused alike while the chat waits, so that the answer
+            # never tells a guesser anything.
+            if self.guess_limit is not None and (wait := self.guess_limit(message.conversation)):
+                minutes = max(1, math.ceil(wait / 60))
+                return Turn((Reply(self._format(text.LOOKUP_TOO_MANY, minutes=minutes)),), Outcome.CONVERSATION)
             ticket = await self.desk.lookup(intent.code, intent.secret)
         if ticket is None:
             return self._say(text.LOOKUP_REFUSED)

@@ -117,3 +117,32 @@ def test_eval_prints_the_metrics_as_one_json_line(config, tmp_path, e5_model_dir
     assert summary["abstain_oos"] == 1.0  # a complaint is escalated, never answered with a procedure
     assert set(summary["by_style"]) == {"diacritics", "no_diacritics", "paraphrase", "complaint"}
     assert any("Recall@1" in line for line in out)
+
+
+@pytest.mark.slow
+def test_prepare_builds_what_a_start_needs_outside_the_data_directory(
+    config, tmp_path, tiny_kb, e5_model_dir, monkeypatch, capsys
+):
+    from bot._config import load_config
+    from bot._search import open_search_engine
+
+    build = tmp_path / "build"
+    monkeypatch.setenv("WARDBOT_BUILD_DIR", str(build))
+    text = f'[knowledge]\npaths = ["{tiny_kb}"]\nnational = false\n[retrieval]\nmodel = "{e5_model_dir}"\n'
+    config.write_text(text, encoding="utf-8")
+    assert main(["prepare"]) == 0
+    summary = capsys.readouterr().err.strip().splitlines()[-1]
+    assert summary.startswith(f"Prepared {build}: 3 entries, ") and "passage(s) embedded now" in summary
+    assert int(summary.split(", ")[1].split()[0]) > 0
+    # The ONNX export and its int8 copy beside the model, every passage's vector in the build
+    # folder's cache; nothing in the data directory (a container's volume), not even a key.
+    exported = e5_model_dir.with_name(e5_model_dir.name + "-onnx")
+    assert (exported / "model.onnx").is_file() and (exported / "model.int8.onnx").is_file()
+    assert (build / "cache" / "embeddings.sqlite3").is_file()
+    assert not (tmp_path / "data").exists()
+
+    # What the start then does finds everything built: nothing exported again, nothing embedded.
+    built = {path: path.stat().st_mtime_ns for path in exported.iterdir()}
+    engine = open_search_engine(load_config(), progress=False)
+    assert engine.retriever.newly_embedded == 0
+    assert {path: path.stat().st_mtime_ns for path in exported.iterdir()} == built

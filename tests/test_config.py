@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot._config import ConfigError, load_config
+from bot._config import ConfigError, LoggingSettings, load_config
 from bot._search import open_embedder, open_search_engine
 from bot.cli import main
 
@@ -93,6 +93,10 @@ def test_relative_knowledge_paths_resolve_against_the_config_folder(tmp_path: Pa
         ('[telegram]\nmode = "webhook"\nwebhook_url = "https://bot.example/hook"\n', TOKEN, "WARDBOT_TELEGRAM_WEBHOOK_SECRET"),
         ("", {"WARDBOT_TELEGRAM_WEBHOOK_SECRET": "not allowed!"}, "WARDBOT_TELEGRAM_WEBHOOK_SECRET"),
         ("[log]\nlevel = 1\n", {}, "log"),
+        ('[logging]\nlevel = "LOUD"\n', {}, "logging.level"),
+        ('[logging]\nlevel = "INFO"\n', {"WARDBOT_LOG_LEVEL": "chatty"}, "WARDBOT_LOG_LEVEL"),
+        ('[logging]\nformat = "xml"\n', {}, "logging.format"),
+        ('[logging]\npseudonym_key = "k"\n', {}, "logging.pseudonym_key"),
         ("[retrieval]\nmin_in_scope = 80\n", {}, "retrieval.min_in_scope"),
         ("[retrieval]\nanswer_confidence = -0.1\n", {}, "retrieval.answer_confidence"),
         ('[retrieval]\nbackend = "cuda"\n', {}, "retrieval.backend"),
@@ -102,6 +106,13 @@ def test_relative_knowledge_paths_resolve_against_the_config_folder(tmp_path: Pa
 )
 def test_a_wrong_value_is_one_error_naming_its_key(tmp_path: Path, text: str, environ: dict[str, str], key: str) -> None:
     assert error_key(tmp_path, text, environ) == key
+
+
+def test_the_log_level_comes_from_the_file_or_the_environment_in_any_case(tmp_path: Path) -> None:
+    path = config_file(tmp_path, '[logging]\nformat = "json"\nlevel = "warning"\n')
+    assert load_config(path, environ={}).logging == LoggingSettings(format="json", level="WARNING")
+    assert load_config(path, environ={"WARDBOT_LOG_LEVEL": "debug"}).logging.level == "DEBUG"
+    assert load_config(config_file(tmp_path, ""), environ={}).logging == LoggingSettings(format="text", level="INFO")
 
 
 def test_the_query_precision_reaches_the_onnx_embedder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -147,3 +158,61 @@ def test_the_answer_thresholds_reach_the_retriever(tmp_path: Path, tiny_kb: Path
     engine = open_search_engine(config, [tiny_kb], embedder=hashing_embedder, progress=False)
     settings = engine.retriever.settings
     assert (settings.min_in_scope, settings.answer_confidence) == (0.5, 0.9)
+
+
+def test_office_hours_come_from_the_file_and_reach_the_calendar(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from tickets import DEFAULT_HOURS
+
+    assert load_config(config_file(tmp_path, ""), environ={}).calendar.hours == DEFAULT_HOURS
+    text = '[calendar]\nhours = [["08:00", "12:00"], ["13:00", "16:30"]]\n'
+    calendar = load_config(config_file(tmp_path, text), environ={}).calendar.working_calendar()
+    assert calendar.hours == ((dt.time(8), dt.time(12)), (dt.time(13), dt.time(16, 30)))
+    ward = dt.timezone(dt.timedelta(hours=7))
+    # Monday 11:00 plus 2 working hours: one before the lunch break, one after it at 13:00.
+    assert calendar.due(dt.datetime(2026, 3, 2, 11, tzinfo=ward), 2, "hours") == dt.datetime(2026, 3, 2, 14, tzinfo=ward)
+    # A deadline in days ends when the last session closes.
+    assert calendar.due(dt.datetime(2026, 3, 2, 9, tzinfo=ward), 1).time() == dt.time(16, 30)
+
+
+@pytest.mark.parametrize(
+    ("hours", "message"),
+    [
+        ('"07:30-17:00"', 'calendar.hours: expected a list of sessions such as [["07:30", "11:30"], ["13:30", "17:00"]]'),
+        ('[["07:30", "11:30", "12:00"]]', 'calendar.hours: session 1: expected ["opens", "closes"]'),
+        ('[["07:30", "11:30"], "13:30"]', 'calendar.hours: session 2: expected ["opens", "closes"]'),
+        ('[["7:30", "11:30"]]', "calendar.hours: session 1: expected a 24-hour time \"HH:MM\", got '7:30'"),
+        ('[["07:30", "25:00"]]', "calendar.hours: session 1: expected a 24-hour time \"HH:MM\", got '25:00'"),
+        ('[["07:30", 1130]]', 'calendar.hours: session 1: expected a 24-hour time "HH:MM", got 1130'),
+        ("[]", "calendar.hours: at least one working session is needed"),
+        ('[["11:30", "07:30"]]', "calendar.hours: session 1 (11:30-07:30) must open before it closes"),
+        (
+            '[["13:30", "17:00"], ["07:30", "11:30"]]',
+            "calendar.hours: session 2 (07:30-11:30) must open after session 1 (13:30-17:00) closes",
+        ),
+        (
+            '[["07:30", "12:00"], ["11:30", "17:00"]]',
+            "calendar.hours: session 2 (11:30-17:00) must open after session 1 (07:30-12:00) closes: "
+            "sessions go in the day's order and do not overlap",
+        ),
+    ],
+)
+def test_wrong_office_hours_stop_the_start_with_a_precise_message(tmp_path: Path, hours: str, message: str) -> None:
+    path = config_file(tmp_path, f"[calendar]\nhours = {hours}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path, environ={})
+    assert caught.value.key == "calendar.hours"
+    assert str(caught.value).startswith(f"{path}: {message}")
+
+
+def test_the_http_host_and_the_build_folder_come_from_the_environment(tmp_path: Path) -> None:
+    env = {"WARDBOT_HTTP_HOST": "0.0.0.0", "WARDBOT_DATA_DIR": str(tmp_path / "data")}
+    config = load_config(config_file(tmp_path, '[http]\nhost = "127.0.0.1"\n'), environ=env)
+    assert config.http.host == "0.0.0.0"
+    # Without WARDBOT_BUILD_DIR the model and the caches live in the data directory ...
+    assert (config.models_dir, config.cache_dir) == (tmp_path / "data" / "models", tmp_path / "data" / "cache")
+    # ... with it, beside the state and out of its backups; the state itself stays put.
+    config = load_config(config_file(tmp_path, ""), environ={**env, "WARDBOT_BUILD_DIR": str(tmp_path / "build")})
+    assert (config.models_dir, config.cache_dir) == (tmp_path / "build" / "models", tmp_path / "build" / "cache")
+    assert config.database_path == tmp_path / "data" / "wardbot.sqlite3"

@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 from aio import WAIT_TIMEOUT_S, async_test, wait_until
 from aiohttp import web
+from fakes.dispatch import RecordingDispatch
 from fakes.telegram_server import MAX_LONG_POLL_S, FakeTelegramServer
 from telegram.error import InvalidToken
 
@@ -26,27 +27,11 @@ USER = 5001
 SECRET = "s3cret-webhook_token"
 
 
-class Inbox:
-    """A dispatch that collects what the channel hands over."""
-
-    def __init__(self) -> None:
-        self._queue: asyncio.Queue[IncomingMessage] = asyncio.Queue()
-
-    async def __call__(self, message: IncomingMessage) -> None:
-        await self._queue.put(message)
-
-    async def next(self, timeout: float = 5.0) -> IncomingMessage:
-        return await asyncio.wait_for(self._queue.get(), timeout)
-
-    def empty(self) -> bool:
-        return self._queue.empty()
-
-
 @contextlib.asynccontextmanager
-async def polling_channel(server: FakeTelegramServer, **options: Any) -> AsyncIterator[tuple[TelegramChannel, Inbox]]:
+async def polling_channel(server: FakeTelegramServer, **options: Any) -> AsyncIterator[tuple[TelegramChannel, RecordingDispatch]]:
     options.setdefault("per_chat_interval", 0.0)
     channel = TelegramChannel(server.token, api_url=server.api_url, **options)
-    inbox = Inbox()
+    inbox = RecordingDispatch()
     await channel.start(inbox)
     try:
         yield channel, inbox
@@ -55,7 +40,7 @@ async def polling_channel(server: FakeTelegramServer, **options: Any) -> AsyncIt
 
 
 @contextlib.asynccontextmanager
-async def webhook_channel(server: FakeTelegramServer) -> AsyncIterator[tuple[TelegramChannel, Inbox, str]]:
+async def webhook_channel(server: FakeTelegramServer) -> AsyncIterator[tuple[TelegramChannel, RecordingDispatch, str]]:
     """A webhook-mode channel behind its own aiohttp server, as the bot's HTTP server hosts it."""
     # The webhook URL names the port, and the routes must be added before serving: bind first.
     sock = socket.socket()
@@ -74,7 +59,7 @@ async def webhook_channel(server: FakeTelegramServer) -> AsyncIterator[tuple[Tel
     runner = web.AppRunner(app, handle_signals=False)
     await runner.setup()
     await web.SockSite(runner, sock).start()
-    inbox = Inbox()
+    inbox = RecordingDispatch()
     await channel.start(inbox)
     try:
         yield channel, inbox, base
@@ -125,30 +110,27 @@ async def test_locations_and_photos_arrive() -> None:
 
 
 @async_test
-async def test_messages_of_one_chat_are_dispatched_in_order_and_chats_concurrently() -> None:
-    order: list[str] = []
-    release = asyncio.Event()
+async def test_polling_confirms_an_update_only_once_it_is_recorded(caplog: pytest.LogCaptureFixture) -> None:
+    async with FakeTelegramServer() as server, polling_channel(server) as (_, inbox):
+        inbox.failing = True  # the database cannot record it
+        server.send_text(USER, "a")
+        await wait_until(lambda: "Telegram polling failed" in caplog.text)
+        inbox.failing = False
+        assert (await inbox.next()).text == "a"  # not confirmed, so Telegram sent it again
+        server.send_text(USER, "b")
+        assert (await inbox.next()).text == "b"
+        assert inbox.empty()  # "a" once recorded was confirmed: never sent again
 
-    async def slow_dispatch(message: IncomingMessage) -> None:
-        order.append(f"start {message.chat_id} {message.text}")
-        if message.chat_id == "1":
-            await release.wait()  # chat 1 is slow; chat 2 must not wait for it
-        order.append(f"end {message.chat_id} {message.text}")
 
-    async with FakeTelegramServer() as server:
-        channel = TelegramChannel(server.token, api_url=server.api_url)
-        await channel.start(slow_dispatch)
-        try:
-            server.send_text(1, "a")
-            server.send_text(1, "b")
-            server.send_text(2, "c")
-            await wait_until(lambda: "end 2 c" in order, what=lambda: order)
-            assert "start 1 b" not in order  # waits for "a"
-            release.set()
-            await wait_until(lambda: "end 1 b" in order, what=lambda: order)
-        finally:
-            await channel.stop()
-    assert order.index("end 1 a") < order.index("start 1 b")
+@async_test
+async def test_the_webhook_answers_500_for_an_update_it_could_not_record() -> None:
+    async with FakeTelegramServer() as server, webhook_channel(server) as (_, inbox, _base):
+        inbox.failing = True
+        server.send_text(USER, "a")
+        await wait_until(lambda: server.webhook_deliveries[:1] == [(1, 500)], what=lambda: server.webhook_deliveries)
+        inbox.failing = False
+        assert (await inbox.next()).text == "a"  # Telegram sent it again
+        assert server.webhook_deliveries[-1][1] == 200
 
 
 # ------------------------------------------------------------------------ buttons, callbacks
@@ -338,7 +320,7 @@ async def test_start_while_telegram_is_unreachable_connects_later() -> None:
     await server.start()
     await server.stop()  # keeps its port, refuses connections
     channel = TelegramChannel(server.token, api_url=server.api_url, per_chat_interval=0.0)
-    inbox = Inbox()
+    inbox = RecordingDispatch()
     await channel.start(inbox)  # does not raise: the rest of the bot must still come up
     try:
         await server.start()
@@ -354,7 +336,7 @@ async def test_a_rejected_token_fails_start_without_leaking_it() -> None:
     async with FakeTelegramServer() as server:
         channel = TelegramChannel("999:wrong-token", api_url=server.api_url)
         with pytest.raises(InvalidToken) as error:
-            await channel.start(Inbox())
+            await channel.start(RecordingDispatch())
     assert "wrong-token" not in str(error.value)
 
 

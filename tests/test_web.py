@@ -15,9 +15,12 @@ import aiohttp
 import pytest
 from aio import WAIT_TIMEOUT_S, async_test, wait_until
 from aiohttp import web
+from fakes.dispatch import AnsweringDispatch, MemoryMailbox, RecordingDispatch
 from PIL import Image
 
 from bot._http import HttpServer
+from bot._storage import Storage
+from bot.channels import Mailbox
 from bot.channels._web import PHOTO_SIDE, WebChannel, reencode_photo, stored_photo
 from handlers import Button, IncomingMessage, Reply
 from handlers import _catalogue as catalogue
@@ -27,16 +30,20 @@ SESSION_B = "b" * 32
 
 
 class EchoBot:
-    """A dispatch that answers every message through the channel, as the pipeline does."""
+    """Answers every message through the channel, as the pipeline's worker does; ``dispatch``
+    is what the channel is started with."""
 
-    def __init__(self, channel: WebChannel) -> None:
+    def __init__(self, channel: WebChannel, mailbox: Mailbox | None = None) -> None:
         self.channel = channel
-        self.received: list[IncomingMessage] = []
+        self.dispatch = AnsweringDispatch(self.answer, mailbox)
         self.release = asyncio.Event()
         self.release.set()  # tests that need a slow turn clear it
 
-    async def __call__(self, message: IncomingMessage) -> None:
-        self.received.append(message)
+    @property
+    def received(self) -> list[IncomingMessage]:
+        return self.dispatch.received
+
+    async def answer(self, message: IncomingMessage) -> None:
         await self.release.wait()
         said = message.callback_data or message.text
         buttons = ((Button("Có", data="yes"), Button("Cổng DVC", url="https://dichvucong.gov.vn/")),)
@@ -91,7 +98,8 @@ class Bot:
 
     async def post(self, body: object) -> tuple[int, dict[str, Any]]:
         data = body if isinstance(body, bytes) else json.dumps(body).encode()
-        async with self.http.post(f"{self.server.url}/api/messages", data=data) as response:
+        headers = {"Content-Type": "application/json"}  # as the page sends it; anything else is 415
+        async with self.http.post(f"{self.server.url}/api/messages", data=data, headers=headers) as response:
             return response.status, await response.json()
 
     async def post_photo(
@@ -110,10 +118,12 @@ class Bot:
 
 
 @asynccontextmanager
-async def running_bot(*, start_channel: bool = True, **channel_options: Any) -> AsyncIterator[Bot]:
+async def running_bot(
+    *, start_channel: bool = True, mailbox: Mailbox | None = None, **channel_options: Any
+) -> AsyncIterator[Bot]:
     channel_options.setdefault("poll_timeout_s", 2.0)
     channel = WebChannel(title="Phường <Mẫu>", **channel_options)
-    echo = EchoBot(channel)
+    echo = EchoBot(channel, mailbox)
     server = HttpServer(
         "127.0.0.1",
         0,
@@ -124,7 +134,7 @@ async def running_bot(*, start_channel: bool = True, **channel_options: Any) -> 
     server.add_routes(polls.routes(channel.routes()))
     await server.start()
     if start_channel:
-        await channel.start(echo)
+        await channel.start(echo.dispatch)
     try:
         async with aiohttp.ClientSession() as http:
             yield Bot(server, channel, echo, http, polls)
@@ -215,29 +225,40 @@ async def test_sessions_only_see_their_own_replies() -> None:
 
 
 @async_test
-async def test_replies_for_a_closed_browser_wait_in_a_bounded_queue() -> None:
-    async with running_bot(queue_size=3) as bot:
+async def test_replies_for_a_closed_browser_all_wait_and_come_a_poll_at_a_time() -> None:
+    async with running_bot(replies_per_poll=3) as bot:
         for n in range(5):  # nobody is polling: send must neither fail nor block
             await bot.channel.send(SESSION_A, Reply(f"trả lời {n}"))
         _, body = await bot.poll(SESSION_A)
-        assert [r["text"] for r in body["replies"]] == ["trả lời 2", "trả lời 3", "trả lời 4"]
+        assert [r["text"] for r in body["replies"]] == ["trả lời 0", "trả lời 1", "trả lời 2"]
         seqs = [r["seq"] for r in body["replies"]]
         assert seqs == sorted(seqs)
 
-        _, body = await bot.poll(SESSION_A, after=seqs[1])
-        assert [r["text"] for r in body["replies"]] == ["trả lời 4"]
+        _, body = await bot.poll(SESSION_A, after=seqs[-1])
+        assert [r["text"] for r in body["replies"]] == ["trả lời 3", "trả lời 4"]
 
 
 @async_test
-async def test_sequence_numbers_keep_growing_across_a_restart() -> None:
-    async with running_bot() as bot:
-        await bot.channel.send(SESSION_A, Reply("trước"))
-        _, body = await bot.poll(SESSION_A)
-        cursor = body["replies"][0]["seq"]
-    async with running_bot() as restarted:
-        await restarted.channel.send(SESSION_A, Reply("sau"))
-        _, body = await restarted.poll(SESSION_A, after=cursor)
-        assert [r["text"] for r in body["replies"]] == ["sau"]
+async def test_replies_survive_a_restart_and_the_next_poll_acknowledges_them(tmp_path: Path) -> None:
+    storage = await Storage.open(tmp_path / "wardbot.sqlite3", pseudonym_key=b"k" * 32)
+    try:
+        async with running_bot(mailbox=storage) as bot:
+            assert (await bot.post({"session": SESSION_A, "text": "biên nhận?"}))[0] == 202
+            await wait_until(lambda: not bot.echo.dispatch.busy)
+        # Restarted before the browser polled: the reply waits in the database.
+        async with running_bot(mailbox=storage) as restarted:
+            _, body = await restarted.poll(SESSION_A)
+            [reply] = body["replies"]
+            assert reply["text"] == "Bạn nói: biên nhận?"
+            assert await storage.acknowledge(SESSION_A, 0) == 0  # served, not acknowledged yet
+            await restarted.channel.send(SESSION_A, Reply("tiếp"))
+            _, body = await restarted.poll(SESSION_A, after=reply["seq"])  # the browser has the first
+            assert [r["text"] for r in body["replies"]] == ["tiếp"]
+            assert await storage.acknowledge(SESSION_A, reply["seq"]) == 0  # already acknowledged
+            _, body = await restarted.poll(SESSION_A)  # a new tab without a cursor sees them all
+            assert [r["text"] for r in body["replies"]] == ["Bạn nói: biên nhận?", "tiếp"]
+    finally:
+        await storage.close()
 
 
 @pytest.mark.parametrize(
@@ -296,16 +317,17 @@ async def test_a_session_with_too_many_unanswered_messages_is_asked_to_wait() ->
 
 
 @async_test
-async def test_a_failing_turn_does_not_break_the_channel(caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_message_that_cannot_be_recorded_gets_503_and_frees_its_slot(caplog: pytest.LogCaptureFixture) -> None:
     async with running_bot(start_channel=False, max_in_flight=1) as bot:
-
-        async def broken(message: IncomingMessage) -> None:
-            raise RuntimeError("handler crashed")
-
-        await bot.channel.start(broken)
-        assert (await bot.post({"session": SESSION_A, "text": "1"}))[0] == 202
-        await wait_until(lambda: "dispatch failed" in caplog.text)  # the turn is over, failed
-        assert (await bot.post({"session": SESSION_A, "text": "2"}))[0] == 202  # the slot was freed
+        failing = RecordingDispatch()
+        failing.failing = True
+        failing.mailbox = MemoryMailbox()
+        await bot.channel.start(failing)
+        status, body = await bot.post({"session": SESSION_A, "text": "1"})
+        assert (status, body["error"]) == (503, "unavailable")  # the page keeps it and sends it again
+        assert "could not record web message" in caplog.text
+        failing.failing = False
+        assert (await bot.post({"session": SESSION_A, "text": "1"}))[0] == 202  # the slot was freed
 
 
 @async_test
@@ -326,7 +348,7 @@ async def test_stop_releases_waiting_polls_at_once() -> None:
         status, body = await asyncio.wait_for(poll, WAIT_TIMEOUT_S)
         assert (status, body) == (200, {"replies": []})
 
-        await bot.channel.start(bot.echo)  # started again, polls wait again
+        await bot.channel.start(bot.echo.dispatch)  # started again, polls wait again
         poll = asyncio.create_task(bot.poll(SESSION_A))
         await wait_until(lambda: bot.polls.waiting == 1)
         assert not poll.done()

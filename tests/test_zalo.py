@@ -19,6 +19,7 @@ import pytest
 from aio import WAIT_TIMEOUT_S, async_test, wait_until
 from aiohttp import web
 from conftest import CollectingChannel
+from fakes.dispatch import RecordingDispatch
 from fakes.zalo_server import APP_ID, APP_SECRET, OA_SECRET, FakeZaloServer
 from handlers_support import WARD_CONTACT, WARD_NAME, build_engine, pseudonym
 
@@ -38,26 +39,6 @@ from tickets import Status, TicketDesk, TicketStore, WorkingCalendar
 USER = "2468458835296197922"
 GROUP = "-1001234567890"
 ALICE = "111"
-
-
-class Inbox:
-    """A dispatch that collects what the channel hands over. While ``gate`` is clear, a
-    dispatch starts (counted in ``started``) but does not finish."""
-
-    def __init__(self) -> None:
-        self.messages: list[IncomingMessage] = []
-        self.started = 0
-        self.gate = asyncio.Event()
-        self.gate.set()
-
-    async def __call__(self, message: IncomingMessage) -> None:
-        self.started += 1
-        await self.gate.wait()
-        self.messages.append(message)
-
-    async def wait_for(self, count: int) -> list[IncomingMessage]:
-        await wait_until(lambda: len(self.messages) >= count, what=lambda: f"got {self.messages}")
-        return self.messages
 
 
 class RecordingSleep:
@@ -110,7 +91,7 @@ async def zalo_channel(
 
 @async_test
 async def test_signed_events_become_incoming_messages(tmp_path) -> None:
-    inbox = Inbox()
+    inbox = RecordingDispatch()
     async with FakeZaloServer() as server, zalo_channel(server, tmp_path, inbox):
         text = server.text_event(USER, "Làm căn cước cần gì?")
         for event in (
@@ -135,7 +116,7 @@ async def test_signed_events_become_incoming_messages(tmp_path) -> None:
 
 @async_test
 async def test_forged_unsigned_and_stale_events_are_refused_with_401(tmp_path, caplog) -> None:
-    inbox = Inbox()
+    inbox = RecordingDispatch()
     async with FakeZaloServer() as server, zalo_channel(server, tmp_path, inbox):
         event = server.text_event(USER, "xin chào")
         raw = json.dumps(event, ensure_ascii=False).encode()
@@ -158,7 +139,7 @@ async def test_forged_unsigned_and_stale_events_are_refused_with_401(tmp_path, c
 @async_test
 async def test_the_signature_prefix_is_configurable(tmp_path) -> None:
     """Some integrations sign oa_id + body + timestamp + secret (protocols.md A2)."""
-    inbox = Inbox()
+    inbox = RecordingDispatch()
     async with FakeZaloServer() as server, zalo_channel(server, tmp_path, inbox, signature_prefix="oa_id"):
         event = server.follow_event(USER)
         raw = json.dumps(event, ensure_ascii=False).encode()
@@ -169,16 +150,18 @@ async def test_the_signature_prefix_is_configurable(tmp_path) -> None:
 
 
 @async_test
-async def test_re_sent_events_are_dispatched_once_and_answered_200_without_waiting_for_handling(tmp_path) -> None:
-    inbox = Inbox()
-    inbox.gate.clear()  # handling does not finish until the test says so: past any deadline of Zalo's
+async def test_an_event_is_recorded_before_its_200_and_one_not_recorded_gets_a_500(tmp_path, caplog) -> None:
+    inbox = RecordingDispatch()
     async with FakeZaloServer() as server, zalo_channel(server, tmp_path, inbox):
-        deliveries = await asyncio.wait_for(server.send_text(USER, "xin chào", copies=3), WAIT_TIMEOUT_S)
-        assert [d.status for d in deliveries] == [200, 200, 200]
-        assert inbox.messages == []  # all three answered while the message is still being handled
-        inbox.gate.set()
-        await inbox.wait_for(1)
-    assert inbox.started == 1 and len(inbox.messages) == 1  # after stop: nothing else was queued
+        deliveries = await server.send_text(USER, "xin chào", copies=2)
+        assert [d.status for d in deliveries] == [200, 200]
+        # Both copies were recorded before Zalo got its 200 (the pipeline drops the second by its id).
+        assert [m.text for m in inbox.messages] == ["xin chào", "xin chào"]
+        assert inbox.messages[0].message_id == inbox.messages[1].message_id
+
+        inbox.failing = True  # the database cannot record it: Zalo must send it again
+        assert [d.status for d in await server.send_text(USER, "còn đó không?")] == [500]
+        assert "could not record Zalo message" in caplog.text
 
 
 # ------------------------------------------------------------------------------- sending
@@ -189,7 +172,7 @@ VOTE_AND_PORTAL = ((Button("Hữu ích", data="vote:1:1.001"), Button("Cổng DV
 
 @async_test
 async def test_buttons_go_as_a_button_template_and_a_tap_comes_back_as_a_press(tmp_path) -> None:
-    inbox = Inbox()
+    inbox = RecordingDispatch()
     async with FakeZaloServer() as server, zalo_channel(server, tmp_path, inbox) as channel:
         await server.send_text(USER, "xin chào")
         decomposed = unicodedata.normalize("NFD", "Hữu ích")  # as some keyboards type it
@@ -212,7 +195,7 @@ async def test_buttons_go_as_a_button_template_and_a_tap_comes_back_as_a_press(t
 
 @async_test
 async def test_replies_are_split_at_2000_characters_with_the_buttons_on_the_last(tmp_path) -> None:
-    async with FakeZaloServer() as server, zalo_channel(server, tmp_path, Inbox()) as channel:
+    async with FakeZaloServer() as server, zalo_channel(server, tmp_path, RecordingDispatch()) as channel:
         await server.send_text(USER, "xin chào")
         long = ("Hồ sơ gồm giấy tờ tùy thân. " * 90).strip()  # about 2,500 characters
         await channel.send(USER, Reply(long, VOTE_AND_PORTAL))
@@ -224,7 +207,7 @@ async def test_replies_are_split_at_2000_characters_with_the_buttons_on_the_last
 
 @async_test
 async def test_buttons_that_do_not_fit_a_template_fall_back_to_numbered_lines(tmp_path) -> None:
-    async with FakeZaloServer() as server, zalo_channel(server, tmp_path, Inbox()) as channel:
+    async with FakeZaloServer() as server, zalo_channel(server, tmp_path, RecordingDispatch()) as channel:
         await server.send_text(USER, "xin chào")
         six = tuple((Button(f"Mục {n}", data=f"pick:{n}"),) for n in range(1, 7))
         await channel.send(USER, Reply("Chọn một mục:", six))
@@ -236,7 +219,7 @@ async def test_buttons_that_do_not_fit_a_template_fall_back_to_numbered_lines(tm
 
 @async_test
 async def test_a_title_over_100_characters_is_cut(tmp_path) -> None:
-    async with FakeZaloServer() as server, zalo_channel(server, tmp_path, Inbox()) as channel:
+    async with FakeZaloServer() as server, zalo_channel(server, tmp_path, RecordingDispatch()) as channel:
         await server.send_text(USER, "xin chào")
         label = "Đăng ký thường trú cho người chưa thành niên " * 4
         await channel.send(USER, Reply("Chọn:", ((Button(label, data="pick:1"),),)))
@@ -302,7 +285,7 @@ async def test_the_fake_refuses_a_malformed_button_template(message) -> None:
 
 @async_test
 async def test_an_invalid_token_is_refreshed_once_and_the_send_retried(tmp_path) -> None:
-    async with FakeZaloServer() as server, zalo_channel(server, tmp_path, Inbox()) as channel:
+    async with FakeZaloServer() as server, zalo_channel(server, tmp_path, RecordingDispatch()) as channel:
         await server.send_text(USER, "xin chào")
         server.fail_next(-216)
         await channel.send(USER, Reply("Chào anh/chị"))
@@ -317,7 +300,7 @@ async def test_an_invalid_token_is_refreshed_once_and_the_send_retried(tmp_path)
 @async_test
 async def test_rate_limits_are_retried_with_backoff_then_left_to_the_pipeline(tmp_path) -> None:
     sleep = RecordingSleep()
-    async with FakeZaloServer() as server, zalo_channel(server, tmp_path, Inbox(), sleep=sleep) as channel:
+    async with FakeZaloServer() as server, zalo_channel(server, tmp_path, RecordingDispatch(), sleep=sleep) as channel:
         await server.send_text(USER, "xin chào")
         server.fail_next(-32)
         await channel.send(USER, Reply("Một"))
@@ -332,7 +315,7 @@ async def test_rate_limits_are_retried_with_backoff_then_left_to_the_pipeline(tm
 @async_test
 @pytest.mark.parametrize("code", [-230, -232])
 async def test_outside_the_interaction_window_is_not_retryable(tmp_path, code) -> None:
-    async with FakeZaloServer() as server, zalo_channel(server, tmp_path, Inbox()) as channel:
+    async with FakeZaloServer() as server, zalo_channel(server, tmp_path, RecordingDispatch()) as channel:
         await server.send_text(USER, "xin chào")
         server.fail_next(code)
         with pytest.raises(DeliveryError) as failure:
@@ -343,7 +326,7 @@ async def test_outside_the_interaction_window_is_not_retryable(tmp_path, code) -
 
 @async_test
 async def test_the_fake_enforces_the_7_day_window_itself(tmp_path) -> None:
-    async with FakeZaloServer() as server, zalo_channel(server, tmp_path, Inbox()) as channel:
+    async with FakeZaloServer() as server, zalo_channel(server, tmp_path, RecordingDispatch()) as channel:
         await server.send_text(USER, "xin chào")
         server.set_last_interaction(USER, 8 * 24 * 3600)
         with pytest.raises(DeliveryError, match="-230"):
@@ -395,7 +378,7 @@ async def test_a_crash_after_persisting_loses_nothing(tmp_path, monkeypatch) -> 
 
 @async_test
 async def test_concurrent_sends_share_one_refresh(tmp_path) -> None:
-    async with FakeZaloServer() as server, zalo_channel(server, tmp_path, Inbox()) as channel:
+    async with FakeZaloServer() as server, zalo_channel(server, tmp_path, RecordingDispatch()) as channel:
         await server.send_text(USER, "xin chào")
         server.fast_forward(26 * 3600)  # the access token is expired on Zalo's side: -220
         server.set_last_interaction(USER, 0)
@@ -439,6 +422,7 @@ class ZaloWard:
         self.retry = RetryPolicy(attempts_per_round=1)
         self.storage = storage
         self.officials: OfficialsDesk | None = None
+        self.running: Pipeline | None = None  # the pipeline serving the channel
 
     def pipeline(self, zalo: ZaloChannel) -> Pipeline:
         service = TicketService(
@@ -464,15 +448,17 @@ async def zalo_ward(engine, tmp_path: Path) -> AsyncIterator[tuple[FakeZaloServe
     storage = await Storage.open(tmp_path / "wardbot.sqlite3", pseudonym_key=b"k" * 32)
     tickets = await TicketStore.open(tmp_path / "tickets.sqlite3")
     ward = ZaloWard(engine, storage, tickets)
-    forward = Inbox()  # stands in until the pipeline exists: it needs the channel first
+    pipeline: Pipeline | None = None  # built once the channel exists: it delivers through it
 
-    async def dispatch(message: IncomingMessage) -> None:
-        await forward.pipeline(message)  # type: ignore[attr-defined]
+    async def dispatch(message: IncomingMessage) -> asyncio.Future[None]:
+        assert pipeline is not None
+        return await pipeline(message)
 
     try:
         async with FakeZaloServer() as server, zalo_channel(server, tmp_path, dispatch) as channel:
-            forward.pipeline = ward.pipeline(channel)  # type: ignore[attr-defined]
+            pipeline = ward.running = ward.pipeline(channel)
             yield server, ward
+            await pipeline.drain(WAIT_TIMEOUT_S)
     finally:
         await tickets.close()
         await storage.close()
@@ -519,7 +505,7 @@ async def test_the_dialogue_on_zalo_greeting_menu_by_number_and_a_procedure_card
 @async_test
 async def test_the_dialogue_on_zalo_by_pressing_buttons(hashing_embedder, tmp_path) -> None:
     engine = build_engine(hashing_embedder, decision=Decision.ANSWER)
-    async with zalo_ward(engine, tmp_path) as (server, _):
+    async with zalo_ward(engine, tmp_path) as (server, ward):
         await server.deliver(server.follow_event(USER))
         await server.wait_for_outbox(USER, 1)
         faqs = await press(server, catalogue.MENU_FAQ_BUTTON)
@@ -541,7 +527,7 @@ async def test_the_dialogue_on_zalo_by_pressing_buttons(hashing_embedder, tmp_pa
             with the last."""
             before = len(server.sent)
             await send()
-            await wait_until(lambda: len(server.sent) > before and offers(server.sent[-1]))
+            await wait_until(lambda: len(server.sent) > before and offers(server.sent[-1]) and ward.running.idle)
             return server.sent[before:]
 
         # The overview offers its parts, the portal and the votes: more than a template holds, so

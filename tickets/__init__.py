@@ -11,9 +11,11 @@ from ._calendar import (
     OverridesError,
     WorkingCalendar,
     bundled_overrides_path,
+    check_hours,
     load_overrides,
 )
 from ._desk import DEFAULT_POLICIES, SIPAS_FACTORS, DeadlinePolicy, TicketDesk, WorkingPeriod
+from ._redact import REDACTED, contact_values, redact_text
 from ._sqlite import SchemaTooNewError, SqliteWorker
 from ._store import (
     CATEGORY_PREFIXES,
@@ -41,6 +43,7 @@ __all__ = (
     "EventKind",
     "Override",
     "OverridesError",
+    "REDACTED",
     "SIPAS_FACTORS",
     "SchemaTooNewError",
     "SqliteWorker",
@@ -57,6 +60,9 @@ __all__ = (
     "WorkingCalendar",
     "WorkingPeriod",
     "bundled_overrides_path",
+    "check_hours",
+    "contact_values",
     "load_overrides",
+    "redact_text",
     "replay_events",
 )

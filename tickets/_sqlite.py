@@ -8,10 +8,13 @@ worker thread and the event loop never blocks on disk.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
@@ -33,9 +36,23 @@ def connect(path: Path, migrations: Sequence[str]) -> sqlite_utils.Database:
     ``user_version``; a released migration is never edited, changes append a new one.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    db = sqlite_utils.Database(sqlite3.connect(path, timeout=10.0))
-    db.enable_wal()
+    # Citizens' messages and contacts: readable by the owner only. The file is created 0600
+    # before SQLite opens it, and the -wal and -shm files that opening makes beside it are created
+    # under a umask that lets no one else read them (SQLite would copy the file's mode to them
+    # anyway). The umask is the process's: a file another thread creates meanwhile only gets
+    # stricter permissions, never looser.
+    previous = os.umask(0o077)
+    try:
+        with contextlib.suppress(FileExistsError):
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        db = sqlite_utils.Database(sqlite3.connect(path, timeout=10.0))
+        db.enable_wal()
+    finally:
+        os.umask(previous)
     db.execute("PRAGMA foreign_keys = ON")
+    # Deleted and overwritten rows are zeroed in the file, not left in free space: personal data
+    # that was erased or expired must be gone from the disk, not only from queries.
+    db.execute("PRAGMA secure_delete = ON")
     version = db.execute("PRAGMA user_version").fetchone()[0]
     if version > len(migrations):
         db.close()
@@ -76,5 +93,25 @@ class SqliteWorker:
     async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        """One write transaction, all of it or none. IMMEDIATE takes the write lock before
+        anything is read, so that another process (the CLI beside the bot) waits for it instead
+        of reading the same version and failing later with "database is locked". sqlite-utils
+        calls inside nest as savepoints instead of committing on their own."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self._db.rollback()
+            raise
+        self._db.commit()
+
     async def _run(self, function: Callable[..., T], *args: Any) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._executor, function, *args)
+
+    async def checkpoint(self) -> None:
+        """Copy the write-ahead log into the file and empty it: the log still holds the pages as
+        they were before the last writes, personal data just erased included. A reader in
+        another process may keep part of it until the next checkpoint."""
+        await self._run(lambda: self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall())

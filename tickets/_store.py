@@ -1,7 +1,7 @@
 """The ticket store: citizens' feedback and questions, and everything officials do with them.
 
 Every change to a ticket is an event appended to ``ticket_events`` and never changed again
-(triggers refuse UPDATE and DELETE there). The ``tickets`` row is only a projection of those
+(triggers refuse UPDATE and DELETE there; the one exception is below). The ``tickets`` row is only a projection of those
 events, kept for queries: :func:`replay_events` rebuilds a ticket from its events alone, by the
 same function that computed the row, so the history is the record and the row a cache of it.
 
@@ -25,12 +25,21 @@ Transitions (``TRANSITIONS``; any other combination raises :class:`TicketStateEr
     pause        new, assigned, reopened         unchanged       not paused (waiting for the citizen)
     resume       new, assigned, reopened         unchanged       paused
     due_change   new, assigned, reopened         unchanged
+    redact       any                             unchanged       (personal fields removed, see below)
 
 Codes are ``PREFIX-YEAR-NNNNNN``: the prefix names the category (``PA`` for phản ánh, kiến nghị;
 ``HD`` for hỏi đáp, a citizen's question the bot could not answer and sent to officials), the
 year is the year of receipt in Vietnam time, and the number counts up within that year, shared
 by both categories so that a number never names two tickets in one year (a citizen who mistypes
 the prefix finds nothing rather than someone else's ticket).
+
+A citizen's personal data does not stay in the record for ever (Decree 13/2023/NĐ-CP on personal
+data protection: deletion on request, and once its purpose is served). :meth:`TicketStore.redact`
+appends a ``redact`` event, which empties the chat id, pseudonym, address, location, photo and
+contact and takes the citizen's numbers and contact out of the text and answer, in the projection
+and in every replay; in the same transaction it blanks the same data in the ticket's earlier
+events, the only rewrite the triggers allow, and only before a ``redact`` event. The ticket, its
+dates, category, channel and history of handling stay: the ward must keep that record.
 
 The store keeps no raw platform user ids: callers pass ``user`` already pseudonymised (the
 bot's storage does that with its keyed pseudonym). Due dates come from the caller: the working-day
@@ -47,9 +56,8 @@ import hmac
 import json
 import logging
 import secrets
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
@@ -57,6 +65,7 @@ from typing import Any, TypeVar
 import sqlite_utils
 
 from ._calendar import WARD_TZ
+from ._redact import contact_values, redact_text
 from ._sqlite import SqliteWorker
 
 log = logging.getLogger(__name__)
@@ -98,6 +107,7 @@ class EventKind(str, Enum):
     PAUSE = "pause"
     RESUME = "resume"
     DUE_CHANGE = "due_change"
+    REDACT = "redact"  # the citizen's personal data removed: an erasure request, or the retention period
 
 
 _OPEN = frozenset({Status.NEW, Status.ASSIGNED, Status.REOPENED})
@@ -116,6 +126,7 @@ TRANSITIONS: dict[EventKind, tuple[frozenset[Status], Status | None]] = {
     EventKind.PAUSE: (_OPEN, None),
     EventKind.RESUME: (_OPEN, None),
     EventKind.DUE_CHANGE: (_OPEN, None),
+    EventKind.REDACT: (frozenset(Status), None),
 }
 
 
@@ -157,6 +168,12 @@ class TicketEvent:
     kind: EventKind
     data: dict[str, Any]
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready values; the create event's lookup secret is left out, since it opens the
+        ticket to whoever reads it."""
+        data = {key: value for key, value in self.data.items() if key != "secret"}
+        return {"seq": self.seq, "at": self.at.isoformat(), "actor": self.actor, "kind": self.kind.value, "data": data}
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Ticket:
@@ -185,6 +202,7 @@ class Ticket:
     answered_at: dt.datetime | None = None
     delivery: str | None = None  # "delivered" or "failed" for the latest answer
     closed_at: dt.datetime | None = None
+    redacted_at: dt.datetime | None = None  # when its personal fields were removed (a ``redact`` event)
 
     @property
     def anonymous(self) -> bool:
@@ -338,7 +356,49 @@ def apply_event(ticket: Ticket | None, event: TicketEvent) -> Ticket:
             changes["paused"] = False
         case EventKind.DUE_CHANGE:
             changes["due_at"] = _time(data["due_at"])
+        case EventKind.REDACT:
+            values = personal_values(ticket)
+            changes.update(
+                {field: "" for field in _PERSONAL_IDS} | {field: None for field in _PERSONAL_FIELDS},
+                text=redact_text(ticket.text, values),
+                answer=redact_text(ticket.answer, values, personal=False) if ticket.answer else ticket.answer,
+                redacted_at=event.at,
+            )
     return dataclasses.replace(ticket, **changes)
+
+
+# What a redaction removes: the platform's chat id and the pseudonym (which link the ticket to a
+# person) become empty, the fields only a person fills become None. The ticket's category, text
+# (with the citizen's numbers and contact taken out), dates, answer and history stay: the ward
+# keeps the record of how it handled the case.
+_PERSONAL_IDS = ("chat_id", "user")
+_PERSONAL_FIELDS = ("address", "location", "photo", "contact")
+
+
+def personal_values(ticket: Ticket) -> list[str]:
+    """What identifies the ticket's citizen wherever it is written: their contact (and the numbers
+    in it), the address they gave and their chat id."""
+    return [*contact_values(ticket.contact), *(v for v in (ticket.address, ticket.chat_id) if v)]
+
+
+def _redacted_data(event: TicketEvent, values: list[str]) -> dict[str, Any]:
+    """An earlier event's data as it is kept once its ticket is redacted: the create event without
+    the personal fields and with the citizen's text redacted like the ticket's; in every other
+    event (officials' answers, notes, reasons) each text without the citizen's values."""
+
+    def scrub(value: Any) -> Any:
+        if isinstance(value, str):
+            return redact_text(value, values, personal=False)
+        if isinstance(value, dict):
+            return {key: scrub(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [scrub(item) for item in value]
+        return value
+
+    if event.kind is not EventKind.CREATE:
+        return scrub(event.data)
+    data = {**event.data, "text": redact_text(event.data["text"], values)}
+    return data | {field: "" for field in _PERSONAL_IDS} | {field: None for field in _PERSONAL_FIELDS}
 
 
 def replay_events(events: Iterable[TicketEvent]) -> Ticket:
@@ -407,6 +467,27 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE TRIGGER ticket_events_no_delete BEFORE DELETE ON ticket_events
     BEGIN SELECT RAISE(ABORT, 'ticket events are append-only'); END;
     """,
+    # 2: removing a citizen's personal data (TicketStore.redact). An event is still never removed
+    # and never rewritten, except that the data of one before a ``redact`` event may be blanked.
+    """
+    ALTER TABLE tickets ADD COLUMN redacted_at TEXT;
+    CREATE INDEX tickets_closed ON tickets (closed_at) WHERE redacted_at IS NULL;
+
+    DROP TRIGGER ticket_events_no_update;
+    CREATE TRIGGER ticket_events_no_update BEFORE UPDATE ON ticket_events
+    WHEN NEW.ticket IS NOT OLD.ticket OR NEW.seq IS NOT OLD.seq OR NEW.actor IS NOT OLD.actor
+        OR NEW.at IS NOT OLD.at OR NEW.kind IS NOT OLD.kind
+        OR NOT EXISTS (SELECT 1 FROM ticket_events WHERE ticket = OLD.ticket AND seq > OLD.seq AND kind = 'redact')
+    BEGIN SELECT RAISE(ABORT, 'ticket events are append-only; only a later redaction blanks their data'); END;
+    """,
+    # 3: the message that confirmed a ticket, so that handling it again (after a crash between
+    # filing the ticket and recording the turn) finds the ticket instead of filing a second one.
+    """
+    CREATE TABLE ticket_sources (
+        source TEXT PRIMARY KEY,                 -- "channel:chat:platform message id"
+        ticket TEXT NOT NULL REFERENCES tickets (code)
+    );
+    """,
 )
 
 
@@ -441,6 +522,7 @@ def _row(ticket: Ticket) -> dict[str, Any]:
         "answered_at": _text(ticket.answered_at),
         "delivery": ticket.delivery,
         "closed_at": _text(ticket.closed_at),
+        "redacted_at": _text(ticket.redacted_at),
     }
 
 
@@ -470,6 +552,7 @@ def _ticket(row: dict[str, Any]) -> Ticket:
         answered_at=_time(row["answered_at"]),
         delivery=row["delivery"],
         closed_at=_time(row["closed_at"]),
+        redacted_at=_time(row["redacted_at"]),
     )
 
 
@@ -502,19 +585,6 @@ class TicketStore(SqliteWorker):
     ) -> TicketStore:
         executor, db = await cls._connect(path, MIGRATIONS, thread_name="wardbot-tickets")
         return cls(executor, db, clock, ward_time)
-
-    @contextmanager
-    def _write(self) -> Iterator[None]:
-        """One write transaction. IMMEDIATE takes the write lock before the ticket is read, so
-        that another process (the CLI beside the bot) waits for it instead of reading the same
-        version and failing later with "database is locked"."""
-        self._db.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        except BaseException:
-            self._db.rollback()
-            raise
-        self._db.commit()
 
     def _read(self, code: str) -> Ticket:
         rows = list(self._db.query("SELECT * FROM tickets WHERE code = ?", [normalize_code(code)]))
@@ -555,10 +625,13 @@ class TicketStore(SqliteWorker):
         contact_consent: bool = False,
         received_at: dt.datetime | None = None,
         actor: str = "citizen",
+        source: str = "",
     ) -> Ticket:
         """File a new ticket with the next code of its year of receipt (``received_at``, by
         default now). ``user`` must already be pseudonymised; ``contact`` needs the citizen's
-        consent (silence is not consent), and without it the ticket is anonymous."""
+        consent (silence is not consent), and without it the ticket is anonymous. ``source``
+        names the message that asked for it: a second create from the same source returns the
+        ticket the first one filed."""
         category = Category(category)
         if contact is not None and not contact_consent:
             raise ValueError("a contact may be kept only with the citizen's consent")
@@ -583,6 +656,10 @@ class TicketStore(SqliteWorker):
 
         def write() -> Ticket:
             with self._write():
+                if source:
+                    filed = self._db.execute("SELECT ticket FROM ticket_sources WHERE source = ?", [source]).fetchone()
+                    if filed is not None:
+                        return self._read(filed[0])
                 # The number is taken in the same transaction as the ticket: a failed create
                 # gives it back, and two creates (even from two processes) never share one.
                 number = self._db.execute(
@@ -594,6 +671,8 @@ class TicketStore(SqliteWorker):
                 event = TicketEvent(code, 1, actor, now, EventKind.CREATE, data)
                 ticket = apply_event(None, event)
                 self._append(event, ticket)
+                if source:
+                    self._db["ticket_sources"].insert({"source": source, "ticket": code})
             return ticket
 
         return await self._run(write)
@@ -680,6 +759,38 @@ class TicketStore(SqliteWorker):
         data = {"due_at": _text(due_at), "reason": reason}
         return await self._change(code, EventKind.DUE_CHANGE, data, actor=actor, expected_version=expected_version)
 
+    async def redact(self, code: str, reason: str, *, actor: str = "system") -> Ticket:
+        """Remove the citizen's personal data from the ticket: a ``redact`` event (which removes
+        it from the projection, and from any replay), then the same data blanked in the earlier
+        events themselves, in one transaction, so that it is gone from the file and not only
+        from view. ``reason`` says why, without personal data (an erasure receipt, "retention").
+        A ticket already redacted is returned as it is: nothing personal was added since."""
+        now = _utc(self._clock())
+
+        def write() -> Ticket:
+            with self._write():
+                current = self._read(code)
+                if current.redacted_at is not None:
+                    return current
+                rows = self._db.query("SELECT * FROM ticket_events WHERE ticket = ? ORDER BY seq", [current.code])
+                events = [_event(row) for row in rows]
+                event = TicketEvent(current.code, current.version + 1, actor, now, EventKind.REDACT, {"reason": reason})
+                ticket = apply_event(current, event)
+                self._append(event, ticket)
+                values = personal_values(current)
+                for earlier in events:
+                    data = _redacted_data(earlier, values)
+                    if data != earlier.data:
+                        self._db.execute(
+                            "UPDATE ticket_events SET data = ? WHERE ticket = ? AND seq = ?",
+                            [json.dumps(data, ensure_ascii=False, sort_keys=True), earlier.ticket, earlier.seq],
+                        )
+                # The message that filed it names the raw chat; it only guarded against filing twice.
+                self._db.execute("DELETE FROM ticket_sources WHERE ticket = ?", [current.code])
+            return ticket
+
+        return await self._run(write)
+
     # --- Queries ---------------------------------------------------------------------------------
 
     async def get(self, code: str) -> Ticket:
@@ -719,6 +830,18 @@ class TicketStore(SqliteWorker):
         reminders; reports want the answered ones too)."""
         sql = "SELECT * FROM tickets WHERE due_at >= ? AND due_at < ? ORDER BY due_at, " + _NUMBER_ORDER
         params = [_text(start), _text(end)]
+        return await self._run(lambda: [_ticket(row) for row in self._db.query(sql, params)])
+
+    async def filed_by(self, channel: str, user: str) -> list[Ticket]:
+        """The tickets the pseudonymised ``user`` filed on ``channel``, oldest first; a redacted
+        ticket is no one's any more."""
+        sql = f"SELECT * FROM tickets WHERE channel = ? AND user = ? ORDER BY received_at, {_NUMBER_ORDER}"
+        return await self._run(lambda: [_ticket(row) for row in self._db.query(sql, [channel, user])])
+
+    async def unredacted_closed_before(self, moment: dt.datetime) -> list[Ticket]:
+        """Closed tickets, closed before ``moment``, that still hold personal data."""
+        sql = "SELECT * FROM tickets WHERE status = ? AND closed_at < ? AND redacted_at IS NULL ORDER BY closed_at"
+        params = [Status.CLOSED.value, _text(moment)]
         return await self._run(lambda: [_ticket(row) for row in self._db.query(sql, params)])
 
     async def events(self, code: str) -> list[TicketEvent]:

@@ -1,12 +1,12 @@
 """The Telegram channel, on python-telegram-bot 22 used as it ships.
 
-Receiving: long polling by default (PTB's ``Updater``), or a webhook at ``POST /webhooks/telegram``
-served by the bot's own aiohttp server (:meth:`TelegramChannel.routes`), which feeds
-``Application.process_update``. Either way everything runs on the caller's asyncio loop: no
-threads and no ``run_polling()``, which would take the loop over.
-
-Messages from one chat are dispatched one after another, in order; different chats run
-concurrently, so one slow answer does not hold up other citizens.
+Receiving: long polling by default, or a webhook at ``POST /webhooks/telegram`` served by the
+bot's own aiohttp server (:meth:`TelegramChannel.routes`). Either way a message is recorded by the
+application before Telegram learns it arrived: the webhook answers 200 after that, and polling
+confirms an update (by asking with a higher ``offset``, as the Bot API's getUpdates defines) only
+after that. Telegram keeps an unconfirmed update and sends it again; it never re-sends a confirmed
+one. PTB's own ``Updater`` is not used because it confirms updates as soon as it has fetched them.
+Everything runs on the caller's asyncio loop: no threads and no ``run_polling()``.
 
 Sending: ``AIORateLimiter`` keeps the bot under Telegram's overall and group limits and honours
 ``retry_after``; on top of it each chat gets about one message a second, which Telegram also
@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import functools
 import hashlib
 import hmac
 import logging
@@ -39,7 +38,7 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.constants import InlineKeyboardButtonLimit, MessageLimit, ParseMode
+from telegram.constants import ChatType, InlineKeyboardButtonLimit, MessageLimit, ParseMode
 from telegram.error import (
     BadRequest,
     Forbidden,
@@ -52,14 +51,14 @@ from telegram.ext import (
     AIORateLimiter,
     Application,
     ApplicationBuilder,
-    ContextTypes,
-    TypeHandler,
 )
 from telegram.warnings import PTBDeprecationWarning
 
 from handlers import Button, IncomingMessage, Reply, split_text, telegram_html
 
-from ._base import Channel, DeliveryError, Dispatch, finish_dispatches
+from .._logging import chat_ref
+from ._base import Channel, DeliveryError, Dispatch
+from ._payloads import MAX_TEXT_CHARS, PayloadError, clip_text, parse_telegram_update
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +82,11 @@ RATE_LIMIT_RETRIES = 3
 # Connecting at start-up when Telegram is unreachable: retried in the background.
 RECONNECT_FIRST_S = 1.0
 RECONNECT_MAX_S = 60.0
-# On stop, dispatches already running get this long to send their replies.
+# Long polling: how long Telegram holds a getUpdates request open, and the backoff when polling
+# (or recording what it fetched) fails.
+POLL_TIMEOUT_S = 25
+POLL_RETRY_FIRST_S = 1.0
+POLL_RETRY_MAX_S = 30.0
 
 _SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
@@ -133,16 +136,12 @@ class TelegramChannel(Channel):
         if api_url.endswith("/bot"):
             # Files live beside the API (".../file/bot<token>/<path>"), on a test server too.
             builder = builder.base_file_url(api_url.removesuffix("/bot") + "/file/bot")
-        if mode == "webhook":
-            builder = builder.updater(None)
-        self._application: Application = builder.build()
-        self._application.add_handler(TypeHandler(Update, self._on_update))
+        self._application: Application = builder.updater(None).build()
         self._pacer = _ChatPacer(per_chat_interval)
         self._callback_data = _CallbackDataTable()
         self._dispatch: Dispatch | None = None
         self._reconnect_task: asyncio.Task[None] | None = None
-        self._chat_tails: dict[str, asyncio.Task[None]] = {}  # the last dispatch queued per chat
-        self._dispatches: set[asyncio.Task[None]] = set()
+        self._polling: asyncio.Task[None] | None = None
 
     # ----------------------------------------------------------------------------- lifecycle
 
@@ -173,18 +172,16 @@ class TelegramChannel(Channel):
             self._reconnect_task = asyncio.create_task(self._keep_connecting(), name="telegram-connect")
 
     async def stop(self) -> None:
-        """Stop receiving, let running dispatches send their replies, then close connections."""
-        if self._reconnect_task is not None:
-            self._reconnect_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._reconnect_task
-            self._reconnect_task = None
+        """Stop receiving, then close connections."""
+        for task in (self._reconnect_task, self._polling):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._reconnect_task = self._polling = None
         application = self._application
-        if application.updater is not None and application.updater.running:
-            await application.updater.stop()
         if application.running:
-            await application.stop()  # processes updates already fetched, answers callbacks
-        await finish_dispatches(self._dispatches, self.name)
+            await application.stop()  # waits for the answers to button presses
         await application.shutdown()
         await application.bot.shutdown()  # closes connections even if start-up never completed
         self._dispatch = None
@@ -196,11 +193,9 @@ class TelegramChannel(Channel):
         if not application.running:
             await application.start()
         if self._mode == "polling":
-            assert application.updater is not None
-            if not application.updater.running:
-                await application.updater.start_polling(
-                    allowed_updates=ALLOWED_UPDATES, error_callback=self._on_polling_error
-                )
+            if self._polling is None:
+                await application.bot.delete_webhook()  # getUpdates is refused while one is set
+                self._polling = asyncio.create_task(self._poll(), name="telegram-polling")
         else:
             await application.bot.set_webhook(
                 url=self._webhook_url, secret_token=self._webhook_secret, allowed_updates=ALLOWED_UPDATES
@@ -224,10 +219,24 @@ class TelegramChannel(Channel):
                 delay = min(delay * 2, RECONNECT_MAX_S)
                 log.warning("Telegram still unreachable (%s); next try in %.0f s", error, delay)
 
-    @staticmethod
-    def _on_polling_error(error: TelegramError) -> None:
-        # PTB's polling loop retries with its own backoff (up to 30 s); it only needs telling.
-        log.warning("Telegram polling failed, retrying: %s", error)
+    async def _poll(self) -> None:
+        """Long polling: fetch updates, record each, then confirm them with the next request."""
+        offset: int | None = None
+        delay = POLL_RETRY_FIRST_S
+        while True:
+            try:
+                updates = await self._application.bot.get_updates(
+                    offset=offset, timeout=POLL_TIMEOUT_S, allowed_updates=ALLOWED_UPDATES
+                )
+                for update in updates:
+                    await self._receive(update)
+                    offset = update.update_id + 1
+            except Exception as error:  # Telegram, the network, or the database: try again later
+                log.warning("Telegram polling failed, retrying in %.0f s: %s", delay, error)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, POLL_RETRY_MAX_S)
+            else:
+                delay = POLL_RETRY_FIRST_S
 
     # ----------------------------------------------------------------------------- receiving
 
@@ -235,7 +244,9 @@ class TelegramChannel(Channel):
         """``POST /webhooks/telegram``: check the secret header, then process the update."""
         if self._mode != "webhook":
             return web.Response(status=404)
-        given = request.headers.get(SECRET_HEADER, "").encode()
+        # surrogateescape: aiohttp keeps a header's undecodable bytes that way; they must compare
+        # unequal, not fail to encode.
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
         if not hmac.compare_digest(given, self._webhook_secret.encode()):
             log.warning("Telegram webhook call with a missing or wrong secret from %s", request.remote)
             return web.Response(status=403, text="forbidden")
@@ -243,21 +254,38 @@ class TelegramChannel(Channel):
             # Telegram retries a failed delivery later, when the channel is up again.
             return web.Response(status=503, text="not ready")
         try:
-            update = Update.de_json(await request.json(), self._application.bot)
-        except (ValueError, TypeError, KeyError, AttributeError):
+            payload = parse_telegram_update(await request.read())
+        except PayloadError as error:
+            log.warning("Telegram webhook call refused, not an update (%s)", error)
             return web.Response(status=400, text="not a Telegram update")
-        # Fast: the handler only queues the message for its chat, so Telegram gets its 200 at once.
-        await self._application.process_update(update)
+        # From Telegram (the secret says so), yet unreadable: a 200, or Telegram would send the
+        # poison update again and again.
+        if payload.problem:
+            log.warning("ignoring a Telegram update of unexpected shape: %s", payload.problem)
+            return web.Response(text="ok")
+        try:
+            update = Update.de_json(payload.data, self._application.bot)
+        except (ValueError, TypeError, KeyError, AttributeError, OverflowError) as error:
+            log.warning("ignoring a Telegram update python-telegram-bot cannot read: %r", error)
+            return web.Response(text="ok")
+        try:
+            await self._receive(update)
+        except Exception:
+            log.exception("could not record Telegram update %d; Telegram sends it again", update.update_id)
+            return web.Response(status=500, text="not recorded")
         return web.Response(text="ok")
 
-    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def _receive(self, update: Update) -> None:
+        """Record the update's message (fast: the handlers run later); raises if it could not."""
         if update.callback_query is not None:
             # Stops the spinner on the citizen's button; tracked by the application until stop.
             self._application.create_task(self._answer_callback(update.callback_query))
         message = self._to_incoming(update)
         if message is None:
             return
-        self._queue_dispatch(message)
+        if self._dispatch is None:
+            raise RuntimeError("the Telegram channel has stopped")  # not confirmed: sent again
+        await self._dispatch(message)
 
     @staticmethod
     async def _answer_callback(query: CallbackQuery) -> None:
@@ -290,7 +318,10 @@ class TelegramChannel(Channel):
         message = update.message
         if message is None or message.from_user is None:
             return None
-        text = message.text or message.caption or ""
+        # Citizens write in private chats; officials work in their group, where a /reply may use
+        # Telegram's whole message.
+        limit = MAX_TEXT_CHARS if message.chat.type == ChatType.PRIVATE else TEXT_LIMIT
+        text, truncated = clip_text(message.text or message.caption or "", limit)
         if text.startswith("/"):
             text = self._without_bot_mention(text)
             if text is None:
@@ -309,6 +340,7 @@ class TelegramChannel(Channel):
             location=location,
             attachment=attachment,
             display_name=message.from_user.full_name,
+            truncated=truncated,
         )
 
     def _without_bot_mention(self, command_text: str) -> str | None:
@@ -318,30 +350,6 @@ class TelegramChannel(Channel):
         if mentioned and mentioned.lower() != (self._application.bot.username or "").lower():
             return None
         return f"{name} {rest}" if rest else name
-
-    def _queue_dispatch(self, message: IncomingMessage) -> None:
-        """Dispatch after the chat's previous message is done: in order within a chat,
-        concurrently across chats."""
-        previous = self._chat_tails.get(message.chat_id)
-        task = asyncio.create_task(self._dispatch_after(previous, message), name=f"telegram-chat-{message.chat_id}")
-        self._chat_tails[message.chat_id] = task
-        self._dispatches.add(task)
-        task.add_done_callback(functools.partial(self._dispatch_done, message.chat_id))
-
-    def _dispatch_done(self, chat_id: str, task: asyncio.Task[None]) -> None:
-        self._dispatches.discard(task)
-        if self._chat_tails.get(chat_id) is task:
-            del self._chat_tails[chat_id]
-
-    async def _dispatch_after(self, previous: asyncio.Task[None] | None, message: IncomingMessage) -> None:
-        if previous is not None:
-            await asyncio.wait([previous])  # only its end matters here; it logged its own failure
-        assert self._dispatch is not None
-        try:
-            await self._dispatch(message)
-        except Exception:
-            # One failed message must not stop the channel; the application logged what it could.
-            log.exception("dispatching Telegram message %s from chat %s failed", message.message_id, message.chat_id)
 
     # ------------------------------------------------------------------------------- sending
 
@@ -364,6 +372,7 @@ class TelegramChannel(Channel):
         self, chat_id: str, text: str, markup: InlineKeyboardMarkup | None, *, photo: str = ""
     ) -> None:
         """One message: ``text``, or ``photo`` (a file on this machine, a file id or an address)."""
+        ref = chat_ref(self.name, chat_id)  # errors are logged and stored: never the raw id
         delay = BACKOFF_FIRST_S
         for attempt in range(1, SEND_ATTEMPTS + 1):
             try:
@@ -379,7 +388,7 @@ class TelegramChannel(Channel):
             except RetryAfter as error:
                 # AIORateLimiter already waited out RATE_LIMIT_RETRIES of these.
                 raise DeliveryError(
-                    f"Telegram flood control for chat {chat_id}: {error}",
+                    f"Telegram flood control for chat {ref}: {error}",
                     retryable=True,
                     retry_after=_retry_after_seconds(error),
                 ) from error
@@ -387,19 +396,19 @@ class TelegramChannel(Channel):
                 # Checked before NetworkError, which BadRequest subclasses: the chat is gone, the
                 # bot is blocked, or the message is malformed; sending again cannot help.
                 raise DeliveryError(
-                    f"Telegram refused a message to chat {chat_id}: {error}", retryable=False
+                    f"Telegram refused a message to chat {ref}: {error}", retryable=False
                 ) from error
             except NetworkError as error:  # TimedOut included
                 if attempt == SEND_ATTEMPTS:
                     raise DeliveryError(
-                        f"Telegram unreachable for chat {chat_id} after {attempt} attempts: {error}", retryable=True
+                        f"Telegram unreachable for chat {ref} after {attempt} attempts: {error}", retryable=True
                     ) from error
-                log.warning("sending to Telegram chat %s failed (%s); retrying in %.1f s", chat_id, error, delay)
+                log.warning("sending to Telegram chat %s failed (%s); retrying in %.1f s", ref, error, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, BACKOFF_MAX_S)
             except TelegramError as error:
                 # InvalidToken, ChatMigrated, Conflict...: not something a retry fixes.
-                raise DeliveryError(f"Telegram error for chat {chat_id}: {error}", retryable=False) from error
+                raise DeliveryError(f"Telegram error for chat {ref}: {error}", retryable=False) from error
 
     def _keyboard(self, rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
         keyboard = [[self._inline_button(button) for button in row] for row in rows if row]

@@ -1,11 +1,14 @@
 """The web chat: a page citizens open in a browser (or in a widget on the ward's website), and the
 small JSON API behind it.
 
-The browser posts a message and gets 202 at once; replies are produced later by the pipeline
-calling :meth:`WebChannel.send`, which queues them per session, and the browser fetches them by
-long polling (``GET /api/messages?session=…&after=N``). Long polling rather than WebSockets or
-Server-Sent Events: plain request/response passes every proxy, and a lost connection costs
-nothing but the next poll, which resumes from the last sequence number the browser saw.
+The browser posts a message and gets 202 once the message is recorded; replies are produced
+later and kept in the application's durable mailbox (numbered, per session): the pipeline posts
+its replies there itself (``fetches_replies``), other senders (an official's answer) call
+:meth:`WebChannel.send`. The browser fetches them by long polling
+(``GET /api/messages?session=…&after=N``). A poll's ``after`` acknowledges every reply up to N:
+the browser has them. Replies survive a restart, and a browser that lost a response asks again
+from the last number it saw. Long polling rather than WebSockets or Server-Sent Events: plain
+request/response passes every proxy, and a lost connection costs nothing but the next poll.
 
 A session is a random id the page keeps in localStorage; it is both the chat id and the user id.
 
@@ -26,21 +29,22 @@ import importlib.resources
 import io
 import json
 import logging
-import math
 import os
 import re
 import time
 import uuid
-from collections import OrderedDict, deque
+from collections import OrderedDict
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from aiohttp import web
 
 from handlers import IncomingMessage, Reply, catalogue, plain_text, text_spans
 
-from ._base import Channel, Dispatch, finish_dispatches
+from ._base import Channel, DeliveryError, Dispatch, Mailbox
+from ._payloads import MAX_TEXT_CHARS, has_lone_surrogate, load_json
+from ._web_guard import MESSAGE, PHOTO, POLL, Refusal, WebGuard, WebLimits
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +75,6 @@ STATIC_FILES = {
 
 @dataclass(eq=False)
 class _Session:
-    replies: deque[dict[str, Any]]  # rendered replies, each with its "seq"
     last_active: float
     in_flight: int = 0
     # Set (and replaced) whenever a reply arrives, waking this session's long polls.
@@ -100,16 +103,20 @@ class WebChannel(Channel):
     ``title`` names the chat on the page (the ward's name, say). ``frame_ancestors`` is the CSP
     list of sites allowed to embed the page as a widget ("*" for any, "'none'" for none).
     ``uploads`` is the folder photos are stored in; without it the page offers no photo button.
+    ``allowed_origins`` are the sites besides the bot's own whose pages may post to the API, and
+    ``limits`` how often one address or session may ask (:mod:`bot.channels._web_guard`), on
+    ``clock``.
     """
 
     name = "web"
+    fetches_replies = True
 
     def __init__(
         self,
         *,
         title: str = catalogue.WEB_TITLE,
-        max_text_chars: int = 2000,
-        queue_size: int = 50,
+        max_text_chars: int = MAX_TEXT_CHARS,
+        replies_per_poll: int = 50,
         session_ttl_s: float = 3600.0,
         max_sessions: int = 10_000,
         max_in_flight: int = 3,
@@ -118,14 +125,18 @@ class WebChannel(Channel):
         uploads: Path | None = None,
         max_photo_bytes: int = MAX_PHOTO_BYTES,
         max_photo_pixels: int = MAX_PHOTO_PIXELS,
+        allowed_origins: Collection[str] = (),
+        limits: WebLimits = WebLimits(),
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self._guard = WebGuard(allowed_origins=allowed_origins, limits=limits, clock=clock)
         self._uploads = uploads
         self._max_photo_bytes = max_photo_bytes
         self._max_photo_pixels = max_photo_pixels
         self._decoding = asyncio.Semaphore(PHOTO_DECODES)
         self._receiving = 0  # photo uploads being received or checked now
         self._max_text_chars = max_text_chars
-        self._queue_size = queue_size
+        self._replies_per_poll = replies_per_poll
         self._session_ttl_s = session_ttl_s
         self._max_sessions = max_sessions
         self._max_in_flight = max_in_flight
@@ -150,8 +161,7 @@ class WebChannel(Channel):
             self._assets[path] = _asset(body.encode("utf-8"), content_type)
         self._sessions: OrderedDict[str, _Session] = OrderedDict()
         self._dispatch: Dispatch | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
-        self._last_seq = 0
+        self._mailbox: Mailbox | None = None
 
     def routes(self) -> list[web.RouteDef]:
         """The routes to add to the bot's :class:`~bot._http.HttpServer` before it starts."""
@@ -164,24 +174,31 @@ class WebChannel(Channel):
         ]
 
     async def start(self, dispatch: Dispatch) -> None:
-        self._dispatch = dispatch
+        """Serve the API; ``dispatch`` must carry the durable ``mailbox`` replies wait in (the
+        application's pipeline does)."""
+        mailbox = getattr(dispatch, "mailbox", None)
+        if not isinstance(mailbox, Mailbox):
+            raise TypeError("the web chat needs a dispatch with a durable mailbox (the application's Pipeline)")
+        self._dispatch, self._mailbox = dispatch, mailbox
 
     async def stop(self) -> None:
-        """Refuse new messages, release every waiting poll, let running turns finish briefly."""
-        self._dispatch = None
+        """Refuse new messages and release every waiting poll; replies stay in the mailbox."""
+        self._dispatch = self._mailbox = None
         for session in self._sessions.values():
             session.wake()
-        await finish_dispatches(self._tasks, self.name, grace_s=5.0)
 
     async def send(self, chat_id: str, reply: Reply) -> None:
-        """Queue a reply for the browser. Never fails: a closed browser gets it on its next poll,
-        as long as the session is kept (``session_ttl_s``, ``queue_size`` newest replies)."""
-        session = self._session(chat_id)
-        # Sequence numbers grow with the clock, so they keep growing across a restart and a
-        # browser polling with an old cursor still gets the replies of the new process.
-        self._last_seq = max(self._last_seq + 1, time.time_ns() // 1000)
-        session.replies.append({"seq": self._last_seq, **_render(reply)})
-        session.wake()
+        """Keep a reply in the mailbox for the browser: a closed browser gets it on its next
+        poll, after a restart too."""
+        if self._mailbox is None:
+            raise DeliveryError("the web chat is stopped", retryable=True)
+        await self._mailbox.post(chat_id, reply)
+        self.posted(chat_id)
+
+    def posted(self, chat_id: str) -> None:
+        """Wake the session's waiting polls: replies are in the mailbox."""
+        if (session := self._sessions.get(chat_id)) is not None:
+            session.wake()
 
     # --- HTTP handlers -------------------------------------------------------------------------
 
@@ -200,13 +217,15 @@ class WebChannel(Channel):
     async def _post_message(self, request: web.Request) -> web.Response:
         if self._dispatch is None:
             return _error(503, "unavailable")
+        if refusal := self._guard.admit(request, MESSAGE):
+            return _refused(refusal)
         if (request.content_length or 0) > MAX_BODY_BYTES:
             return _error(413, "bad_request")
         raw = await request.read()
         if len(raw) > MAX_BODY_BYTES:  # a chunked body has no Content-Length to check first
             return _error(413, "bad_request")
         try:
-            body = json.loads(raw)
+            body = load_json(raw)
         except ValueError:
             return _error(400, "bad_request")
         if not isinstance(body, dict):
@@ -215,9 +234,14 @@ class WebChannel(Channel):
         callback_data, message_id = body.get("callback_data", ""), body.get("message_id") or uuid.uuid4().hex
         if not isinstance(session_id, str) or not SESSION_ID.fullmatch(session_id):
             return _error(400, "bad_session")
+        if refusal := self._guard.admit_session(request, MESSAGE, session_id):
+            return _refused(refusal)
         if not (
             isinstance(text, str)
             and isinstance(callback_data, str)
+            # Half an emoji cannot be stored: refused here rather than lost after the 202.
+            and not has_lone_surrogate(text)
+            and not has_lone_surrogate(callback_data)
             and len(callback_data.encode("utf-8")) <= MAX_CALLBACK_BYTES
             and isinstance(message_id, str)
             and MESSAGE_ID.fullmatch(message_id)
@@ -243,7 +267,7 @@ class WebChannel(Channel):
             callback_data=callback_data,
             location=location,
         )
-        return self._accept(self._dispatch, message, session)
+        return await self._accept(self._dispatch, message, session)
 
     async def _post_photo(self, request: web.Request) -> web.Response:
         """``POST /api/photos?session=…&message_id=…`` with the file as the body: checked,
@@ -256,6 +280,8 @@ class WebChannel(Channel):
             return _error(400, "bad_session")
         if not MESSAGE_ID.fullmatch(message_id):
             return _error(400, "bad_request")
+        if refusal := self._guard.admit(request, PHOTO) or self._guard.admit_session(request, PHOTO, session_id):
+            return _refused(refusal)
         limit_mb = _megabytes(self._max_photo_bytes)
         if (request.content_length or 0) > self._max_photo_bytes:
             return _error(413, "photo_too_big", limit=limit_mb)
@@ -284,55 +310,62 @@ class WebChannel(Channel):
         message = IncomingMessage(
             channel=self.name, chat_id=session_id, user_id=session_id, message_id=message_id, attachment=attachment
         )
-        return self._accept(self._dispatch, message, self._session(session_id))
+        return await self._accept(self._dispatch, message, self._session(session_id))
 
     async def _poll_replies(self, request: web.Request) -> web.Response:
         session_id = request.query.get("session", "")
         if not SESSION_ID.fullmatch(session_id):
             return _error(400, "bad_session")
+        if refusal := self._guard.admit(request, POLL) or self._guard.admit_session(request, POLL, session_id):
+            return _refused(refusal)
         try:
             after = int(request.query.get("after", "0"))
         except ValueError:
             return _error(400, "bad_request")
-        if self._dispatch is None:
+        mailbox = self._mailbox
+        if mailbox is None:
             # Not running: tell the page to back off rather than let it poll in a tight loop.
             return _error(503, "unavailable")
         session = self._session(session_id)
-        replies = _newer(session, after)
+        arrived = session.arrived  # taken before reading: a reply posted meanwhile wakes it
+        if after > 0:
+            await mailbox.acknowledge(session_id, after)  # the browser has every reply up to it
+        replies = await mailbox.replies_after(session_id, after, limit=self._replies_per_poll)
         if not replies:
             try:
-                await asyncio.wait_for(session.arrived.wait(), self._poll_timeout_s)
+                await asyncio.wait_for(arrived.wait(), self._poll_timeout_s)
             except TimeoutError:
                 pass
-            replies = _newer(session, after)
-        return web.json_response({"replies": replies})
+            if self._mailbox is not None:
+                replies = await mailbox.replies_after(session_id, after, limit=self._replies_per_poll)
+        return web.json_response({"replies": [{"seq": seq, **_render(reply)} for seq, reply in replies]})
 
     # --- internals -----------------------------------------------------------------------------
 
-    def _accept(self, dispatch: Dispatch, message: IncomingMessage, session: _Session) -> web.Response:
-        """Hand ``message`` to the pipeline in the background and answer 202 at once."""
+    async def _accept(self, dispatch: Dispatch, message: IncomingMessage, session: _Session) -> web.Response:
+        """Record ``message`` through the pipeline and answer 202 once it is recorded; the
+        session's slot is taken until its turn is over."""
         session.in_flight += 1
-        task = asyncio.create_task(self._run_dispatch(dispatch, message, session))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        try:
+            turn = await dispatch(message)
+        except Exception:
+            session.in_flight -= 1
+            # Not recorded: the page keeps the message and sends it again (same message id).
+            log.exception("could not record web message %s", message.message_id)
+            return _error(503, "unavailable")
+        turn.add_done_callback(lambda _: self._release(session))
         return web.json_response({"accepted": True, "message_id": message.message_id}, status=202)
 
-    async def _run_dispatch(self, dispatch: Dispatch, message: IncomingMessage, session: _Session) -> None:
-        try:
-            await dispatch(message)
-        except Exception:
-            # The pipeline records messages before handling them, so a failed turn is retried
-            # from its log; here it must only not take the server down.
-            log.exception("dispatch failed for web message %s", message.message_id)
-        finally:
-            session.in_flight -= 1
+    @staticmethod
+    def _release(session: _Session) -> None:
+        session.in_flight -= 1
 
     def _session(self, session_id: str) -> _Session:
         """The session, created if new, marked as active; idle and excess sessions are dropped."""
         now = time.monotonic()
         session = self._sessions.get(session_id)
         if session is None:
-            session = _Session(replies=deque(maxlen=self._queue_size), last_active=now)
+            session = _Session(last_active=now)
             self._sessions[session_id] = session
         session.last_active = now
         self._sessions.move_to_end(session_id)
@@ -388,10 +421,13 @@ def _location(value: object) -> tuple[float, float] | None:
     """``[latitude, longitude]`` from the page as a pair of floats, or None when it is not one."""
     if not (isinstance(value, list) and len(value) == 2):
         return None
-    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in value):
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value):
         return None
-    latitude, longitude = float(value[0]), float(value[1])
-    return (latitude, longitude) if -90 <= latitude <= 90 and -180 <= longitude <= 180 else None
+    latitude, longitude = value
+    # Compared before float(): an integer too large for a float compares exactly, and NaN never does.
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        return None
+    return float(latitude), float(longitude)
 
 
 class PhotoRejected(Exception):
@@ -453,8 +489,11 @@ def stored_photo(folder: Path, attachment: str) -> Path | None:
     return folder / f"{match[1]}.jpg" if match else None
 
 
-def _newer(session: _Session, after: int) -> list[dict[str, Any]]:
-    return [reply for reply in session.replies if reply["seq"] > after]
+def _refused(refusal: Refusal) -> web.Response:
+    response = _error(refusal.status, refusal.code, seconds=refusal.retry_after)
+    if refusal.retry_after:
+        response.headers["Retry-After"] = str(refusal.retry_after)
+    return response
 
 
 def _error(status: int, code: str, **values: object) -> web.Response:

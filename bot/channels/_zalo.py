@@ -27,11 +27,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import json
 import logging
 import time
 import unicodedata
-from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -40,8 +38,10 @@ from aiohttp import web
 
 from handlers import IncomingMessage, Reply, plain_text, split_text
 
+from .._logging import chat_ref
 from .._zalo_tokens import TokenRefreshError, ZaloTokens
-from ._base import Channel, DeliveryError, Dispatch, finish_dispatches
+from ._base import Channel, DeliveryError, Dispatch
+from ._payloads import PayloadError, clip_text, parse_zalo_event
 
 log = logging.getLogger(__name__)
 
@@ -79,8 +79,6 @@ SEND_TIMEOUT_S = 15.0
 # (30 s, 5 min, 15 min, 30 min, 1 h; A6) with its original timestamp, so older ones are replays.
 MAX_EVENT_AGE_S = 2.5 * 3600
 MAX_CLOCK_SKEW_S = 300.0
-# msg_ids remembered for dropping re-sent events.
-SEEN_CAPACITY = 10_000
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -128,9 +126,6 @@ class ZaloChannel(Channel):
         self._clock = clock
         self._session: aiohttp.ClientSession | None = None
         self._dispatch: Dispatch | None = None
-        self._seen: OrderedDict[str, None] = OrderedDict()
-        self._chat_tails: dict[str, asyncio.Task[None]] = {}  # the last dispatch queued per chat
-        self._dispatches: set[asyncio.Task[None]] = set()
 
     # ----------------------------------------------------------------------------- lifecycle
 
@@ -146,9 +141,9 @@ class ZaloChannel(Channel):
         log.info("Zalo channel up: register POST %s in the Zalo developer console (Webhook page)", WEBHOOK_PATH)
 
     async def stop(self) -> None:
-        """Stop accepting events, let running dispatches send their replies, then close."""
+        """Stop accepting events, then close (replies being sent finish first: the
+        application drains its pipeline before it stops the channels' sessions)."""
         self._dispatch = None
-        await finish_dispatches(self._dispatches, self.name)
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -156,14 +151,16 @@ class ZaloChannel(Channel):
     # ----------------------------------------------------------------------------- receiving
 
     async def handle_webhook(self, request: web.Request) -> web.Response:
-        """``POST /webhooks/zalo``: verify, queue, answer 200 without waiting for the handlers."""
+        """``POST /webhooks/zalo``: verify, record, answer 200 without waiting for the handlers."""
         raw = await request.read()
         try:
-            event = json.loads(raw)
-        except ValueError:
-            event = None
-        if not isinstance(event, dict):
+            # Bounded before it is parsed: the signature covers the body's own app_id and
+            # timestamp, so the body must be read first, and it must cost nothing to refuse.
+            payload = parse_zalo_event(raw)
+        except PayloadError as error:
+            log.warning("Zalo webhook call refused (%s) from %s", error, request.remote)
             return web.Response(status=400, text="not a Zalo event")
+        event = payload.data
         problem = self._refusal(raw, event, request.headers.get(SIGNATURE_HEADER, ""))
         if problem:
             log.warning("Zalo webhook call refused (%s) from %s", problem, request.remote)
@@ -171,13 +168,21 @@ class ZaloChannel(Channel):
         if self._dispatch is None:
             return web.Response(status=503, text="not ready")  # Zalo re-sends later
         name = str(event.get("event_name", ""))
+        if payload.problem:
+            # Signed, so from Zalo: a 200, or Zalo would re-send it for two hours.
+            log.warning("ignoring a Zalo %.40s event of unexpected shape: %s", name, payload.problem)
+            return web.Response(text="ok")
         message = self._to_incoming(event)
         if message is None:
             log.info("ignoring Zalo event %s", name)
-        elif self._first_sighting(message.message_id):
-            self._queue_dispatch(message)
-        else:
-            log.info("dropped a re-sent Zalo event %s", message.message_id)
+            return web.Response(text="ok")
+        try:
+            # Recorded before the 200: Zalo never re-sends an event it got a 200 for. A re-sent
+            # event is dropped there, by its message id.
+            await self._dispatch(message)
+        except Exception:
+            log.exception("could not record Zalo message %s; Zalo re-sends it", message.message_id)
+            return web.Response(status=500, text="not recorded")
         return web.Response(text="ok")
 
     def _refusal(self, raw: bytes, event: dict[str, Any], header: str) -> str:
@@ -186,14 +191,13 @@ class ZaloChannel(Channel):
         expected = event_signature(
             raw, first=str(event.get(self._prefix, "")), timestamp=timestamp, secret=self._secret
         )
-        if not hmac.compare_digest(header.encode(), expected.encode()):
+        # surrogateescape: aiohttp keeps a header's undecodable bytes that way; they must compare
+        # unequal, not fail to encode.
+        if not hmac.compare_digest(header.encode("utf-8", "surrogateescape"), expected.encode()):
             return "missing or wrong signature"
         if self._app_id and str(event.get("app_id", "")) != self._app_id:
             return "an event for another app"
-        try:
-            age = self._clock() - int(timestamp) / 1000
-        except ValueError:
-            return "no timestamp"
+        age = self._clock() - int(timestamp) / 1000  # digits only: parse_zalo_event checked
         if age > self._max_event_age or age < -MAX_CLOCK_SKEW_S:
             return f"stale event ({age:.0f} s old)"
         return ""
@@ -218,7 +222,7 @@ class ZaloChannel(Channel):
         msg_id = str(body.get("msg_id", ""))
         if not user or not msg_id:
             return None
-        text = str(body.get("text") or "")
+        text, truncated = clip_text(str(body.get("text") or ""))
         payload = _first_payload(body)
         location = None
         attachment = ""
@@ -248,46 +252,8 @@ class ZaloChannel(Channel):
             callback_data=callback_data,
             location=location,
             attachment=attachment,
+            truncated=truncated,
         )
-
-    def _first_sighting(self, key: str) -> bool:
-        if key in self._seen:
-            return False
-        self._seen[key] = None
-        if len(self._seen) > SEEN_CAPACITY:
-            self._seen.popitem(last=False)
-        return True
-
-    def _queue_dispatch(self, message: IncomingMessage) -> None:
-        """Dispatch after the chat's previous message: in order within a chat, chats concurrently."""
-        previous = self._chat_tails.get(message.chat_id)
-        task = asyncio.create_task(self._dispatch_after(previous, message), name=f"zalo-chat-{message.chat_id}")
-        self._chat_tails[message.chat_id] = task
-        self._dispatches.add(task)
-
-        def done(finished: asyncio.Task[None]) -> None:
-            self._dispatches.discard(finished)
-            if self._chat_tails.get(message.chat_id) is finished:
-                del self._chat_tails[message.chat_id]
-
-        task.add_done_callback(done)
-
-    async def _dispatch_after(self, previous: asyncio.Task[None] | None, message: IncomingMessage) -> None:
-        if previous is not None:
-            await asyncio.wait([previous])
-        dispatch = self._dispatch
-        if dispatch is None:
-            # Stopped meanwhile. Zalo already has its 200, so say what was not handled.
-            log.warning(
-                "Zalo message %s from %s arrived as the channel stopped; not handled",
-                message.message_id,
-                message.chat_id,
-            )
-            return
-        try:
-            await dispatch(message)
-        except Exception:
-            log.exception("dispatching Zalo message %s failed", message.message_id)
 
     # ------------------------------------------------------------------------------- sending
 
@@ -309,6 +275,7 @@ class ZaloChannel(Channel):
         if self._session is None:
             raise DeliveryError("the Zalo channel is not started", retryable=True)
         body = {"recipient": {"user_id": chat_id}, "message": message}
+        ref = chat_ref(self.name, chat_id)  # errors are logged and stored: never the raw id
         refreshed = False
         delay = BACKOFF_FIRST_S
         attempt = 0
@@ -340,7 +307,7 @@ class ZaloChannel(Channel):
                 continue
             if code in WINDOW_ERRORS:
                 raise DeliveryError(
-                    f"Zalo user {chat_id} is outside the OA's interaction window ({code}: {text}); "
+                    f"Zalo user {ref} is outside the OA's interaction window ({code}: {text}); "
                     "the reply waits until the citizen writes to the OA again",
                     retryable=False,
                     until_contact=True,
@@ -349,13 +316,13 @@ class ZaloChannel(Channel):
                 if attempt >= SEND_ATTEMPTS:
                     retry_after = RATE_LIMIT_RETRY_AFTER_S if code == -32 else None
                     raise DeliveryError(
-                        f"Zalo send to {chat_id} failed ({code}: {text})", retryable=True, retry_after=retry_after
+                        f"Zalo send to {ref} failed ({code}: {text})", retryable=True, retry_after=retry_after
                     )
-                log.warning("Zalo send to %s failed (%s: %s); retrying in %.1f s", chat_id, code, text, delay)
+                log.warning("Zalo send to %s failed (%s: %s); retrying in %.1f s", ref, code, text, delay)
                 await self._sleep(delay)
                 delay = min(delay * 2, BACKOFF_MAX_S)
                 continue
-            raise DeliveryError(f"Zalo refused a message to {chat_id} ({code}: {text})", retryable=False)
+            raise DeliveryError(f"Zalo refused a message to {ref} ({code}: {text})", retryable=False)
 
 
 def _template_buttons(reply: Reply) -> list[dict[str, Any]]:
