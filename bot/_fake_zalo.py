@@ -20,7 +20,8 @@ It behaves like the real API as ``shared/docs/protocols.md`` C1 describes it:
 
 Tests drive it through plain methods: :meth:`FakeZaloServer.send_text` and the other event
 builders, :meth:`~FakeZaloServer.press` (tap a button), :meth:`~FakeZaloServer.outbox`,
-:meth:`~FakeZaloServer.fail_next`, :meth:`~FakeZaloServer.fast_forward` (the token clock),
+:meth:`~FakeZaloServer.fail_next`, :meth:`~FakeZaloServer.fail_next_http` (a proxy's 502 and the
+like), :meth:`~FakeZaloServer.fast_forward` (the token clock),
 :meth:`~FakeZaloServer.set_last_interaction`.
 
 Not modelled: uploads, other attachments (images, list templates...: refused with ``-201``), user
@@ -111,6 +112,7 @@ class FakeZaloServer:
         self._tokens: dict[str, float] = {self.access_token: time.time() + ACCESS_TOKEN_LIFETIME_S}
         self._users: dict[str, _User] = {}
         self._faults: list[int] = []
+        self._http_faults: list[int] = []
         self._offset = 0.0  # fast_forward
         self._minute: tuple[int, int] = (0, 0)  # (minute, requests in it)
         self._msg_ids = itertools.count(1)
@@ -162,6 +164,11 @@ class FakeZaloServer:
     def fail_next(self, *codes: int) -> None:
         """Answer the next sends with these error codes, one each."""
         self._faults.extend(codes)
+
+    def fail_next_http(self, status: int, *, times: int = 1) -> None:
+        """Answer the next ``times`` sends with HTTP ``status`` and no JSON body, as a proxy in
+        front of the API would (e.g. 502)."""
+        self._http_faults.extend([status] * times)
 
     def set_last_interaction(self, user_id: str, seconds_ago: float) -> None:
         self._users.setdefault(user_id, _User()).last_interaction = self.now() - seconds_ago
@@ -279,6 +286,9 @@ class FakeZaloServer:
 
     async def _send(self, request: web.Request) -> web.Response:
         self.send_calls += 1
+        if self._http_faults:
+            status = self._http_faults.pop(0)
+            return web.Response(status=status, text=f"HTTP error {status}")
         if self._over_rate_limit():
             return self._answer(-32, "Your application/OA reached limit call api")
         token = request.headers.get("access_token", "")

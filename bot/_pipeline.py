@@ -70,11 +70,26 @@ class GroupHandler(Protocol):
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How hard to try to deliver one reply.
+    """How hard to try to deliver one reply: the one place that decides when to send again.
 
+    Channels make one attempt per send and report a failure as a :class:`DeliveryError` saying
+    whether it is worth retrying and, from a platform's rate limit, its ``retry_after``;
+    :func:`deliver_round`, used by the pipeline and the ticket service alike, does the retrying.
     A delivery round makes up to ``attempts_per_round`` attempts with exponential backoff (or
-    the platform's ``retry_after``); a reply still undelivered waits ``redeliver_after`` seconds
-    for the next round, run by :meth:`Pipeline.redeliver_due`, until ``max_attempts`` in all.
+    the platform's ``retry_after``); the pipeline gives a reply still undelivered another round
+    after ``redeliver_after`` seconds (:meth:`Pipeline.redeliver_due`), until ``max_attempts`` in
+    all, counted in the outbox across restarts. The ticket service sends in one round.
+
+    The bound on HTTP requests: one attempt sends the reply's pieces (a photo, text pieces
+    within the platform's limit) one request each and stops at the first that fails, so under a
+    persistent failure (a 502, a 429, Zalo's rate-limit or transient codes) every attempt is
+    exactly one request: at most ``attempts_per_round`` requests a round, ``max_attempts`` in all
+    (3 and 20 by default). A reply of P pieces makes at most P times as many. Nothing below
+    this retries on its own: python-telegram-bot's rate limiter waits out no 429
+    (``max_retries=0``) and the Zalo channel makes one request a send. Zalo's refresh of an
+    expired or invalid access token, followed by the same send once more with the new token, is
+    a re-authentication and not a retry of a failure: it happens within one attempt, at most once,
+    and adds one OAuth request and one send request to it.
     """
 
     attempts_per_round: int = 3
@@ -109,6 +124,38 @@ async def send_once(channel: Channel, chat_id: str, reply: Reply, timeout: float
         log.exception("channel %s raised while sending to chat %s", channel.name, chat_ref(channel.name, chat_id))
         return DeliveryError(repr(exc), retryable=True)
     return None
+
+
+async def deliver_round(
+    channel: Channel,
+    chat_id: str,
+    reply: Reply,
+    policy: RetryPolicy,
+    *,
+    sleep: Sleep,
+    attempts: int = 0,
+    on_retry: Callable[[DeliveryError], Awaitable[None]] | None = None,
+) -> tuple[DeliveryError | None, int]:
+    """One delivery round of ``reply``: the retry loop of the pipeline and the ticket service.
+
+    Sends until delivered, or a failure that is not retryable (``until_contact`` included), or
+    ``policy.attempts_per_round`` attempts in this round, or ``policy.max_attempts`` counting the
+    ``attempts`` made before; waits :meth:`RetryPolicy.delay` between attempts, after awaiting
+    ``on_retry`` with the failure. Returns the last failure (None when delivered) and the
+    attempts made in all, ``attempts`` included.
+    """
+    for round_attempt in range(1, policy.attempts_per_round + 1):
+        error = await send_once(channel, chat_id, reply, policy.send_timeout)
+        if error is None:
+            return None, attempts
+        attempts += 1
+        final = not error.retryable or error.until_contact or attempts >= policy.max_attempts
+        if final or round_attempt == policy.attempts_per_round:
+            return error, attempts
+        if on_retry is not None:
+            await on_retry(error)
+        await sleep(policy.delay(round_attempt, error))
+    raise AssertionError("unreachable: the last attempt of a round returns")
 
 
 class Pipeline:
@@ -290,24 +337,24 @@ class Pipeline:
             channel.posted(pending.chat_id)
             return True
         policy = self._retry
-        attempts = pending.attempts
-        for round_attempt in range(1, policy.attempts_per_round + 1):
-            error = await send_once(channel, pending.chat_id, pending.reply, policy.send_timeout)
-            if error is None:
-                await self.storage.mark_delivered(pending.id)
-                return True
-            attempts += 1
-            if error.until_contact:
-                log.warning("reply %d to %s held until the user writes again: %s", pending.id, channel.name, error)
-                await self.storage.hold_replies(pending.id, str(error))
-                return False
-            if not error.retryable or attempts >= policy.max_attempts:
-                log.error("giving up reply %d to %s after %d attempt(s): %s", pending.id, channel.name, attempts, error)
-                await self.storage.record_delivery_failure(pending.id, str(error), retry_at=None)
-                return False
-            if round_attempt < policy.attempts_per_round:
-                await self.storage.record_delivery_failure(pending.id, str(error), retry_at=self._clock())
-                await self._sleep(policy.delay(round_attempt, error))
+
+        async def record_retry(error: DeliveryError) -> None:
+            await self.storage.record_delivery_failure(pending.id, str(error), retry_at=self._clock())
+
+        error, attempts = await deliver_round(
+            channel, pending.chat_id, pending.reply, policy, sleep=self._sleep, attempts=pending.attempts, on_retry=record_retry
+        )
+        if error is None:
+            await self.storage.mark_delivered(pending.id)
+            return True
+        if error.until_contact:
+            log.warning("reply %d to %s held until the user writes again: %s", pending.id, channel.name, error)
+            await self.storage.hold_replies(pending.id, str(error))
+            return False
+        if not error.retryable or attempts >= policy.max_attempts:
+            log.error("giving up reply %d to %s after %d attempt(s): %s", pending.id, channel.name, attempts, error)
+            await self.storage.record_delivery_failure(pending.id, str(error), retry_at=None)
+            return False
         retry_at = self._clock() + dt.timedelta(seconds=policy.redeliver_after)
         log.warning("reply %d to %s not delivered (%s); next round at %s", pending.id, channel.name, error, retry_at)
         await self.storage.record_delivery_failure(pending.id, str(error), retry_at=retry_at)

@@ -31,7 +31,7 @@ from handlers._intake import due_text
 from tickets import EventKind, Status, Ticket, TicketDesk
 
 from ._logging import chat_ref
-from ._pipeline import RetryPolicy, Sleep, send_once
+from ._pipeline import RetryPolicy, Sleep, deliver_round
 from ._storage import Clock, utc_now
 from .channels import Channel, DeliveryError
 
@@ -85,22 +85,19 @@ class TicketService:
     # --- delivery ----------------------------------------------------------------------------------
 
     async def send(self, channel_name: str, chat_id: str, reply: Reply) -> DeliveryError | None:
-        """Send ``reply``, retrying a retryable failure with backoff (or the platform's
-        ``retry_after``) up to the retry policy's attempts per round; the last failure, or None."""
+        """Send ``reply`` in one delivery round of the retry policy (:func:`~bot._pipeline.deliver_round`,
+        the pipeline's own): a retryable failure is retried with backoff (or the platform's
+        ``retry_after``) up to the policy's attempts per round; the last failure, or None."""
         channel = self._channels.get(channel_name)
         if channel is None:
             return DeliveryError(f"no {channel_name} channel is running", retryable=False)
         if not chat_id:  # a ticket whose citizen erased their data: its answer waits for «tra cứu»
             return DeliveryError("the citizen's chat was erased", retryable=False)
-        policy = self._retry
-        for attempt in range(1, policy.attempts_per_round + 1):
-            error = await send_once(channel, chat_id, reply, policy.send_timeout)
-            if error is None:
-                return None
-            if not error.retryable or attempt == policy.attempts_per_round:
-                break
-            await self._sleep(policy.delay(attempt, error))
-        log.error("giving up sending to chat %s after %d attempt(s): %s", chat_ref(channel_name, chat_id), attempt, error)
+        error, attempts = await deliver_round(channel, chat_id, reply, self._retry, sleep=self._sleep)
+        if error is not None:
+            log.error(
+                "giving up sending to chat %s after %d attempt(s): %s", chat_ref(channel_name, chat_id), attempts, error
+            )
         return error
 
     async def deliver_answer(self, ticket: Ticket) -> DeliveryError | None:

@@ -14,6 +14,7 @@ import aiohttp
 import pytest
 from aio import WAIT_TIMEOUT_S, async_test, wait_until
 from aiohttp import web
+from delivery_bound import POLICY, requests_under_persistent_failure
 from fakes.dispatch import RecordingDispatch
 from fakes.telegram_server import MAX_LONG_POLL_S, FakeTelegramServer
 from telegram.error import InvalidToken
@@ -259,25 +260,48 @@ async def test_messages_to_one_chat_are_paced_under_telegram_flood_control() -> 
 
 
 @async_test
-async def test_retry_after_is_honoured() -> None:
+async def test_a_429_is_one_request_and_reports_telegrams_retry_after() -> None:
     async with FakeTelegramServer() as server, polling_channel(server) as (channel, _):
         server.add_user(USER)
         server.fail_next("sendMessage", 429, retry_after=0.3)
+        with pytest.raises(DeliveryError) as failure:
+            await channel.send(str(USER), Reply("Xin chào"))
+        assert failure.value.retryable and failure.value.retry_after == 0.3
+        # AIORateLimiter waited out nothing: retrying is the delivery layer's.
+        assert [c.status for c in server.calls("sendMessage")] == [429]
         await channel.send(str(USER), Reply("Xin chào"))
-        refused, delivered = server.calls("sendMessage")
-    assert (refused.status, delivered.status) == (429, 200)
-    assert delivered.at - refused.at >= 0.3
     assert [m.text for m in server.outbox(USER)] == ["Xin chào"]
 
 
 @async_test
-async def test_a_bad_gateway_is_retried() -> None:
+async def test_a_bad_gateway_is_one_request_and_retryable() -> None:
     async with FakeTelegramServer() as server, polling_channel(server) as (channel, _):
         server.add_user(USER)
         server.fail_next("sendMessage", 502)
-        await channel.send(str(USER), Reply("Xin chào"))
-    assert [c.status for c in server.calls("sendMessage")] == [502, 200]
-    assert len(server.outbox(USER)) == 1
+        with pytest.raises(DeliveryError) as failure:
+            await channel.send(str(USER), Reply("Xin chào"))
+    assert failure.value.retryable and failure.value.retry_after is None
+    assert [c.status for c in server.calls("sendMessage")] == [502]
+    assert server.outbox(USER) == []
+
+
+@async_test
+@pytest.mark.parametrize("status", [502, 429])
+async def test_a_reply_makes_exactly_the_http_requests_the_retry_policy_states(status, tmp_path) -> None:
+    """RetryPolicy's bound under a persistent failure: attempts_per_round requests a round,
+    max_attempts in all, then none; one round for the ticket service. AIORateLimiter adds none."""
+    async with FakeTelegramServer() as server, polling_channel(server) as (channel, _):
+        server.add_user(USER)
+        server.fail_next("sendMessage", status, retry_after=0.01 if status == 429 else None, times=1000)
+        measured = await requests_under_persistent_failure(
+            channel, str(USER), lambda: len(server.calls("sendMessage")), tmp_path
+        )
+    assert measured.after_each_round == [3, 6, 7, 7]  # POLICY: 3 a round, 7 in all
+    assert measured.status == "failed"
+    assert measured.ticket_service == POLICY.attempts_per_round
+    if status == 429:
+        assert set(measured.delays) == {0.01}  # Telegram's retry_after, honoured by the delivery layer
+    assert server.outbox(USER) == []
 
 
 @async_test

@@ -19,6 +19,7 @@ import pytest
 from aio import WAIT_TIMEOUT_S, async_test, wait_until
 from aiohttp import web
 from conftest import CollectingChannel
+from delivery_bound import POLICY, requests_under_persistent_failure
 from fakes.dispatch import RecordingDispatch
 from fakes.zalo_server import APP_ID, APP_SECRET, OA_SECRET, FakeZaloServer
 from handlers_support import WARD_CONTACT, WARD_NAME, build_engine, pseudonym
@@ -66,7 +67,6 @@ async def zalo_channel(
     server: FakeZaloServer, data_dir: Path, dispatch: Any, **options: Any
 ) -> AsyncIterator[ZaloChannel]:
     """A channel behind its own aiohttp server, as the bot's HTTP server hosts it."""
-    options.setdefault("sleep", RecordingSleep())
     channel = ZaloChannel(
         app_id=APP_ID, signature_secret=OA_SECRET, tokens=tokens_for(server, data_dir), api_url=server.url, **options
     )
@@ -284,12 +284,12 @@ async def test_the_fake_refuses_a_malformed_button_template(message) -> None:
 
 
 @async_test
-async def test_an_invalid_token_is_refreshed_once_and_the_send_retried(tmp_path) -> None:
+async def test_an_invalid_token_is_refreshed_once_and_the_send_made_again(tmp_path) -> None:
     async with FakeZaloServer() as server, zalo_channel(server, tmp_path, RecordingDispatch()) as channel:
         await server.send_text(USER, "xin chào")
         server.fail_next(-216)
-        await channel.send(USER, Reply("Chào anh/chị"))
-        assert server.outbox(USER) == ["Chào anh/chị"] and server.refreshes == 1
+        await channel.send(USER, Reply("Chào anh/chị"))  # one attempt: re-authenticating is no retry
+        assert server.outbox(USER) == ["Chào anh/chị"] and server.refreshes == 1 and server.send_calls == 2
         # A second -216 right after the refresh is not refreshed again: something else is wrong.
         server.fail_next(-216, -216)
         with pytest.raises(DeliveryError) as failure:
@@ -298,18 +298,39 @@ async def test_an_invalid_token_is_refreshed_once_and_the_send_retried(tmp_path)
 
 
 @async_test
-async def test_rate_limits_are_retried_with_backoff_then_left_to_the_pipeline(tmp_path) -> None:
-    sleep = RecordingSleep()
-    async with FakeZaloServer() as server, zalo_channel(server, tmp_path, RecordingDispatch(), sleep=sleep) as channel:
+@pytest.mark.parametrize(("code", "retry_after"), [(-32, 60.0), (-100, None)])
+async def test_rate_limits_and_transient_errors_are_one_request_left_to_the_delivery_layer(
+    tmp_path, code, retry_after
+) -> None:
+    async with FakeZaloServer() as server, zalo_channel(server, tmp_path, RecordingDispatch()) as channel:
         await server.send_text(USER, "xin chào")
-        server.fail_next(-32)
-        await channel.send(USER, Reply("Một"))
-        server.fail_next(-32, -32, -32)
+        server.fail_next(code)
         with pytest.raises(DeliveryError) as failure:
-            await channel.send(USER, Reply("Hai"))
-    assert sleep.delays == [0.5, 0.5, 1.0]
-    assert failure.value.retryable and failure.value.retry_after == 60.0
-    assert server.outbox(USER) == ["Một"]
+            await channel.send(USER, Reply("Một"))
+        assert server.send_calls == 1
+        await channel.send(USER, Reply("Hai"))
+    assert failure.value.retryable and failure.value.retry_after == retry_after
+    assert server.outbox(USER) == ["Hai"]
+
+
+@async_test
+@pytest.mark.parametrize("failure", ["http-502", "rate-limit", "transient"])
+async def test_a_reply_makes_exactly_the_http_requests_the_retry_policy_states(failure, tmp_path) -> None:
+    """RetryPolicy's bound under a persistent failure: attempts_per_round requests a round,
+    max_attempts in all, then none; one round for the ticket service."""
+    async with FakeZaloServer() as server, zalo_channel(server, tmp_path, RecordingDispatch()) as channel:
+        await server.send_text(USER, "xin chào")
+        if failure == "http-502":
+            server.fail_next_http(502, times=1000)
+        else:
+            server.fail_next(*[-32 if failure == "rate-limit" else -100] * 1000)
+        measured = await requests_under_persistent_failure(channel, USER, lambda: server.send_calls, tmp_path)
+    assert measured.after_each_round == [3, 6, 7, 7]  # POLICY: 3 a round, 7 in all
+    assert measured.status == "failed"
+    assert measured.ticket_service == POLICY.attempts_per_round
+    if failure == "rate-limit":
+        assert set(measured.delays) == {60.0}  # Zalo's per-minute limit waited out
+    assert server.outbox(USER) == []
 
 
 @async_test

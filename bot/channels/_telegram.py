@@ -8,10 +8,11 @@ after that. Telegram keeps an unconfirmed update and sends it again; it never re
 one. PTB's own ``Updater`` is not used because it confirms updates as soon as it has fetched them.
 Everything runs on the caller's asyncio loop: no threads and no ``run_polling()``.
 
-Sending: ``AIORateLimiter`` keeps the bot under Telegram's overall and group limits and honours
-``retry_after``; on top of it each chat gets about one message a second, which Telegram also
-asks for and AIORateLimiter does not enforce. Network failures are retried with backoff; what
-still fails becomes :class:`DeliveryError`, retryable or not, for the application to handle.
+Sending: ``AIORateLimiter`` keeps the bot under Telegram's overall and group limits; on top of
+it each chat gets about one message a second, which Telegram also asks for and AIORateLimiter
+does not enforce. Each message is one attempt: a failure becomes :class:`DeliveryError`,
+retryable or not, with Telegram's ``retry_after`` from a 429, and the application's delivery
+layer (``bot._pipeline.RetryPolicy``) decides when to send again.
 """
 
 from __future__ import annotations
@@ -72,13 +73,12 @@ ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 TEXT_LIMIT = int(MessageLimit.MAX_TEXT_LENGTH)
 CALLBACK_DATA_LIMIT = int(InlineKeyboardButtonLimit.MAX_CALLBACK_DATA)
 
-# Sending one message: attempts, and the backoff between network failures. A longer outage is
-# the application's to retry (it keeps the reply), not this call's.
-SEND_ATTEMPTS = 4
-BACKOFF_FIRST_S = 0.5
-BACKOFF_MAX_S = 4.0
-# AIORateLimiter waits out this many 429s per request (pausing all requests meanwhile).
-RATE_LIMIT_RETRIES = 3
+# AIORateLimiter stays as the pacer of Telegram's overall (30 a second) and per-group (20 a
+# minute) limits, which nothing else enforces, but waits out no 429 itself: retrying is the
+# delivery layer's alone (bot._pipeline.RetryPolicy), which honours the 429's retry_after that
+# DeliveryError carries, so a reply's HTTP requests stay within the bound RetryPolicy states.
+# Replacing it with the per-chat pacer alone would lose the overall and group pacing.
+RATE_LIMIT_RETRIES = 0
 # Connecting at start-up when Telegram is unreachable: retried in the background.
 RECONNECT_FIRST_S = 1.0
 RECONNECT_MAX_S = 60.0
@@ -373,42 +373,31 @@ class TelegramChannel(Channel):
     ) -> None:
         """One message: ``text``, or ``photo`` (a file on this machine, a file id or an address)."""
         ref = chat_ref(self.name, chat_id)  # errors are logged and stored: never the raw id
-        delay = BACKOFF_FIRST_S
-        for attempt in range(1, SEND_ATTEMPTS + 1):
-            try:
-                if photo:
-                    local = Path(photo)
-                    upload = await asyncio.to_thread(local.read_bytes) if local.is_file() else photo
-                    await self._application.bot.send_photo(chat_id=chat_id, photo=upload)
-                else:
-                    await self._application.bot.send_message(
-                        chat_id=chat_id, text=telegram_html(text), parse_mode=ParseMode.HTML, reply_markup=markup
-                    )
-                return
-            except RetryAfter as error:
-                # AIORateLimiter already waited out RATE_LIMIT_RETRIES of these.
-                raise DeliveryError(
-                    f"Telegram flood control for chat {ref}: {error}",
-                    retryable=True,
-                    retry_after=_retry_after_seconds(error),
-                ) from error
-            except (BadRequest, Forbidden) as error:
-                # Checked before NetworkError, which BadRequest subclasses: the chat is gone, the
-                # bot is blocked, or the message is malformed; sending again cannot help.
-                raise DeliveryError(
-                    f"Telegram refused a message to chat {ref}: {error}", retryable=False
-                ) from error
-            except NetworkError as error:  # TimedOut included
-                if attempt == SEND_ATTEMPTS:
-                    raise DeliveryError(
-                        f"Telegram unreachable for chat {ref} after {attempt} attempts: {error}", retryable=True
-                    ) from error
-                log.warning("sending to Telegram chat %s failed (%s); retrying in %.1f s", ref, error, delay)
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, BACKOFF_MAX_S)
-            except TelegramError as error:
-                # InvalidToken, ChatMigrated, Conflict...: not something a retry fixes.
-                raise DeliveryError(f"Telegram error for chat {ref}: {error}", retryable=False) from error
+        try:
+            if photo:
+                local = Path(photo)
+                upload = await asyncio.to_thread(local.read_bytes) if local.is_file() else photo
+                await self._application.bot.send_photo(chat_id=chat_id, photo=upload)
+            else:
+                await self._application.bot.send_message(
+                    chat_id=chat_id, text=telegram_html(text), parse_mode=ParseMode.HTML, reply_markup=markup
+                )
+        except RetryAfter as error:
+            # AIORateLimiter waits out none of these (RATE_LIMIT_RETRIES): the delivery layer does.
+            raise DeliveryError(
+                f"Telegram flood control for chat {ref}: {error}",
+                retryable=True,
+                retry_after=_retry_after_seconds(error),
+            ) from error
+        except (BadRequest, Forbidden) as error:
+            # Checked before NetworkError, which BadRequest subclasses: the chat is gone, the
+            # bot is blocked, or the message is malformed; sending again cannot help.
+            raise DeliveryError(f"Telegram refused a message to chat {ref}: {error}", retryable=False) from error
+        except NetworkError as error:  # TimedOut and a 502 included: the delivery layer tries again
+            raise DeliveryError(f"Telegram unreachable for chat {ref}: {error}", retryable=True) from error
+        except TelegramError as error:
+            # InvalidToken, ChatMigrated, Conflict...: not something a retry fixes.
+            raise DeliveryError(f"Telegram error for chat {ref}: {error}", retryable=False) from error
 
     def _keyboard(self, rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:
         keyboard = [[self._inline_button(button) for button in row] for row in rows if row]
@@ -499,7 +488,7 @@ class _ChatSlot:
         """Wait for the chat's slot, send inside, and start the interval once the send is over.
 
         Counting from the end of the previous send, not its start, keeps the spacing even when
-        AIORateLimiter or a retry delays one message more than the next."""
+        AIORateLimiter delays one message more than the next."""
         delay = self.free_at - time.monotonic()
         if delay > 0:
             await asyncio.sleep(delay)
@@ -513,7 +502,10 @@ class _ChatPacer:
     """Spaces messages to one chat ``interval`` apart and keeps a reply's pieces together.
 
     Telegram asks for about one message a second per chat; AIORateLimiter enforces only the
-    overall and per-group limits.
+    overall and per-group limits. This is pacing, not ordering: the order of a chat's replies is
+    the pipeline's (one worker per conversation). The slot's lock only keeps one reply's pieces
+    from interleaving with another sender's message to the same chat (the ticket service posts
+    outside those workers), and is held for one send, never while a message is handled.
     """
 
     # Idle chats are forgotten once there are this many, so the table does not grow forever.

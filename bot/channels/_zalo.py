@@ -7,11 +7,14 @@ within 2 s and re-sends otherwise (``shared/docs/protocols.md`` A2, A6). Re-sent
 dropped on ``msg_id`` here, and again by the pipeline on the platform message id.
 
 Sending: the consultation-message API ``POST /v3.0/oa/message/cs``. Errors come with HTTP 200
-and a non-zero ``error`` (A3): an invalid token is refreshed once; a rate limit is retried with
-backoff; a citizen outside the 7-day interaction window cannot be reached until they write
-again, which is a :class:`DeliveryError` with ``until_contact=True``: the pipeline holds the
-reply, and the rest of its turn, in the outbox and sends them first when the citizen next writes
-(an official's answer, sent by the officials' desk, is flagged to the group instead).
+and a non-zero ``error`` (A3). Each send is one attempt: a rate limit or a transient failure is
+a retryable :class:`DeliveryError` (a rate limit with ``retry_after``), and the application's
+delivery layer (``bot._pipeline.RetryPolicy``) decides when to send again. An invalid or expired
+token is refreshed and the send made once more with the new one: a re-authentication, not a
+retry of a failure. A citizen outside the 7-day interaction window cannot be reached until they
+write again, which is a :class:`DeliveryError` with ``until_contact=True``: the pipeline holds
+the reply, and the rest of its turn, in the outbox and sends them first when the citizen next
+writes (an official's answer, sent by the officials' desk, is flagged to the group instead).
 
 Rendering: text split at Zalo's 2,000-character limit. Up to five buttons go with the last piece
 as Zalo's button template: a link as ``oa.open.url``; a choice as ``oa.query.hide``, whose tap
@@ -24,13 +27,12 @@ fall back to numbered lines (``Reply.as_plain_text``); typed numbers are underst
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 import logging
 import time
 import unicodedata
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import aiohttp
@@ -66,21 +68,17 @@ MESSAGE_EVENTS = ("user_send_text", "user_send_image", "user_send_location", "us
 FOLLOW_EVENTS = ("follow", "unfollow")
 
 # Error codes of the send API (A3).
-TOKEN_ERRORS = frozenset({-216, -220})  # invalid, expired: refresh once and retry
-RETRYABLE_ERRORS = frozenset({-32, -100})  # rate limit, transient: back off and retry
+TOKEN_ERRORS = frozenset({-216, -220})  # invalid, expired: refresh once and send again
+RATE_LIMIT_ERRORS = frozenset({-32})  # the OA's calls per minute: retryable after RATE_LIMIT_RETRY_AFTER_S
+RETRYABLE_ERRORS = RATE_LIMIT_ERRORS | {-100}  # rate limit, transient: the delivery layer retries
 WINDOW_ERRORS = frozenset({-213, -217, -227, -230, -232, -244})  # the citizen cannot be reached now
-RATE_LIMIT_RETRY_AFTER_S = 60.0  # the limit is per minute: the pipeline's next try waits it out
+RATE_LIMIT_RETRY_AFTER_S = 60.0  # the limit is per minute: the delivery layer's next try waits it out
 
-SEND_ATTEMPTS = 3
-BACKOFF_FIRST_S = 0.5
-BACKOFF_MAX_S = 8.0
 SEND_TIMEOUT_S = 15.0
 # Events older than this are refused. Zalo re-sends a failed event for about 2 h
 # (30 s, 5 min, 15 min, 30 min, 1 h; A6) with its original timestamp, so older ones are replays.
 MAX_EVENT_AGE_S = 2.5 * 3600
 MAX_CLOCK_SKEW_S = 300.0
-
-Sleep = Callable[[float], Awaitable[None]]
 
 
 def event_signature(raw_body: bytes, *, first: str, timestamp: str, secret: str) -> str:
@@ -109,7 +107,6 @@ class ZaloChannel(Channel):
         api_url: str = DEFAULT_API_URL,
         signature_prefix: str = "app_id",
         max_event_age: float = MAX_EVENT_AGE_S,
-        sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] = time.time,
     ) -> None:
         if not signature_secret:
@@ -122,7 +119,6 @@ class ZaloChannel(Channel):
         self._tokens = tokens
         self._send_url = api_url.rstrip("/") + SEND_PATH
         self._max_event_age = max_event_age
-        self._sleep = sleep
         self._clock = clock
         self._session: aiohttp.ClientSession | None = None
         self._dispatch: Dispatch | None = None
@@ -272,23 +268,25 @@ class ZaloChannel(Channel):
         await self._send_message(chat_id, message)
 
     async def _send_message(self, chat_id: str, message: dict[str, Any]) -> None:
+        """One attempt to send ``message``; a failure raises :class:`DeliveryError`.
+
+        An invalid or expired access token is refreshed and the same send made once more with the
+        new token. That is a re-authentication, not a retry of a failure (the delivery layer
+        retries those): it happens at most once, and a second token error is final."""
         if self._session is None:
             raise DeliveryError("the Zalo channel is not started", retryable=True)
         body = {"recipient": {"user_id": chat_id}, "message": message}
         ref = chat_ref(self.name, chat_id)  # errors are logged and stored: never the raw id
         refreshed = False
-        delay = BACKOFF_FIRST_S
-        attempt = 0
         while True:
-            attempt += 1
             try:
                 token = await self._tokens.current(self._session)
             except TokenRefreshError as error:
                 raise DeliveryError(str(error), retryable=False) from error
             try:
                 async with self._session.post(self._send_url, json=body, headers={"access_token": token}) as response:
-                    answer = await response.json(content_type=None)
                     status = response.status
+                    answer = await response.json(content_type=None) if status == 200 else None
             except (aiohttp.ClientError, TimeoutError, ValueError) as error:
                 code, text = None, f"network: {error!r}"
             else:
@@ -313,15 +311,10 @@ class ZaloChannel(Channel):
                     until_contact=True,
                 )
             if code is None or code in RETRYABLE_ERRORS:
-                if attempt >= SEND_ATTEMPTS:
-                    retry_after = RATE_LIMIT_RETRY_AFTER_S if code == -32 else None
-                    raise DeliveryError(
-                        f"Zalo send to {ref} failed ({code}: {text})", retryable=True, retry_after=retry_after
-                    )
-                log.warning("Zalo send to %s failed (%s: %s); retrying in %.1f s", ref, code, text, delay)
-                await self._sleep(delay)
-                delay = min(delay * 2, BACKOFF_MAX_S)
-                continue
+                retry_after = RATE_LIMIT_RETRY_AFTER_S if code in RATE_LIMIT_ERRORS else None
+                raise DeliveryError(
+                    f"Zalo send to {ref} failed ({code}: {text})", retryable=True, retry_after=retry_after
+                )
             raise DeliveryError(f"Zalo refused a message to {ref} ({code}: {text})", retryable=False)
 
 
