@@ -24,12 +24,11 @@ import asyncio
 import datetime as dt
 import functools
 import logging
-import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from handlers import IncomingMessage, Reply, Turn
+from handlers import IncomingMessage, KeyedLocks, Reply, Turn
 
 from ._logging import chat_ref
 from ._metrics import Metrics
@@ -185,7 +184,7 @@ class Pipeline:
         self._channels: dict[str, Channel] = {}
         # One lock per conversation, dropped by the garbage collector once nobody holds it: the
         # worker and a redelivery round never deliver to one chat at the same time.
-        self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
+        self._lock: KeyedLocks[tuple[str, str]] = KeyedLocks()
         self._workers: dict[tuple[str, str], asyncio.Task[None]] = {}  # one per conversation with work
         self._woken: set[tuple[str, str]] = set()  # conversations that recorded a message meanwhile
         self._turns: dict[int, asyncio.Future[None]] = {}  # message id → done when its turn is over
@@ -208,12 +207,6 @@ class Pipeline:
     def mailbox(self) -> Storage:
         """Where the web chat keeps its replies until the browser has them (a ``Mailbox``)."""
         return self.storage
-
-    def _lock(self, conversation: tuple[str, str]) -> asyncio.Lock:
-        lock = self._locks.get(conversation)
-        if lock is None:
-            lock = self._locks[conversation] = asyncio.Lock()
-        return lock
 
     async def __call__(self, message: IncomingMessage) -> asyncio.Future[None]:
         """Record ``message`` durably; returns once it is recorded, with a future that is done

@@ -4,6 +4,7 @@ from . import _catalogue as catalogue
 from ._cards import answer_reply, details_reply, procedure_card, procedure_sections
 from ._engine import SearchEngine
 from ._intent import Intent, IntentKind, Section, detect_intent, parse_callback
+from ._locks import KeyedLocks
 from ._messages import Button, IncomingMessage, Outcome, Reply, Turn, plain_text, split_text, telegram_html, text_spans
 from ._router import FEEDBACK_MARKER, Dialogue, DialogueState
 from ._store import DialogueStore, Erasure, PersonalData
@@ -20,6 +21,7 @@ __all__ = (
     "IncomingMessage",
     "Intent",
     "IntentKind",
+    "KeyedLocks",
     "MemoryDialogueStore",
     "Outcome",
     "PersonalData",

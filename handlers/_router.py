@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -47,6 +46,7 @@ from ._intent import (
     parse_callback,
     pick_data,
 )
+from ._locks import KeyedLocks
 from ._messages import Button, IncomingMessage, Outcome, Reply, Turn
 from ._store import DialogueStore, Erasure, PersonalData
 
@@ -167,13 +167,7 @@ class Dialogue:
         self.pseudonym = pseudonym
         self.privacy = privacy
         self.guess_limit = guess_limit
-        self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
-
-    def _lock(self, conversation: tuple[str, str]) -> asyncio.Lock:
-        lock = self._locks.get(conversation)
-        if lock is None:
-            lock = self._locks[conversation] = asyncio.Lock()
-        return lock
+        self._lock: KeyedLocks[tuple[str, str]] = KeyedLocks()  # one per conversation
 
     async def handle(self, message: IncomingMessage) -> Turn:
         """Answer one message: load the state, respond, save the state, return the turn."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,7 +16,7 @@ from conftest import CollectingChannel, ManualClock
 
 from bot._pipeline import Pipeline, RetryPolicy
 from bot._storage import Storage
-from handlers import DialogueStore, IncomingMessage, Outcome, Reply, Turn
+from handlers import DialogueStore, IncomingMessage, KeyedLocks, Outcome, Reply, Turn
 
 KEY = b"test-key"
 APOLOGY = Reply("Xin lỗi anh/chị, hệ thống đang gặp sự cố.")
@@ -88,6 +89,20 @@ async def running(
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     return tmp_path / "wardbot.sqlite3"
+
+
+def test_keyed_locks_give_one_lock_per_key_while_it_is_used_then_forget_it() -> None:
+    locks: KeyedLocks[tuple[str, str]] = KeyedLocks()
+
+    async def scenario() -> None:
+        held = locks(("test", "chat-1"))
+        async with held:
+            assert locks(("test", "chat-1")) is held and locks(("test", "chat-1")).locked()
+            assert not locks(("test", "chat-2")).locked()
+
+    asyncio.run(scenario())
+    gc.collect()
+    assert len(locks) == 0  # nobody holds or waits for them: the map does not grow
 
 
 def test_a_message_is_recorded_handled_answered_and_logged(db: Path, clock: ManualClock, collecting_channel: CollectingChannel) -> None:
