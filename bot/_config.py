@@ -95,6 +95,19 @@ class WebSettings:
     allowed_origins: tuple[str, ...] = ()
 
 
+# How the Telegram channel receives updates ([telegram] mode); the channel imports these too.
+TELEGRAM_MODES = ("polling", "webhook")
+# What Telegram accepts as a webhook secret token (WARDBOT_TELEGRAM_WEBHOOK_SECRET).
+TELEGRAM_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
+# Which body field starts the string a Zalo webhook signature covers ([zalo] signature_prefix):
+# app_id (documented) or oa_id (reported).
+ZALO_SIGNATURE_PREFIXES = ("app_id", "oa_id")
+
+
+def _choices(values: tuple[str, ...]) -> str:
+    return " or ".join(f'"{value}"' for value in values)
+
+
 @dataclass(frozen=True)
 class TelegramSettings:
     mode: str = "polling"  # or "webhook": updates arrive at POST /webhooks/telegram
@@ -331,8 +344,6 @@ _SECTIONS = {
 _EXPECTED = {bool: "true or false", int: "a whole number", float: "a number", tuple: "a list of strings"}
 # A Telegram chat or user id: users are positive, groups negative.
 _TELEGRAM_ID = re.compile(r"-?[0-9]{1,20}")
-# What Telegram accepts as a webhook secret token.
-_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")
 # A web origin as browsers send it: scheme and host (and port), no path.
 _ORIGIN = re.compile(r"https?://[^/\s]+", re.IGNORECASE)
 
@@ -411,8 +422,8 @@ def _check(config: Config, source: str, env: Mapping[str, str]) -> None:
         if not _ORIGIN.fullmatch(origin.rstrip("/")):
             raise ConfigError("web.allowed_origins", f'expected origins such as "https://host", got {origin!r}', source)
     telegram = config.telegram
-    if telegram.mode not in ("polling", "webhook"):
-        raise ConfigError("telegram.mode", f'expected "polling" or "webhook", got {telegram.mode!r}', source)
+    if telegram.mode not in TELEGRAM_MODES:
+        raise ConfigError("telegram.mode", f"expected {_choices(TELEGRAM_MODES)}, got {telegram.mode!r}", source)
     if telegram.per_chat_interval < 0:
         raise ConfigError("telegram.per_chat_interval", "must not be negative", source)
     if not telegram.api_url.startswith(("http://", "https://")):
@@ -421,7 +432,7 @@ def _check(config: Config, source: str, env: Mapping[str, str]) -> None:
     if telegram.webhook_url and not telegram.webhook_url.startswith("https://"):
         raise ConfigError("telegram.webhook_url", "Telegram only posts to https:// addresses", source)
     secret = config.secrets.telegram_webhook_secret
-    if secret and not _WEBHOOK_SECRET.fullmatch(secret):
+    if secret and not TELEGRAM_WEBHOOK_SECRET.fullmatch(secret):
         raise ConfigError("WARDBOT_TELEGRAM_WEBHOOK_SECRET", "1-256 characters of A-Z a-z 0-9 _ -")
     zalo = config.zalo
     for name, variable in (("api_url", "WARDBOT_ZALO_API_URL"), ("oauth_url", "WARDBOT_ZALO_OAUTH_URL")):
@@ -432,9 +443,11 @@ def _check(config: Config, source: str, env: Mapping[str, str]) -> None:
         raise ConfigError(
             "zalo.signature_key", f'expected "oa_secret" or "app_secret", got {zalo.signature_key!r}', source
         )
-    if zalo.signature_prefix not in ("app_id", "oa_id"):
+    if zalo.signature_prefix not in ZALO_SIGNATURE_PREFIXES:
         raise ConfigError(
-            "zalo.signature_prefix", f'expected "app_id" or "oa_id", got {zalo.signature_prefix!r}', source
+            "zalo.signature_prefix",
+            f"expected {_choices(ZALO_SIGNATURE_PREFIXES)}, got {zalo.signature_prefix!r}",
+            source,
         )
     if config.zalo_enabled:
         if not zalo.app_id:

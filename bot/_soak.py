@@ -60,14 +60,13 @@ from handlers import catalogue
 
 from ._bench_telegram import FIRST_USER_ID as TELEGRAM_FIRST_USER_ID
 from ._bench_zalo import FIRST_USER_ID as ZALO_FIRST_USER_ID
-from ._config import Config
+from ._config import TELEGRAM_MODES, Config
 from ._fake_telegram import FakeTelegramServer
 from ._fake_zalo import FakeZaloServer
 from .channels._telegram import WEBHOOK_PATH as TELEGRAM_WEBHOOK_PATH
 from .channels._zalo import WEBHOOK_PATH as ZALO_WEBHOOK_PATH
 
 CHANNELS = ("telegram", "zalo", "web")
-TELEGRAM_MODES = ("webhook", "polling")
 
 # Bursts of messages; a citizen sends a burst back to back (each message once the previous one is
 # accepted), then reads its replies. No two turns of a script may get the same reply text.

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._config import ConfigError, load_config
+from ._config import TELEGRAM_MODES, ConfigError, load_config
 
 if TYPE_CHECKING:
     from tickets import Ticket, TicketEvent, TicketStore
@@ -631,7 +631,7 @@ def build_parser() -> argparse.ArgumentParser:
     soak.add_argument("--kills", type=int, default=5, help="SIGKILLs, each followed by a restart (default 5)")
     soak.add_argument("--seed", type=int, default=1, help="picks the scripts and the moments of the kills")
     soak.add_argument("--users", type=int, default=60, help="citizens talking at once (default 60)")
-    soak.add_argument("--telegram", choices=("webhook", "polling"), default="webhook", help="how Telegram delivers")
+    soak.add_argument("--telegram", choices=TELEGRAM_MODES, default="webhook", help="how Telegram delivers")
     soak.add_argument("--keep", action="store_true", help="keep the data directory and the bot's log")
     soak.set_defaults(handler=_cmd_soak)
 

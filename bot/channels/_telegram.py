@@ -23,7 +23,6 @@ import datetime as dt
 import hashlib
 import hmac
 import logging
-import re
 import time
 import warnings
 from collections import OrderedDict
@@ -57,6 +56,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from handlers import Button, IncomingMessage, Reply, split_text, telegram_html
 
+from .._config import TELEGRAM_MODES, TELEGRAM_WEBHOOK_SECRET
 from .._logging import chat_ref
 from ._base import Channel, DeliveryError, Dispatch
 from ._payloads import MAX_TEXT_CHARS, PayloadError, clip_text, parse_telegram_update
@@ -66,7 +66,6 @@ log = logging.getLogger(__name__)
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 WEBHOOK_PATH = "/webhooks/telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-MODES = ("polling", "webhook")
 # Only what the bot handles, so Telegram does not send (and we do not poll for) the rest.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 
@@ -87,8 +86,6 @@ RECONNECT_MAX_S = 60.0
 POLL_TIMEOUT_S = 25
 POLL_RETRY_FIRST_S = 1.0
 POLL_RETRY_MAX_S = 30.0
-
-_SECRET_TOKEN = re.compile(r"[A-Za-z0-9_-]{1,256}")
 
 
 class TelegramChannel(Channel):
@@ -115,12 +112,12 @@ class TelegramChannel(Channel):
     ) -> None:
         if not token:
             raise ValueError("token: the Telegram bot token is empty")
-        if mode not in MODES:
-            raise ValueError(f"mode: expected one of {', '.join(MODES)}, got {mode!r}")
+        if mode not in TELEGRAM_MODES:
+            raise ValueError(f"mode: expected one of {', '.join(TELEGRAM_MODES)}, got {mode!r}")
         if mode == "webhook":
             if not webhook_url:
                 raise ValueError("webhook_url: required in webhook mode")
-            if not _SECRET_TOKEN.fullmatch(webhook_secret):
+            if not TELEGRAM_WEBHOOK_SECRET.fullmatch(webhook_secret):
                 raise ValueError("webhook_secret: required in webhook mode, 1-256 of A-Z a-z 0-9 _ -")
         if per_chat_interval < 0:
             raise ValueError("per_chat_interval: must not be negative")

@@ -40,6 +40,7 @@ from aiohttp import web
 
 from handlers import IncomingMessage, Reply, plain_text, split_text
 
+from .._config import ZALO_SIGNATURE_PREFIXES
 from .._logging import chat_ref
 from .._zalo_tokens import TokenRefreshError, ZaloTokens
 from ._base import Channel, DeliveryError, Dispatch
@@ -52,8 +53,6 @@ DEFAULT_OAUTH_URL = "https://oauth.zaloapp.com"
 WEBHOOK_PATH = "/webhooks/zalo"
 SEND_PATH = "/v3.0/oa/message/cs"
 SIGNATURE_HEADER = "X-ZEvent-Signature"
-# Which value starts the signed string: the body's app_id (documented) or oa_id (reported).
-SIGNATURE_PREFIXES = ("app_id", "oa_id")
 TEXT_LIMIT = 2000  # characters of a consultation text message (A3)
 # The button template's limits, from third-party integrations (eSMS's developer docs, open-source
 # Zalo clients), not protocols.md: verify against a real OA.
@@ -111,8 +110,8 @@ class ZaloChannel(Channel):
     ) -> None:
         if not signature_secret:
             raise ValueError("signature_secret: the Zalo webhook signature key is empty")
-        if signature_prefix not in SIGNATURE_PREFIXES:
-            raise ValueError(f"signature_prefix: expected one of {', '.join(SIGNATURE_PREFIXES)}")
+        if signature_prefix not in ZALO_SIGNATURE_PREFIXES:
+            raise ValueError(f"signature_prefix: expected one of {', '.join(ZALO_SIGNATURE_PREFIXES)}")
         self._app_id = app_id
         self._secret = signature_secret
         self._prefix = signature_prefix
