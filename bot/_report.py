@@ -56,7 +56,17 @@ from pathlib import Path
 from typing import Any
 
 from handlers import catalogue
-from tickets import SIPAS_FACTORS, WARD_TZ, EventKind, Status, Ticket, TicketEvent, WorkingCalendar, replay_events
+from tickets import (
+    SIPAS_FACTORS,
+    WARD_TZ,
+    EventKind,
+    Status,
+    Ticket,
+    TicketEvent,
+    WorkingCalendar,
+    replay_events,
+    timestamp_text,
+)
 
 from ._storage import OFFICIALS_OUTCOME, percentile
 
@@ -269,11 +279,6 @@ def format_value(value: Any) -> str:
 # --- Reading the stores ---------------------------------------------------------------------------
 
 
-def _stored(moment: dt.datetime) -> str:
-    """A moment as both stores write it (UTC, milliseconds), so that text comparisons in SQL hold."""
-    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds")
-
-
 def _query(path: Path, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
     """Rows from a store opened read-only; none when the file or its table does not exist yet."""
     if not path.exists():
@@ -292,7 +297,7 @@ def _query(path: Path, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row
 
 def _ticket_histories(path: Path, until: dt.datetime) -> list[list[TicketEvent]]:
     """Each ticket's events before ``until``, in order (tickets created later are left out)."""
-    rows = _query(path, "SELECT * FROM ticket_events WHERE at < ? ORDER BY ticket, seq", [_stored(until)])
+    rows = _query(path, "SELECT * FROM ticket_events WHERE at < ? ORDER BY ticket, seq", [timestamp_text(until)])
     histories: dict[str, list[TicketEvent]] = defaultdict(list)
     for row in rows:
         event = TicketEvent(
@@ -438,7 +443,7 @@ def _ticket_figures(
 
 
 def _bot_figures(path: Path, period: Period) -> BotFigures:
-    bounds = [_stored(period.start), _stored(period.end)]
+    bounds = [timestamp_text(period.start), timestamp_text(period.end)]
     rows = _query(
         path,
         # The officials' own group chat is logged too, but it is not the bot answering citizens.

@@ -34,6 +34,7 @@ import sqlite_utils
 
 from handlers import Button, IncomingMessage, Reply
 from tickets import SqliteWorker
+from tickets import timestamp_text as _timestamp  # UTC, fixed width: timestamps compare as text in SQL
 
 from ._config import Config
 
@@ -51,11 +52,6 @@ OFFICIALS_OUTCOME = "officials"  # a message in the officials' group, not a citi
 
 def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
-
-
-def _timestamp(moment: dt.datetime) -> str:
-    """UTC, fixed width, so that timestamps compare correctly as text in SQL."""
-    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds")
 
 
 def _parse_timestamp(text: str) -> dt.datetime:

@@ -203,17 +203,15 @@ def _cmd_chat(args: argparse.Namespace) -> int:
     return 0
 
 
-# The ward's time zone (no daylight saving): a date on the command line means its local midnight.
-WARD_TIME = dt.timezone(dt.timedelta(hours=7), "ICT")
-
-
 def parse_since(text: str) -> dt.datetime:
     """``2026-11-01`` (midnight, Vietnam time) or an ISO date and time (Vietnam time unless given)."""
+    from tickets import WARD_TZ  # the ward's time zone: a date on the command line means its midnight
+
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date like 2026-11-01, got {text!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=WARD_TIME)
+    return moment if moment.tzinfo else moment.replace(tzinfo=WARD_TZ)
 
 
 def format_log_stats(stats: LogStats) -> str:

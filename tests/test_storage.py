@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import sqlite3
 import stat
 from pathlib import Path
@@ -13,7 +14,7 @@ from conftest import ManualClock
 from bot._config import Config, Secrets
 from bot._storage import MIGRATIONS, PSEUDONYM_KEY_FILE, Storage, load_pseudonym_key
 from handlers import Button, IncomingMessage, Reply
-from tickets import SchemaTooNewError
+from tickets import WARD_TZ, SchemaTooNewError, timestamp_text
 
 KEY = b"test-key"
 
@@ -27,6 +28,22 @@ def message(
 def rows(path: Path, sql: str) -> list[tuple]:
     with sqlite3.connect(path) as db:
         return db.execute(sql).fetchall()
+
+
+def test_a_moment_is_stored_as_fixed_width_utc_text_the_same_in_every_store(tmp_path: Path) -> None:
+    # timestamp_text is the one encoding: this store, the ticket store and the reports use it.
+    assert timestamp_text(dt.datetime(2026, 11, 20, 8, 0, 0, 123_987, tzinfo=WARD_TZ)) == "2026-11-20T01:00:00.123+00:00"
+    assert timestamp_text(dt.datetime(2026, 11, 20, 1, 0, tzinfo=dt.UTC)) == "2026-11-20T01:00:00.000+00:00"
+    with pytest.raises(ValueError, match="timezone-aware"):
+        timestamp_text(dt.datetime(2026, 11, 20, 8, 0))  # naive: its zone would be a guess
+
+    async def scenario() -> None:
+        clock = ManualClock(dt.datetime(2026, 11, 20, 8, 0, 0, 500_000, tzinfo=WARD_TZ))
+        async with await Storage.open(tmp_path / "s.sqlite3", pseudonym_key=b"k" * 32, clock=clock) as storage:
+            await storage.record_inbound(message("xin chào"))
+
+    asyncio.run(scenario())
+    assert rows(tmp_path / "s.sqlite3", "SELECT received_at FROM messages") == [("2026-11-20T01:00:00.500+00:00",)]
 
 
 def test_a_new_file_gets_every_migration_once(tmp_path: Path) -> None:

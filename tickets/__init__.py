@@ -16,7 +16,7 @@ from ._calendar import (
 )
 from ._desk import DEFAULT_POLICIES, SIPAS_FACTORS, DeadlinePolicy, TicketDesk, WorkingPeriod
 from ._redact import REDACTED, contact_values, redact_text
-from ._sqlite import SchemaTooNewError, SqliteWorker
+from ._sqlite import SchemaTooNewError, SqliteWorker, timestamp_text
 from ._store import (
     CATEGORY_PREFIXES,
     TRANSITIONS,
@@ -65,4 +65,5 @@ __all__ = (
     "load_overrides",
     "redact_text",
     "replay_events",
+    "timestamp_text",
 )

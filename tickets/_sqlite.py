@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import os
 import sqlite3
@@ -23,6 +24,15 @@ import sqlite_utils
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+
+def timestamp_text(moment: dt.datetime) -> str:
+    """How both stores (and the reports that read them) keep a moment: UTC ISO text at whole
+    milliseconds, fixed width, so that moments compare correctly as text in SQL, e.g.
+    ``2026-11-20T01:00:00.000+00:00``. A naive datetime is refused: its zone would be a guess."""
+    if moment.tzinfo is None:
+        raise ValueError(f"a timezone-aware time is required, got {moment.isoformat()}")
+    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds")
 
 
 class SchemaTooNewError(Exception):

@@ -66,7 +66,7 @@ import sqlite_utils
 
 from ._calendar import WARD_TZ
 from ._redact import contact_values, redact_text
-from ._sqlite import SqliteWorker
+from ._sqlite import SqliteWorker, timestamp_text
 
 log = logging.getLogger(__name__)
 
@@ -236,7 +236,7 @@ def _utc(moment: dt.datetime) -> dt.datetime:
 
 def _text(moment: dt.datetime | None) -> str | None:
     """Fixed-width UTC text, so that times compare correctly as text in SQL."""
-    return None if moment is None else _utc(moment).isoformat(timespec="milliseconds")
+    return None if moment is None else timestamp_text(moment)
 
 
 def _time(text: str | None) -> dt.datetime | None:
