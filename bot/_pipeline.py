@@ -83,7 +83,8 @@ class RetryPolicy:
     within the platform's limit) one request each and stops at the first that fails, so under a
     persistent failure (a 502, a 429, Zalo's rate-limit or transient codes) every attempt is
     exactly one request: at most ``attempts_per_round`` requests a round, ``max_attempts`` in all
-    (3 and 20 by default). A reply of P pieces makes at most P times as many. Nothing below
+    (3 and 20 by default). A reply of P pieces makes at most P times as many (an attempt sends
+    all of them again, those a failed attempt delivered included). Nothing below
     this retries on its own: python-telegram-bot's rate limiter waits out no 429
     (``max_retries=0``) and the Zalo channel makes one request a send. Zalo's refresh of an
     expired or invalid access token, followed by the same send once more with the new token, is
