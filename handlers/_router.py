@@ -9,9 +9,8 @@ taken step by step (:mod:`handlers._intake`); and whether the citizen was asked 
 erasing their data («xóa dữ liệu của tôi»). It is loaded before and saved after every turn, so a
 restart in the middle of a conversation changes nothing.
 
-With a :class:`~tickets.TicketDesk`, reports and questions sent to officials become tickets the
-citizen can look up ("tra cứu PA-2026-000123") and rate when closed; without one they are recorded
-among the unanswered questions, as before tickets existed.
+Reports and questions sent to officials become tickets of the :class:`~tickets.TicketDesk`, which
+the citizen can look up ("tra cứu PA-2026-000123") and rate when closed.
 """
 
 from __future__ import annotations
@@ -25,7 +24,7 @@ from typing import Any
 
 from knowledge import Procedure
 from retrieval import Decision, Hit, SearchResult
-from tickets import SIPAS_FACTORS, WARD_TZ, Category, Ticket, TicketDesk, contact_values
+from tickets import SIPAS_FACTORS, Category, Ticket, TicketDesk, contact_values
 
 from . import _catalogue as text
 from ._cards import answer_reply, choice_titles, details_reply, entry_title, procedure_sections
@@ -50,17 +49,14 @@ from ._intent import (
 from ._messages import Button, IncomingMessage, Outcome, Reply, Turn
 from ._store import DialogueStore, Erasure, PersonalData
 
-__all__ = ["FEEDBACK_MARKER", "Dialogue", "DialogueState"]
+__all__ = ["Dialogue", "DialogueState"]
 
-# Prefix of a recorded report (phản ánh, kiến nghị) among unanswered questions, so that officials'
-# tools can tell the two apart until reports become tickets of their own.
-FEEDBACK_MARKER = "feedback: "
 MENU_FAQS = 6  # FAQ buttons the menu offers
 
-# What the next typed message is, when the bot has just asked for it.
+# What the next typed message is, when the bot has just asked for it: a question for an official.
+# (Reports are taken by the intake instead.)
 AWAITING_QUESTION = "question"
-AWAITING_FEEDBACK = "feedback"
-# Intents that still work while the bot waits for a question or report to record.
+# Intents that still work while the bot waits for a question to record.
 _NOT_RECORDED = frozenset({IntentKind.GREETING, IntentKind.HELP, IntentKind.RESET, IntentKind.THANKS})
 
 
@@ -71,8 +67,8 @@ class DialogueState:
     entry_id: str = ""  # the entry under discussion
     pending: list[str] = field(default_factory=list)  # callback data of the last reply's buttons
     question: str = ""  # the last question, to send to an official on request
-    awaiting: str = ""  # AWAITING_QUESTION or AWAITING_FEEDBACK: record the next message
-    intake: IntakeState | None = None  # a report being taken, with a ticket desk
+    awaiting: str = ""  # AWAITING_QUESTION: record the next message
+    intake: IntakeState | None = None  # a report being taken
     erasing: bool = False  # asked whether to erase the citizen's data: only then does "confirm" erase
 
     def clear(self) -> None:
@@ -109,7 +105,7 @@ class DialogueState:
             entry_id=string("entry_id"),
             pending=pending,
             question=string("question"),
-            awaiting=awaiting if awaiting in (AWAITING_QUESTION, AWAITING_FEEDBACK) else "",
+            awaiting=awaiting if awaiting == AWAITING_QUESTION else "",
             intake=IntakeState.from_dict(data.get("intake")),
             erasing=data.get("erasing") is True,
         )
@@ -136,8 +132,8 @@ class Dialogue:
     it once, so a turn in flight finishes on the engine it started with and the next uses the new
     one. Turns of one conversation run one at a time, so their state updates never interleave.
 
-    ``desk`` files reports and questions as tickets; ``pseudonym(channel, user_id)`` (required
-    with a desk) turns the platform's user id into the stand-in the ticket keeps. ``privacy``
+    ``desk`` files reports and questions as tickets; ``pseudonym(channel, user_id)`` turns the
+    platform's user id into the stand-in the ticket keeps. ``privacy``
     erases a citizen's data when they ask, and scrubs a contact they take back; without it the
     citizen is told to ask the ward. ``guess_limit(conversation)`` is called before each
     lookup-code guess (a ticket code with a lookup code, from a chat that did not file it): 0 lets
@@ -152,13 +148,11 @@ class Dialogue:
         *,
         ward_name: str,
         ward_contact: str,
-        desk: TicketDesk | None = None,
-        pseudonym: Callable[[str, str], str] | None = None,
+        desk: TicketDesk,
+        pseudonym: Callable[[str, str], str],
         privacy: PersonalData | None = None,
         guess_limit: Callable[[tuple[str, str]], float] | None = None,
     ) -> None:
-        if desk is not None and pseudonym is None:
-            raise ValueError("a ticket desk needs a pseudonym function: tickets keep no raw user ids")
         self.engine = engine
         self.store = store
         self.ward_name = ward_name
@@ -399,11 +393,8 @@ class Dialogue:
         return Turn((reply,), Outcome.CLARIFIED, entry_id=offered[0][0])
 
     def _menu(self, topic: MenuTopic | None, state: DialogueState, engine: SearchEngine) -> Turn:
-        if topic is MenuTopic.FEEDBACK and self.desk is not None:
-            return self._start_intake(state, "")
         if topic is MenuTopic.FEEDBACK:
-            state.awaiting = AWAITING_FEEDBACK
-            return self._say(text.FEEDBACK_ASK)
+            return self._start_intake(state, "")
         if topic is MenuTopic.FAQ:
             faqs = list(engine.kb.faqs.values())[:MENU_FAQS]
             if not faqs:
@@ -424,39 +415,21 @@ class Dialogue:
         return self._say(text.VOTE_DOWN, (_SEND_ROW,), entry_id=entry_id)
 
     async def _record(self, message: IncomingMessage, question: str) -> Turn:
-        if self.desk is not None:
-            ticket = await self._open_ticket(message, Category.QUESTION, text=question)
-            reply = filed_reply(ticket, self.desk.calendar.tz, ward_name=self.ward_name, question=question)
-            return Turn((reply,), Outcome.ESCALATED)
-        await self.store.record_unanswered(message, question)
-        reply = Reply(text.SENT.format(ward_name=self.ward_name, ward_contact=self.ward_contact, question=question))
+        """File ``question`` as a ticket for an official and give its receipt."""
+        ticket = await self._open_ticket(message, Category.QUESTION, text=question)
+        reply = filed_reply(ticket, self.desk.calendar.tz, ward_name=self.ward_name, question=question)
         return Turn((reply,), Outcome.ESCALATED)
 
-    async def _record_feedback(self, message: IncomingMessage, report: str) -> Turn:
-        await self.store.record_unanswered(message, FEEDBACK_MARKER + report)
-        return self._say(text.FEEDBACK_RECORDED, outcome=Outcome.ESCALATED)
-
     async def _record_awaited(self, message: IncomingMessage, state: DialogueState) -> Turn:
-        awaiting, state.awaiting = state.awaiting, ""
-        if awaiting == AWAITING_FEEDBACK:
-            return await self._record_feedback(message, message.text.strip())
+        state.awaiting = ""
         return await self._record(message, message.text.strip())
 
     async def _feedback(self, message: IncomingMessage, intent: Intent, state: DialogueState, *, pressed: bool) -> Turn:
-        if self.desk is not None:
-            # The report in the message, or the grievance kept by "only send it as feedback".
-            report = message.text.strip() if not intent.standalone else state.question if pressed else ""
-            state.question = ""
-            return self._start_intake(state, report)
-        if not intent.standalone:
-            return await self._record_feedback(message, message.text.strip())
-        # The grievance reply's button files the grievance kept in the state as feedback; a typed
-        # "tôi muốn phản ánh" carries no report, so the next message will be the report.
-        if pressed and state.question:
-            report, state.question = state.question, ""
-            return await self._record_feedback(message, report)
-        state.awaiting = AWAITING_FEEDBACK
-        return self._say(text.FEEDBACK_ASK)
+        # The report in the message, or the grievance kept by "only send it as feedback"; a typed
+        # "tôi muốn phản ánh" carries no report, so the intake asks for it.
+        report = message.text.strip() if not intent.standalone else state.question if pressed else ""
+        state.question = ""
+        return self._start_intake(state, report)
 
     async def _escalate(self, message: IncomingMessage, intent: Intent, state: DialogueState) -> Turn:
         """Send a question to an official: the one in the message, else the last one asked,
@@ -487,7 +460,7 @@ class Dialogue:
 
     async def _intake_button(self, message: IncomingMessage, intent: Intent, state: DialogueState) -> Turn:
         intake = state.intake
-        if intake is None or self.desk is None:  # a button of a report already sent or cancelled
+        if intake is None:  # a button of a report already sent or cancelled
             return self._say(text.EXPIRED)
         if intent.action == "cancel":
             state.intake = None
@@ -543,7 +516,7 @@ class Dialogue:
         return Turn((self._erasure_receipt(erasure),), Outcome.CONVERSATION)
 
     def _erasure_receipt(self, erasure: Erasure) -> Reply:
-        tz = self.desk.calendar.tz if self.desk is not None else WARD_TZ
+        tz = self.desk.calendar.tz
         lines = [
             text.ERASE_DONE.format(code=erasure.receipt, time=due_text(erasure.at, tz)),
             text.ERASE_DONE_MESSAGES.format(
@@ -558,7 +531,6 @@ class Dialogue:
         return Reply("\n".join(lines))
 
     async def _open_ticket(self, message: IncomingMessage, category: Category, **contents: Any) -> Ticket:
-        assert self.desk is not None and self.pseudonym is not None
         return await self.desk.open_ticket(
             category,
             channel=message.channel,
@@ -573,8 +545,6 @@ class Dialogue:
     async def _lookup(self, message: IncomingMessage, intent: Intent) -> Turn:
         """A ticket's status for its filer or whoever gives its lookup code; a refusal that
         reveals nothing (not even whether the code exists) for anyone else."""
-        if self.desk is None:
-            return self._say(text.LOOKUP_UNAVAILABLE)
         ticket = await self.desk.for_filer(intent.code, message.channel, message.chat_id)
         if ticket is None and intent.secret:
             # A guess, right or wrong: refused alike while the chat waits, so that the answer
@@ -591,7 +561,7 @@ class Dialogue:
         """Record one SIPAS score (0 skips the factor) and ask about the next factor."""
         factor, score = int(intent.action), intent.number or 0
         ticket = None
-        if self.desk is not None and factor < len(SIPAS_FACTORS) and score <= 5:
+        if factor < len(SIPAS_FACTORS) and score <= 5:
             ticket = await self.desk.for_filer(intent.code, message.channel, message.chat_id)
         if ticket is None:
             return self._say(text.EXPIRED)
