@@ -36,10 +36,19 @@ from ._intent import (
     HELP_DATA,
     NONE_DATA,
     SEND_DATA,
+    Erase,
+    Escalate,
+    Feedback,
+    Intake,
     Intent,
     IntentKind,
+    Lookup,
     MenuTopic,
+    Pick,
+    Question,
+    Rate,
     Section,
+    Vote,
     detect_intent,
     erase_data,
     menu_data,
@@ -211,7 +220,7 @@ class Dialogue:
             chosen = _choice(intent.number, state.pending)
             pressed = chosen is not None
             # A number that matches no button is part of a question ("1022", "CT07" without "CT").
-            intent = chosen if chosen is not None else Intent(IntentKind.QUESTION)
+            intent = chosen if chosen is not None else Question()
         if state.intake is not None and not pressed:
             if intent.kind is IntentKind.RESET:
                 await self._forget_contact(message, state.intake.contact)
@@ -254,14 +263,14 @@ class Dialogue:
             return await self._vote(message, intent, state)
         if kind is IntentKind.PICK:
             return self._answer_entry(intent.entry_id, state, engine)
-        if kind is IntentKind.MORE and intent.sections:  # one part of "Xem thêm", chosen by its button
+        if kind is IntentKind.MORE and intent.section is not None:  # one part of "Xem thêm", by its button
             procedure = engine.kb.procedures.get(intent.entry_id)
             if procedure is None:
                 return self._say(text.EXPIRED)
             state.entry_id = procedure.code
-            return self._sections(procedure, intent.sections)
+            return self._sections(procedure, (intent.section,))
         if kind is IntentKind.MORE:
-            return self._details(intent.entry_id or state.entry_id, state, engine)
+            return self._details(intent.entry_id, state, engine)
         if kind is IntentKind.GRIEVANCE:
             # Kept so that "only send it as feedback" can record it without asking again.
             state.question = message.text.strip()
@@ -405,11 +414,11 @@ class Dialogue:
 
     # --- votes, reports and questions for officials ------------------------------------------------
 
-    async def _vote(self, message: IncomingMessage, intent: Intent, state: DialogueState) -> Turn:
+    async def _vote(self, message: IncomingMessage, intent: Vote, state: DialogueState) -> Turn:
         entry_id = intent.entry_id or state.entry_id
         if not entry_id:
             return self._say(text.VOTE_NOTHING)
-        await self.store.record_vote(message, entry_id, bool(intent.helpful))
+        await self.store.record_vote(message, entry_id, intent.helpful)
         if intent.helpful:
             return self._say(text.VOTE_UP, entry_id=entry_id)
         return self._say(text.VOTE_DOWN, (_SEND_ROW,), entry_id=entry_id)
@@ -424,14 +433,14 @@ class Dialogue:
         state.awaiting = ""
         return await self._record(message, message.text.strip())
 
-    async def _feedback(self, message: IncomingMessage, intent: Intent, state: DialogueState, *, pressed: bool) -> Turn:
+    async def _feedback(self, message: IncomingMessage, intent: Feedback, state: DialogueState, *, pressed: bool) -> Turn:
         # The report in the message, or the grievance kept by "only send it as feedback"; a typed
         # "tôi muốn phản ánh" carries no report, so the intake asks for it.
         report = message.text.strip() if not intent.standalone else state.question if pressed else ""
         state.question = ""
         return self._start_intake(state, report)
 
-    async def _escalate(self, message: IncomingMessage, intent: Intent, state: DialogueState) -> Turn:
+    async def _escalate(self, message: IncomingMessage, intent: Escalate, state: DialogueState) -> Turn:
         """Send a question to an official: the one in the message, else the last one asked,
         else ask for it. Typed "cho tôi gặp cán bộ" and the offer's button mean the same."""
         if not intent.standalone:
@@ -458,7 +467,7 @@ class Dialogue:
         replies = (Reply(text.INTAKE_TEXT_NEEDED),) if asked_text else ()
         return Turn((*replies, intake_prompt(intake)), Outcome.CONVERSATION)
 
-    async def _intake_button(self, message: IncomingMessage, intent: Intent, state: DialogueState) -> Turn:
+    async def _intake_button(self, message: IncomingMessage, intent: Intake, state: DialogueState) -> Turn:
         intake = state.intake
         if intake is None:  # a button of a report already sent or cancelled
             return self._say(text.EXPIRED)
@@ -493,13 +502,13 @@ class Dialogue:
 
     # --- erasing the citizen's data on request -----------------------------------------------------
 
-    async def _erase(self, message: IncomingMessage, intent: Intent, state: DialogueState) -> Turn:
+    async def _erase(self, message: IncomingMessage, intent: Erase, state: DialogueState) -> Turn:
         """A typed request: say what will be erased and ask. The question's confirm button: erase
         everything of this citizen on this channel and give the receipt."""
         state.awaiting = ""
         if self.privacy is None:
             return self._say(text.ERASE_UNAVAILABLE)
-        if not intent.action:
+        if intent.confirm is None:
             state.erasing = True
             buttons = (
                 Button(text.ERASE_CONFIRM_BUTTON, data=erase_data("confirm")),
@@ -508,7 +517,7 @@ class Dialogue:
             return self._say(text.ERASE_ASK, (buttons,))
         if not state.erasing:  # a button of a question answered already
             return self._say(text.EXPIRED)
-        if intent.action == "keep":
+        if not intent.confirm:
             state.erasing = False
             return self._say(text.ERASE_KEPT)
         erasure = await self.privacy.erase(message.channel, message.chat_id, message.user_id)
@@ -542,7 +551,7 @@ class Dialogue:
             **contents,
         )
 
-    async def _lookup(self, message: IncomingMessage, intent: Intent) -> Turn:
+    async def _lookup(self, message: IncomingMessage, intent: Lookup) -> Turn:
         """A ticket's status for its filer or whoever gives its lookup code; a refusal that
         reveals nothing (not even whether the code exists) for anyone else."""
         ticket = await self.desk.for_filer(intent.code, message.channel, message.chat_id)
@@ -557,9 +566,9 @@ class Dialogue:
             return self._say(text.LOOKUP_REFUSED)
         return Turn((lookup_reply(ticket, self.desk.calendar.tz),), Outcome.CONVERSATION)
 
-    async def _rate(self, message: IncomingMessage, intent: Intent) -> Turn:
+    async def _rate(self, message: IncomingMessage, intent: Rate) -> Turn:
         """Record one SIPAS score (0 skips the factor) and ask about the next factor."""
-        factor, score = int(intent.action), intent.number or 0
+        factor, score = intent.factor, intent.score
         ticket = None
         if factor < len(SIPAS_FACTORS) and score <= 5:
             ticket = await self.desk.for_filer(intent.code, message.channel, message.chat_id)
@@ -580,7 +589,7 @@ def _offered_entries(pending: list[str], engine: SearchEngine) -> list[tuple[str
     offered = []
     for data in pending:
         intent = parse_callback(data)
-        entry = engine.kb.get(intent.entry_id) if intent is not None and intent.kind is IntentKind.PICK else None
+        entry = engine.kb.get(intent.entry_id) if isinstance(intent, Pick) else None
         if entry is not None:
             offered.append(entry)
     return [(entry.entry_id, title) for entry, title in zip(offered, choice_titles(offered))]
@@ -605,9 +614,9 @@ def _plausible_choices(result: SearchResult) -> list[Hit]:
     return choices
 
 
-def _choice(number: int | None, pending: list[str]) -> Intent | None:
+def _choice(number: int, pending: list[str]) -> Intent | None:
     """The intent of the ``number``-th button of the last reply, if there is such a button."""
-    if number is None or not 1 <= number <= len(pending):
+    if not 1 <= number <= len(pending):
         return None
     return parse_callback(pending[number - 1])
 
