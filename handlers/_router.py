@@ -1,13 +1,14 @@
 """The dialogue: one citizen message in, one :class:`Turn` out, with state kept in the store.
 
-A message is first read for its intent (:mod:`handlers._intent`); only questions reach the
-retriever. The state of a conversation is small and JSON-able (:class:`DialogueState`): the entry
-under discussion, so that "lệ phí bao nhiêu?" refers to it; the buttons of the last reply, so that
-a citizen on a channel without buttons can answer "2"; the last question, so that it can be sent
-to an official; whether the next message is a question or report to record; a report being
-taken step by step (:mod:`handlers._intake`); and whether the citizen was asked to confirm
-erasing their data («xóa dữ liệu của tôi»). It is loaded before and saved after every turn, so a
-restart in the middle of a conversation changes nothing.
+A message is first read for its intent (:mod:`handlers._intent`), then answered by the handler
+of its kind (one per :class:`~handlers._intent.IntentKind`, in a table); only questions reach
+the retriever. The state of a conversation is small and JSON-able (:class:`DialogueState`): the
+entry under discussion, so that "lệ phí bao nhiêu?" refers to it; the buttons of the last reply,
+so that a citizen on a channel without buttons can answer "2"; the last question, so that it can
+be sent to an official; whether the next message is a question to send; a report being taken
+step by step (:mod:`handlers._intake`); and whether the citizen was asked to confirm erasing
+their data («xóa dữ liệu của tôi»). It is loaded before and saved after every turn, so a restart
+in the middle of a conversation changes nothing.
 
 Reports and questions sent to officials become tickets of the :class:`~tickets.TicketDesk`, which
 the citizen can look up ("tra cứu PA-2026-000123") and rate when closed.
@@ -18,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import math
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -36,15 +37,20 @@ from ._intent import (
     HELP_DATA,
     NONE_DATA,
     SEND_DATA,
+    Choice,
     Erase,
     Escalate,
     Feedback,
+    FollowUp,
     Intake,
     Intent,
     IntentKind,
     Lookup,
+    Menu,
     MenuTopic,
+    More,
     Pick,
+    Plain,
     Question,
     Rate,
     Section,
@@ -67,6 +73,9 @@ MENU_FAQS = 6  # FAQ buttons the menu offers
 AWAITING_QUESTION = "question"
 # Intents that still work while the bot waits for a question to record.
 _NOT_RECORDED = frozenset({IntentKind.GREETING, IntentKind.HELP, IntentKind.RESET, IntentKind.THANKS})
+# Intents handled wherever the conversation stands: they are never the question awaited, and
+# leave a report being taken and a pending erasure question as they were.
+_ASIDES = frozenset({IntentKind.INTAKE, IntentKind.RATE, IntentKind.ERASE})
 
 
 @dataclass
@@ -134,6 +143,22 @@ def _menu_buttons() -> tuple[tuple[Button, ...], ...]:
 _SEND_ROW = (Button(text.SEND_BUTTON, data=SEND_DATA),)
 
 
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What a handler answers besides its intent: the message, the conversation's state (which it
+    may change), the engine of this turn, and whether the message is a button (tapped, or chosen
+    by its number)."""
+
+    message: IncomingMessage
+    state: DialogueState
+    engine: SearchEngine
+    pressed: bool
+
+
+# A handler of one kind of intent: its intent (of that kind's class) and the context in, a turn out.
+_Handler = Callable[[Any, _Context], Awaitable[Turn]]
+
+
 class Dialogue:
     """Routes each message to the right handler and keeps the conversation's state.
 
@@ -171,6 +196,7 @@ class Dialogue:
         self.privacy = privacy
         self.guess_limit = guess_limit
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
+        self._handlers = self._handler_table()
 
     def _lock(self, conversation: tuple[str, str]) -> asyncio.Lock:
         lock = self._locks.get(conversation)
@@ -206,6 +232,37 @@ class Dialogue:
 
     # --- routing ----------------------------------------------------------------------------------
 
+    def _handler_table(self) -> dict[IntentKind, _Handler]:
+        """The handler of each kind of intent, like python-telegram-bot's list of handlers; a kind
+        without one would fail here, when the dialogue is made, not in a conversation."""
+        handlers: dict[IntentKind, _Handler] = {
+            IntentKind.GREETING: self._greet,
+            IntentKind.HELP: self._help,
+            IntentKind.RESET: self._reset,
+            IntentKind.THANKS: self._thank,
+            IntentKind.CONTACT: self._give_contacts,
+            IntentKind.SMALL_TALK: self._decline_small_talk,
+            IntentKind.LEGAL: self._decline_legal_advice,
+            IntentKind.MENU: self._open_menu,
+            IntentKind.CHOICE: self._choose,
+            IntentKind.PICK: self._answer_pick,
+            IntentKind.MORE: self._show_more,
+            IntentKind.FOLLOW_UP: self._answer_follow_up,
+            IntentKind.QUESTION: self._search,
+            IntentKind.NONE_OF_THESE: self._offer_an_official,
+            IntentKind.VOTE: self._record_vote,
+            IntentKind.GRIEVANCE: self._explain_grievances,
+            IntentKind.FEEDBACK: self._take_report,
+            IntentKind.ESCALATE: self._escalate,
+            IntentKind.INTAKE: self._press_intake_button,
+            IntentKind.LOOKUP: self._lookup,
+            IntentKind.RATE: self._rate,
+            IntentKind.ERASE: self._erase,
+        }
+        if missing := set(IntentKind) - handlers.keys():
+            raise TypeError(f"no handler for the intents {sorted(kind.value for kind in missing)}")
+        return handlers
+
     async def _respond(self, message: IncomingMessage, state: DialogueState, engine: SearchEngine) -> Turn:
         typed = not message.callback_data
         if typed and not message.text.strip():
@@ -215,12 +272,24 @@ class Dialogue:
         intent = detect_intent(message.text) if typed else parse_callback(message.callback_data)
         if intent is None:
             return self._say(text.EXPIRED)
-        pressed = not typed  # a button, tapped or chosen by its number
-        if intent.kind is IntentKind.CHOICE:
-            chosen = _choice(intent.number, state.pending)
-            pressed = chosen is not None
-            # A number that matches no button is part of a question ("1022", "CT07" without "CT").
-            intent = chosen if chosen is not None else Question()
+        return await self._route(intent, _Context(message, state, engine, pressed=not typed))
+
+    async def _route(self, intent: Intent, context: _Context) -> Turn:
+        """The turn of ``intent``: its handler's, unless the conversation is in the middle of
+        something the message answers (:meth:`_before`). A typed number is read first: it is a
+        button or part of a question, which is only known once it is read."""
+        if intent.kind is not IntentKind.CHOICE:
+            answered = await self._before(intent, context)
+            if answered is not None:
+                return answered
+        return await self._handlers[intent.kind](intent, context)
+
+    async def _before(self, intent: Intent, context: _Context) -> Turn | None:
+        """What the conversation makes of a message before its handler does: a typed message
+        while a report is taken is the report's next answer, and one after "type your question"
+        is that question; the citizen moving on ends a pending erasure question, a report (by
+        pressing another button) and the wait for a question. None: the handler answers."""
+        message, state, pressed = context.message, context.state, context.pressed
         if state.intake is not None and not pressed:
             if intent.kind is IntentKind.RESET:
                 await self._forget_contact(message, state.intake.contact)
@@ -228,74 +297,57 @@ class Dialogue:
                 return self._say(text.INTAKE_CANCELLED)
             if intent.kind not in (IntentKind.GREETING, IntentKind.HELP, IntentKind.ERASE):
                 return self._continue_intake(message, state.intake)
-        if intent.kind is IntentKind.INTAKE:
-            return await self._intake_button(message, intent, state)
-        if intent.kind is IntentKind.RATE:
-            return await self._rate(message, intent)
-        if intent.kind is IntentKind.ERASE:  # before the rest: it is never a question to record
-            return await self._erase(message, intent, state)
+        if intent.kind in _ASIDES:
+            return None
         state.erasing = False  # the citizen moved on: the question's confirm button no longer erases
         if pressed:
             state.intake = None  # another button: the citizen left the report
         if not pressed and state.awaiting and intent.kind not in _NOT_RECORDED:
             return await self._record_awaited(message, state)
         if intent.kind is not IntentKind.THANKS:
-            state.awaiting = ""  # the citizen moved on; handlers below may ask again
-        kind = intent.kind
-        if kind is IntentKind.GREETING:
-            return self._say(text.GREETING, _menu_buttons())
-        if kind is IntentKind.HELP:
-            return self._say(text.HELP, _menu_buttons())
-        if kind is IntentKind.RESET:
-            state.clear()
-            return self._say(text.RESET_DONE)
-        if kind is IntentKind.THANKS:
-            return self._say(text.THANKS)
-        if kind is IntentKind.CONTACT:
-            return self._say(text.CONTACT)
-        if kind is IntentKind.SMALL_TALK:
-            return self._say(text.SMALL_TALK)
-        if kind is IntentKind.LEGAL:
-            return await self._legal(message.text.strip(), state, engine)
-        if kind is IntentKind.MENU:
-            return self._menu(intent.topic, state, engine)
-        if kind is IntentKind.VOTE:
-            return await self._vote(message, intent, state)
-        if kind is IntentKind.PICK:
-            return self._answer_entry(intent.entry_id, state, engine)
-        if kind is IntentKind.MORE and intent.section is not None:  # one part of "Xem thêm", by its button
-            procedure = engine.kb.procedures.get(intent.entry_id)
-            if procedure is None:
-                return self._say(text.EXPIRED)
-            state.entry_id = procedure.code
-            return self._sections(procedure, (intent.section,))
-        if kind is IntentKind.MORE:
-            return self._details(intent.entry_id, state, engine)
-        if kind is IntentKind.GRIEVANCE:
-            # Kept so that "only send it as feedback" can record it without asking again.
-            state.question = message.text.strip()
-            as_feedback = ((Button(text.GRIEVANCE_AS_FEEDBACK_BUTTON, data=FEEDBACK_DATA),),)
-            return self._say(text.GRIEVANCE, as_feedback, Outcome.ANSWERED)
-        if kind is IntentKind.FEEDBACK:
-            return await self._feedback(message, intent, state, pressed=pressed)
-        if kind is IntentKind.ESCALATE:
-            return await self._escalate(message, intent, state)
-        if kind is IntentKind.LOOKUP:
-            return await self._lookup(message, intent)
-        if kind is IntentKind.NONE_OF_THESE:
-            return self._say(text.NONE_OF_THESE, (_SEND_ROW,), Outcome.ABSTAINED)
-        follow_up = kind is IntentKind.FOLLOW_UP
-        if follow_up and Section.DETAILS in intent.sections and state.entry_id:
-            return self._details(state.entry_id, state, engine)  # "xem thêm" works for FAQs too
-        if follow_up:
-            current = self._current_procedure(state, engine)
-            if current is not None:
-                return self._sections(current, intent.sections)
-            offered = _offered_entries(state.pending, engine)
-            if offered:
-                # "Lệ phí bao nhiêu?" while "Ý anh/chị là…?" waits: the topic is among those choices.
-                return self._offer_again(offered)
-        return await self._question(message.text.strip(), intent.sections, state, engine, follow_up=follow_up)
+            state.awaiting = ""  # the citizen moved on; handlers may ask again
+        return None
+
+    # --- handlers of the conversation ------------------------------------------------------------
+
+    async def _greet(self, intent: Plain, context: _Context) -> Turn:
+        return self._say(text.GREETING, _menu_buttons())
+
+    async def _help(self, intent: Plain, context: _Context) -> Turn:
+        return self._say(text.HELP, _menu_buttons())
+
+    async def _reset(self, intent: Plain, context: _Context) -> Turn:
+        context.state.clear()
+        return self._say(text.RESET_DONE)
+
+    async def _thank(self, intent: Plain, context: _Context) -> Turn:
+        return self._say(text.THANKS)
+
+    async def _give_contacts(self, intent: Plain, context: _Context) -> Turn:
+        return self._say(text.CONTACT)
+
+    async def _decline_small_talk(self, intent: Plain, context: _Context) -> Turn:
+        return self._say(text.SMALL_TALK)
+
+    async def _choose(self, intent: Choice, context: _Context) -> Turn:
+        """A typed number: the button of the last reply it numbers, as if pressed; a number that
+        matches no button is part of a question ("1022", "CT07" without "CT")."""
+        chosen = _choice(intent.number, context.state.pending)
+        if chosen is None:
+            return await self._route(Question(), context)
+        return await self._route(chosen, replace(context, pressed=True))
+
+    async def _offer_an_official(self, intent: Plain, context: _Context) -> Turn:
+        """None of the offered choices fits: offer to send the question to an official."""
+        return self._say(text.NONE_OF_THESE, (_SEND_ROW,), Outcome.ABSTAINED)
+
+    async def _explain_grievances(self, intent: Plain, context: _Context) -> Turn:
+        """Khiếu nại and tố cáo have their own procedures in law: say so, and offer to send the
+        message as ordinary feedback instead."""
+        # Kept so that "only send it as feedback" can record it without asking again.
+        context.state.question = context.message.text.strip()
+        as_feedback = ((Button(text.GRIEVANCE_AS_FEEDBACK_BUTTON, data=FEEDBACK_DATA),),)
+        return self._say(text.GRIEVANCE, as_feedback, Outcome.ANSWERED)
 
     def _say(
         self,
@@ -339,9 +391,41 @@ class Dialogue:
         state.entry_id = entry_id
         return Turn((details_reply(entry, ward_name=self.ward_name),), Outcome.ANSWERED, entry_id=entry_id)
 
-    async def _legal(self, question: str, state: DialogueState, engine: SearchEngine) -> Turn:
+    async def _answer_pick(self, intent: Pick, context: _Context) -> Turn:
+        return self._answer_entry(intent.entry_id, context.state, context.engine)
+
+    async def _show_more(self, intent: More, context: _Context) -> Turn:
+        """«Xem thêm»: the parts of the entry to choose from, or the part its button chose."""
+        if intent.section is None:
+            return self._details(intent.entry_id, context.state, context.engine)
+        procedure = context.engine.kb.procedures.get(intent.entry_id)
+        if procedure is None:
+            return self._say(text.EXPIRED)
+        context.state.entry_id = procedure.code
+        return self._sections(procedure, (intent.section,))
+
+    async def _answer_follow_up(self, intent: FollowUp, context: _Context) -> Turn:
+        """Parts of the procedure under discussion ("lệ phí bao nhiêu?"); with none, of one of the
+        choices waiting, else a search."""
+        state, engine = context.state, context.engine
+        if Section.DETAILS in intent.sections and state.entry_id:
+            return self._details(state.entry_id, state, engine)  # "xem thêm" works for FAQs too
+        current = self._current_procedure(state, engine)
+        if current is not None:
+            return self._sections(current, intent.sections)
+        offered = _offered_entries(state.pending, engine)
+        if offered:
+            # "Lệ phí bao nhiêu?" while "Ý anh/chị là…?" waits: the topic is among those choices.
+            return self._offer_again(offered)
+        return await self._question(context.message.text.strip(), intent.sections, state, engine, follow_up=True)
+
+    async def _search(self, intent: Question, context: _Context) -> Turn:
+        return await self._question(context.message.text.strip(), intent.sections, context.state, context.engine)
+
+    async def _decline_legal_advice(self, intent: Plain, context: _Context) -> Turn:
         """An honest "no legal advice", the offer to ask an official, and a related procedure only
         when the search is confident of it."""
+        question, state, engine = context.message.text.strip(), context.state, context.engine
         state.question = question  # what the send button passes on
         result: SearchResult = await asyncio.to_thread(engine.retriever.search, question)
         reply = self._format(text.LEGAL)
@@ -401,11 +485,11 @@ class Dialogue:
         reply = Reply(text.CLARIFY_FOLLOW_UP, tuple(rows))
         return Turn((reply,), Outcome.CLARIFIED, entry_id=offered[0][0])
 
-    def _menu(self, topic: MenuTopic | None, state: DialogueState, engine: SearchEngine) -> Turn:
-        if topic is MenuTopic.FEEDBACK:
-            return self._start_intake(state, "")
-        if topic is MenuTopic.FAQ:
-            faqs = list(engine.kb.faqs.values())[:MENU_FAQS]
+    async def _open_menu(self, intent: Menu, context: _Context) -> Turn:
+        if intent.topic is MenuTopic.FEEDBACK:
+            return self._start_intake(context.state, "")
+        if intent.topic is MenuTopic.FAQ:
+            faqs = list(context.engine.kb.faqs.values())[:MENU_FAQS]
             if not faqs:
                 return self._say(text.MENU_FAQ_EMPTY)
             rows = tuple((Button(entry_title(faq), data=pick_data(faq.id)),) for faq in faqs)
@@ -414,11 +498,11 @@ class Dialogue:
 
     # --- votes, reports and questions for officials ------------------------------------------------
 
-    async def _vote(self, message: IncomingMessage, intent: Vote, state: DialogueState) -> Turn:
-        entry_id = intent.entry_id or state.entry_id
+    async def _record_vote(self, intent: Vote, context: _Context) -> Turn:
+        entry_id = intent.entry_id or context.state.entry_id
         if not entry_id:
             return self._say(text.VOTE_NOTHING)
-        await self.store.record_vote(message, entry_id, intent.helpful)
+        await self.store.record_vote(context.message, entry_id, intent.helpful)
         if intent.helpful:
             return self._say(text.VOTE_UP, entry_id=entry_id)
         return self._say(text.VOTE_DOWN, (_SEND_ROW,), entry_id=entry_id)
@@ -433,16 +517,18 @@ class Dialogue:
         state.awaiting = ""
         return await self._record(message, message.text.strip())
 
-    async def _feedback(self, message: IncomingMessage, intent: Feedback, state: DialogueState, *, pressed: bool) -> Turn:
+    async def _take_report(self, intent: Feedback, context: _Context) -> Turn:
         # The report in the message, or the grievance kept by "only send it as feedback"; a typed
         # "tôi muốn phản ánh" carries no report, so the intake asks for it.
-        report = message.text.strip() if not intent.standalone else state.question if pressed else ""
+        message, state = context.message, context.state
+        report = message.text.strip() if not intent.standalone else state.question if context.pressed else ""
         state.question = ""
         return self._start_intake(state, report)
 
-    async def _escalate(self, message: IncomingMessage, intent: Escalate, state: DialogueState) -> Turn:
+    async def _escalate(self, intent: Escalate, context: _Context) -> Turn:
         """Send a question to an official: the one in the message, else the last one asked,
         else ask for it. Typed "cho tôi gặp cán bộ" and the offer's button mean the same."""
+        message, state = context.message, context.state
         if not intent.standalone:
             return await self._record(message, message.text.strip())
         if state.question:
@@ -467,7 +553,8 @@ class Dialogue:
         replies = (Reply(text.INTAKE_TEXT_NEEDED),) if asked_text else ()
         return Turn((*replies, intake_prompt(intake)), Outcome.CONVERSATION)
 
-    async def _intake_button(self, message: IncomingMessage, intent: Intake, state: DialogueState) -> Turn:
+    async def _press_intake_button(self, intent: Intake, context: _Context) -> Turn:
+        message, state = context.message, context.state
         intake = state.intake
         if intake is None:  # a button of a report already sent or cancelled
             return self._say(text.EXPIRED)
@@ -502,9 +589,10 @@ class Dialogue:
 
     # --- erasing the citizen's data on request -----------------------------------------------------
 
-    async def _erase(self, message: IncomingMessage, intent: Erase, state: DialogueState) -> Turn:
+    async def _erase(self, intent: Erase, context: _Context) -> Turn:
         """A typed request: say what will be erased and ask. The question's confirm button: erase
         everything of this citizen on this channel and give the receipt."""
+        message, state = context.message, context.state
         state.awaiting = ""
         if self.privacy is None:
             return self._say(text.ERASE_UNAVAILABLE)
@@ -551,9 +639,10 @@ class Dialogue:
             **contents,
         )
 
-    async def _lookup(self, message: IncomingMessage, intent: Lookup) -> Turn:
+    async def _lookup(self, intent: Lookup, context: _Context) -> Turn:
         """A ticket's status for its filer or whoever gives its lookup code; a refusal that
         reveals nothing (not even whether the code exists) for anyone else."""
+        message = context.message
         ticket = await self.desk.for_filer(intent.code, message.channel, message.chat_id)
         if ticket is None and intent.secret:
             # A guess, right or wrong: refused alike while the chat waits, so that the answer
@@ -566,8 +655,9 @@ class Dialogue:
             return self._say(text.LOOKUP_REFUSED)
         return Turn((lookup_reply(ticket, self.desk.calendar.tz),), Outcome.CONVERSATION)
 
-    async def _rate(self, message: IncomingMessage, intent: Rate) -> Turn:
+    async def _rate(self, intent: Rate, context: _Context) -> Turn:
         """Record one SIPAS score (0 skips the factor) and ask about the next factor."""
+        message = context.message
         factor, score = intent.factor, intent.score
         ticket = None
         if factor < len(SIPAS_FACTORS) and score <= 5:

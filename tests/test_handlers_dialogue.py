@@ -25,6 +25,7 @@ from handlers import (
     Dialogue,
     DialogueTester,
     IncomingMessage,
+    IntentKind,
     MemoryDialogueStore,
     Outcome,
     Reply,
@@ -708,3 +709,9 @@ def test_dialogue_signature() -> None:
         Dialogue(None, MemoryDialogueStore(), "Phường Mẫu", "contact")  # type: ignore[misc]
     with pytest.raises(TypeError):
         Dialogue(None, MemoryDialogueStore(), ward_name="Phường Mẫu", ward_contact="contact")  # type: ignore[call-arg]
+
+
+def test_every_kind_of_intent_has_a_handler_of_its_own(answering, desk) -> None:
+    handlers = make_dialogue(answering, desk)._handlers
+    assert set(handlers) == set(IntentKind)
+    assert len({handler.__func__ for handler in handlers.values()}) == len(IntentKind)
