@@ -15,6 +15,7 @@ from pathlib import Path
 from handlers import Dialogue, SearchEngine
 from knowledge import search_docs
 from retrieval import EmbeddingCache, Retriever, read_questions
+from tickets import TicketDesk, TicketStore
 
 from ._app import catalogue_apology
 from ._bench_telegram import bench_telegram_end_to_end
@@ -95,9 +96,13 @@ async def _bench_channels(config: Config, engine: SearchEngine) -> tuple[dict, d
     through the fake Zalo API's webhook driver, each through its channel and the real pipeline."""
     with tempfile.TemporaryDirectory() as scratch:
         storage = await Storage.open(Path(scratch) / "bench.sqlite3", pseudonym_key=os.urandom(32))
+        tickets = await TicketStore.open(Path(scratch) / "tickets.sqlite3")
         try:
             ward = config.ward
-            dialogue = Dialogue(engine, storage, ward_name=ward.name, ward_contact=ward.contact)
+            desk = TicketDesk(tickets, config.calendar.working_calendar(), config.tickets.policies)
+            dialogue = Dialogue(
+                engine, storage, ward_name=ward.name, ward_contact=ward.contact, desk=desk, pseudonym=storage.pseudonym
+            )
             apology = catalogue_apology(config)
 
             def dispatch_factory(channel):
@@ -107,4 +112,5 @@ async def _bench_channels(config: Config, engine: SearchEngine) -> tuple[dict, d
             zalo = await bench_zalo_webhook(dispatch_factory, users=50, events_per_user=10)
             return telegram, zalo
         finally:
+            await tickets.close()
             await storage.close()

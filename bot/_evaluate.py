@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from handlers import (
 )
 from retrieval import Calibration, LabelledQuestion, read_questions, summarize
 from retrieval import Outcome as EvalOutcome
+from tickets import TicketDesk, TicketStore
 
 from ._config import Config
 from ._search import open_search_engine
@@ -87,7 +89,30 @@ def _cross_validated_outcomes(
 async def _run_dialogues(
     config: Config, engine: SearchEngine, questions: Sequence[LabelledQuestion]
 ) -> list[EvalOutcome]:
-    dialogue = Dialogue(engine, MemoryDialogueStore(), ward_name=config.ward.name, ward_contact=config.ward.contact)
+    # The dialogue as the application wires it, with a ticket desk: questions for an official
+    # become tickets, here in a store thrown away afterwards.
+    with tempfile.TemporaryDirectory() as scratch:
+        async with await TicketStore.open(Path(scratch) / "tickets.sqlite3") as tickets:
+            desk = TicketDesk(tickets, config.calendar.working_calendar(), config.tickets.policies)
+            dialogue = Dialogue(
+                engine,
+                MemoryDialogueStore(),
+                ward_name=config.ward.name,
+                ward_contact=config.ward.contact,
+                desk=desk,
+                pseudonym=_pseudonym,
+            )
+            return await _answer_each(dialogue, engine, questions)
+
+
+def _pseudonym(channel: str, user_id: str) -> str:
+    """The stand-in tickets keep for a user: here a question's id, which is nobody's."""
+    return f"{channel}:{user_id}"
+
+
+async def _answer_each(
+    dialogue: Dialogue, engine: SearchEngine, questions: Sequence[LabelledQuestion]
+) -> list[EvalOutcome]:
     outcomes = []
     for question in questions:
         ranking = tuple(

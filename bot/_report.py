@@ -452,7 +452,8 @@ def _bot_figures(path: Path, period: Period) -> BotFigures:
     )
     votes = _query(path, "SELECT helpful FROM votes WHERE voted_at >= ? AND voted_at < ?", bounds)
     # What the bot could not answer: every abstention's message, and the questions recorded for an
-    # official where there is no ticket desk (with one, they become tickets, in the ticket figures).
+    # official before tickets existed (those are tickets now, in the ticket figures; older
+    # databases may still hold such rows until the retention purge removes them).
     questions = _query(
         path,
         "SELECT m.text AS question FROM compliance_log c JOIN messages m ON m.id = c.message "

@@ -6,12 +6,11 @@ from ._engine import SearchEngine
 from ._intent import Intent, IntentKind, Section, detect_intent, parse_callback
 from ._locks import KeyedLocks
 from ._messages import Button, IncomingMessage, Outcome, Reply, Turn, plain_text, split_text, telegram_html, text_spans
-from ._router import FEEDBACK_MARKER, Dialogue, DialogueState
+from ._router import Dialogue, DialogueState
 from ._store import DialogueStore, Erasure, PersonalData
 from ._testing import DialogueTester, MemoryDialogueStore
 
 __all__ = (
-    "FEEDBACK_MARKER",
     "Button",
     "Dialogue",
     "DialogueState",

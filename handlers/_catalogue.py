@@ -111,10 +111,6 @@ ABSTAIN = (
     "Hoặc chọn «📨 Gửi câu hỏi cho cán bộ», tôi sẽ chuyển câu hỏi tới cán bộ."
 )
 SEND_BUTTON = "📨 Gửi câu hỏi cho cán bộ"
-SENT = (
-    "Tôi đã ghi lại câu hỏi của anh/chị để chuyển tới cán bộ {ward_name}:\n«{question}»\n"
-    "Nếu cần gấp, anh/chị liên hệ: {ward_contact}."
-)
 ESCALATE_ASK = "Anh/chị vui lòng gõ câu hỏi cần gửi, tôi sẽ ghi lại để chuyển tới cán bộ."
 
 HELPFUL_BUTTON = "👍 Hữu ích"
@@ -128,15 +124,6 @@ VOTE_NOTHING = "Cảm ơn anh/chị!"
 
 # --- feedback, complaints and denunciations ------------------------------------------------------
 
-FEEDBACK_ASK = (
-    "Anh/chị vui lòng mô tả sự việc: chuyện gì, ở đâu (số nhà, tên đường, tổ dân phố), từ khi nào. "
-    "Tôi sẽ ghi lại để chuyển tới cán bộ."
-)
-FEEDBACK_RECORDED = (
-    "Cảm ơn anh/chị đã phản ánh. Tôi đã ghi lại nội dung để chuyển tới cán bộ {ward_name} xem xét, xử lý.\n"
-    "Nếu cần liên hệ trực tiếp: {ward_contact}.\n"
-    "Việc khẩn cấp xin gọi ngay: 113 (công an), 114 (cứu hỏa, cứu nạn), 115 (cấp cứu)."
-)
 # Khiếu nại and tố cáo have their own procedures in law and are not feedback (NĐ 20/2008 scope).
 GRIEVANCE = (
     "Khiếu nại và tố cáo được giải quyết theo thủ tục riêng do luật quy định, trợ lý ảo không tiếp nhận "
@@ -383,7 +370,6 @@ LOOKUP_REFUSED = (
     "Tôi không tìm thấy phản ánh nào với mã này mà anh/chị được xem. Nếu anh/chị gửi từ máy hoặc tài "
     "khoản khác, xin nhắn kèm mã tra cứu, ví dụ: «tra cứu PA-2026-000123 ABCD2345»."
 )
-LOOKUP_UNAVAILABLE = "Hiện tôi chưa tra cứu được phản ánh. Anh/chị vui lòng liên hệ {ward_contact} ({ward_name})."
 # A chat that tried too many lookup codes for tickets it did not file.
 LOOKUP_TOO_MANY = (
     "Anh/chị đã thử mã tra cứu nhiều lần liên tiếp. Vui lòng thử lại sau khoảng {minutes} phút, "

@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
+from typing import ClassVar
 
 from retrieval import normalize_query, syllables
 
@@ -32,11 +33,26 @@ __all__ = [
     "HELP_DATA",
     "INTAKE_ACTIONS",
     "NONE_DATA",
+    "PLAIN_KINDS",
     "SEND_DATA",
+    "Choice",
+    "Erase",
+    "Escalate",
+    "Feedback",
+    "FollowUp",
+    "Intake",
     "Intent",
     "IntentKind",
+    "Lookup",
+    "Menu",
     "MenuTopic",
+    "More",
+    "Pick",
+    "Plain",
+    "Question",
+    "Rate",
     "Section",
+    "Vote",
     "detect_intent",
     "erase_data",
     "intake_data",
@@ -96,21 +112,151 @@ class IntentKind(str, Enum):
     QUESTION = "question"  # anything else: search the knowledge base
 
 
-@dataclass(frozen=True, slots=True)
 class Intent:
-    """A message's meaning. ``standalone`` is true when the message holds nothing but the cue
-    words (so a FEEDBACK or ESCALATE intent has no content of its own to record)."""
+    """A message's meaning. Each kind of intent (:class:`IntentKind`) has a class of its own that
+    holds only what that kind needs, and ``kind`` names it; the kinds that need nothing share
+    :class:`Plain`. Intents are frozen dataclasses, equal when kind and fields are."""
+
+    __slots__ = ()
+    kind: IntentKind
+
+
+# The kinds whose intent is the kind alone.
+PLAIN_KINDS = frozenset(
+    {
+        IntentKind.GREETING,
+        IntentKind.HELP,
+        IntentKind.RESET,
+        IntentKind.THANKS,
+        IntentKind.CONTACT,
+        IntentKind.SMALL_TALK,
+        IntentKind.LEGAL,
+        IntentKind.GRIEVANCE,
+        IntentKind.NONE_OF_THESE,
+    }
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Plain(Intent):
+    """An intent of one of :data:`PLAIN_KINDS`, which carry nothing but their kind."""
 
     kind: IntentKind
-    sections: tuple[Section, ...] = ()
-    number: int | None = None  # CHOICE
-    entry_id: str = ""  # PICK, MORE, VOTE from a button
-    helpful: bool | None = None  # VOTE
-    topic: MenuTopic | None = None  # MENU
+
+    def __post_init__(self) -> None:
+        if self.kind not in PLAIN_KINDS:
+            raise ValueError(f"a {self.kind.value} intent carries data: use its own class")
+
+
+@dataclass(frozen=True, slots=True)
+class Choice(Intent):
+    """A typed bare number: the ``number``-th button of the last reply, if it has one."""
+
+    kind: ClassVar[IntentKind] = IntentKind.CHOICE
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
+class Pick(Intent):
+    """A tapped entry: a clarification's choice, an FAQ from the menu, a related procedure."""
+
+    kind: ClassVar[IntentKind] = IntentKind.PICK
+    entry_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class More(Intent):
+    """«Xem thêm» on an entry (``section`` None), or one part of it that «Xem thêm» offers."""
+
+    kind: ClassVar[IntentKind] = IntentKind.MORE
+    entry_id: str
+    section: Section | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Vote(Intent):
+    """👍 or 👎: tapped under an entry's answer (``entry_id``), or typed (for the entry at hand)."""
+
+    kind: ClassVar[IntentKind] = IntentKind.VOTE
+    helpful: bool
+    entry_id: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Menu(Intent):
+    kind: ClassVar[IntentKind] = IntentKind.MENU
+    topic: MenuTopic
+
+
+@dataclass(frozen=True, slots=True)
+class Feedback(Intent):
+    """A report (phản ánh, kiến nghị); ``standalone`` when the message holds nothing but the words
+    of wanting to report, so no report of its own (or it is the button that files a grievance
+    as feedback)."""
+
+    kind: ClassVar[IntentKind] = IntentKind.FEEDBACK
     standalone: bool = False
-    code: str = ""  # LOOKUP, RATE: a ticket code
-    secret: str = ""  # LOOKUP: the ticket's lookup code, when given
-    action: str = ""  # INTAKE: one of INTAKE_ACTIONS; RATE: the SIPAS factor's index; ERASE: pressed
+
+
+@dataclass(frozen=True, slots=True)
+class Escalate(Intent):
+    """A question for an official; ``standalone`` when the message holds no question of its own
+    (or it is the offer's button, which sends the last one)."""
+
+    kind: ClassVar[IntentKind] = IntentKind.ESCALATE
+    standalone: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUp(Intent):
+    """A message that asks only about ``sections`` (at least one) of the procedure under discussion."""
+
+    kind: ClassVar[IntentKind] = IntentKind.FOLLOW_UP
+    sections: tuple[Section, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Question(Intent):
+    """Anything else: a search of the knowledge base. ``sections``: parts it also asks about."""
+
+    kind: ClassVar[IntentKind] = IntentKind.QUESTION
+    sections: tuple[Section, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Lookup(Intent):
+    """A ticket's status, asked for as «tra cứu PA-2026-000123 [lookup code]»; ``secret``: the lookup code."""
+
+    kind: ClassVar[IntentKind] = IntentKind.LOOKUP
+    code: str
+    secret: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Intake(Intent):
+    """A button of the feedback intake: one of :data:`INTAKE_ACTIONS`."""
+
+    kind: ClassVar[IntentKind] = IntentKind.INTAKE
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rate(Intent):
+    """A SIPAS button of ticket ``code``: ``score`` 1-5 for its ``factor``-th factor, 0 skips it."""
+
+    kind: ClassVar[IntentKind] = IntentKind.RATE
+    code: str
+    factor: int
+    score: int
+
+
+@dataclass(frozen=True, slots=True)
+class Erase(Intent):
+    """Erasing the citizen's data («xóa dữ liệu của tôi»): typed (``confirm`` None), or the
+    confirmation's answer (True erases, False keeps)."""
+
+    kind: ClassVar[IntentKind] = IntentKind.ERASE
+    confirm: bool | None = None
 
 
 # --- callback data ------------------------------------------------------------------------------
@@ -186,12 +332,12 @@ def rate_data(code: str, factor: int, score: int) -> str:
 
 def parse_callback(data: str) -> Intent | None:
     """The intent a button press carries, or None for data this version never produced."""
-    fixed = {
-        SEND_DATA: Intent(IntentKind.ESCALATE, standalone=True),
-        NONE_DATA: Intent(IntentKind.NONE_OF_THESE),
-        FEEDBACK_DATA: Intent(IntentKind.FEEDBACK, standalone=True),
-        HELP_DATA: Intent(IntentKind.HELP),
-        CONTACT_DATA: Intent(IntentKind.CONTACT),
+    fixed: dict[str, Intent] = {
+        SEND_DATA: Escalate(standalone=True),
+        NONE_DATA: Plain(IntentKind.NONE_OF_THESE),
+        FEEDBACK_DATA: Feedback(standalone=True),
+        HELP_DATA: Plain(IntentKind.HELP),
+        CONTACT_DATA: Plain(IntentKind.CONTACT),
     }
     if data in fixed:
         return fixed[data]
@@ -199,29 +345,29 @@ def parse_callback(data: str) -> Intent | None:
     if not rest:
         return None
     if prefix + ":" == _PICK:
-        return Intent(IntentKind.PICK, entry_id=rest)
+        return Pick(rest)
     if prefix + ":" == _MORE:
-        return Intent(IntentKind.MORE, entry_id=rest)
+        return More(rest)
     if prefix + ":" == _SECTION:
         section, _, entry_id = rest.partition(":")
         if section in Section._value2member_map_ and entry_id:
-            return Intent(IntentKind.MORE, entry_id=entry_id, sections=(Section(section),))
+            return More(entry_id, Section(section))
         return None
     if prefix + ":" == _VOTE:
         flag, _, entry_id = rest.partition(":")
         if flag in ("0", "1") and entry_id:
-            return Intent(IntentKind.VOTE, entry_id=entry_id, helpful=flag == "1")
+            return Vote(helpful=flag == "1", entry_id=entry_id)
         return None
     if prefix + ":" == _MENU and rest in MenuTopic._value2member_map_:
-        return Intent(IntentKind.MENU, topic=MenuTopic(rest))
+        return Menu(MenuTopic(rest))
     if prefix + ":" == _INTAKE and rest in INTAKE_ACTIONS:
-        return Intent(IntentKind.INTAKE, action=rest)
+        return Intake(rest)
     if prefix + ":" == _ERASE and rest in ERASE_ACTIONS:
-        return Intent(IntentKind.ERASE, action=rest)
+        return Erase(confirm=rest == "confirm")
     if prefix + ":" == _RATE:
         code, factor, score = (rest.split(":") + ["", ""])[:3]
         if _TICKET_CODE.fullmatch(code) and _RATE_NUMBER.fullmatch(factor) and _RATE_NUMBER.fullmatch(score):
-            return Intent(IntentKind.RATE, code=code, action=factor, number=int(score))
+            return Rate(code, int(factor), int(score))
     return None
 
 
@@ -448,12 +594,12 @@ def _residual(tokens: list[str], phrases: Iterable[str]) -> list[str]:
     return left
 
 
-def _vote(text: str) -> Intent | None:
+def _vote(text: str) -> Vote | None:
     bare = _EMOJI_TRIMMINGS.sub("", text)
     if bare and set(bare) == {_THUMBS_UP}:
-        return Intent(IntentKind.VOTE, helpful=True)
+        return Vote(helpful=True)
     if bare and set(bare) == {_THUMBS_DOWN}:
-        return Intent(IntentKind.VOTE, helpful=False)
+        return Vote(helpful=False)
     return None
 
 
@@ -466,46 +612,46 @@ def detect_intent(text: str) -> Intent:
     stripped = text.strip()
     command = _COMMAND.fullmatch(stripped.lower())
     if command and not command.group(2).strip():
-        return Intent(_COMMANDS.get(command.group(1), IntentKind.HELP))
+        return Plain(_COMMANDS.get(command.group(1), IntentKind.HELP))
     vote = _vote(stripped)
     if vote is not None:
         return vote
     ticket = _TICKET_CODE.search(stripped)
     if ticket:
-        return Intent(IntentKind.LOOKUP, code=ticket.group(1).upper(), secret=(ticket.group(2) or "").upper())
+        return Lookup(ticket.group(1).upper(), secret=(ticket.group(2) or "").upper())
     tokens = syllables(normalize_query(stripped))
     padded = _padded(tokens)
 
     leftover = [word for word in tokens if word not in CHOICE_WORDS and word not in FILLER_WORDS]
     if len(leftover) == 1 and _CHOICE_NUMBER.fullmatch(leftover[0]) and len(tokens) <= 4:
-        return Intent(IntentKind.CHOICE, number=int(leftover[0]))
+        return Choice(int(leftover[0]))
 
     conversation = [kind for kind, cues in CONVERSATION_CUES.items() if _found(padded, cues)]
     if conversation and not _residual(tokens, (c for cues in CONVERSATION_CUES.values() for c in cues)):
-        return Intent(conversation[0], standalone=True)
+        return Plain(conversation[0])
 
     if (
         _found(padded, ERASE_VERBS)
         and _found(padded, ERASE_OBJECTS)
         and not _residual(tokens, (*ERASE_VERBS, *ERASE_OBJECTS, *_ERASE_WORDS))
     ):
-        return Intent(IntentKind.ERASE)
+        return Erase()
     if _found(padded, GRIEVANCE_CUES):
-        return Intent(IntentKind.GRIEVANCE)
+        return Plain(IntentKind.GRIEVANCE)
     if _found(padded, FEEDBACK_CUES) or (
         _found(padded, SERVICE_FEEDBACK_CUES) and not _is_question(stripped, tokens, padded)
     ):
-        return Intent(IntentKind.FEEDBACK, standalone=not _residual(tokens, _FEEDBACK_INTRO))
+        return Feedback(standalone=not _residual(tokens, _FEEDBACK_INTRO))
     if _found(padded, ESCALATE_CUES):
-        return Intent(IntentKind.ESCALATE, standalone=not _residual(tokens, ESCALATE_CUES))
+        return Escalate(standalone=not _residual(tokens, ESCALATE_CUES))
     if _found(padded, _CONTACT_CORE) and not _residual(tokens, CONTACT_CUES):
-        return Intent(IntentKind.CONTACT, standalone=True)
+        return Plain(IntentKind.CONTACT)
     if _found(padded, SMALL_TALK_CUES):
-        return Intent(IntentKind.SMALL_TALK)
+        return Plain(IntentKind.SMALL_TALK)
     if _found(padded, LEGAL_CUES) and not _found(padded, _PROCEDURE_ASKS):
-        return Intent(IntentKind.LEGAL)
+        return Plain(IntentKind.LEGAL)
 
     sections = tuple(section for section, cues in SECTION_CUES.items() if _found(padded, cues))
     if sections and not _residual(tokens, (c for s in sections for c in SECTION_CUES[s])):
-        return Intent(IntentKind.FOLLOW_UP, sections=sections, standalone=True)
-    return Intent(IntentKind.QUESTION, sections=sections)
+        return FollowUp(sections)
+    return Question(sections)

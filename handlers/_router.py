@@ -1,30 +1,30 @@
 """The dialogue: one citizen message in, one :class:`Turn` out, with state kept in the store.
 
-A message is first read for its intent (:mod:`handlers._intent`); only questions reach the
-retriever. The state of a conversation is small and JSON-able (:class:`DialogueState`): the entry
-under discussion, so that "lệ phí bao nhiêu?" refers to it; the buttons of the last reply, so that
-a citizen on a channel without buttons can answer "2"; the last question, so that it can be sent
-to an official; whether the next message is a question or report to record; a report being
-taken step by step (:mod:`handlers._intake`); and whether the citizen was asked to confirm
-erasing their data («xóa dữ liệu của tôi»). It is loaded before and saved after every turn, so a
-restart in the middle of a conversation changes nothing.
+A message is first read for its intent (:mod:`handlers._intent`), then answered by the handler
+of its kind (one per :class:`~handlers._intent.IntentKind`, in a table); only questions reach
+the retriever. The state of a conversation is small and JSON-able (:class:`DialogueState`): the
+entry under discussion, so that "lệ phí bao nhiêu?" refers to it; the buttons of the last reply,
+so that a citizen on a channel without buttons can answer "2"; the last question, so that it can
+be sent to an official; whether the next message is a question to send; a report being taken
+step by step (:mod:`handlers._intake`); and whether the citizen was asked to confirm erasing
+their data («xóa dữ liệu của tôi»). It is loaded before and saved after every turn, so a restart
+in the middle of a conversation changes nothing.
 
-With a :class:`~tickets.TicketDesk`, reports and questions sent to officials become tickets the
-citizen can look up ("tra cứu PA-2026-000123") and rate when closed; without one they are recorded
-among the unanswered questions, as before tickets existed.
+Reports and questions sent to officials become tickets of the :class:`~tickets.TicketDesk`, which
+the citizen can look up ("tra cứu PA-2026-000123") and rate when closed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from knowledge import Procedure
 from retrieval import Decision, Hit, SearchResult
-from tickets import SIPAS_FACTORS, WARD_TZ, Category, Ticket, TicketDesk, contact_values
+from tickets import SIPAS_FACTORS, Category, Ticket, TicketDesk, contact_values
 
 from . import _catalogue as text
 from ._cards import answer_reply, choice_titles, details_reply, entry_title, procedure_sections
@@ -36,10 +36,24 @@ from ._intent import (
     HELP_DATA,
     NONE_DATA,
     SEND_DATA,
+    Choice,
+    Erase,
+    Escalate,
+    Feedback,
+    FollowUp,
+    Intake,
     Intent,
     IntentKind,
+    Lookup,
+    Menu,
     MenuTopic,
+    More,
+    Pick,
+    Plain,
+    Question,
+    Rate,
     Section,
+    Vote,
     detect_intent,
     erase_data,
     menu_data,
@@ -50,18 +64,18 @@ from ._locks import KeyedLocks
 from ._messages import Button, IncomingMessage, Outcome, Reply, Turn
 from ._store import DialogueStore, Erasure, PersonalData
 
-__all__ = ["FEEDBACK_MARKER", "Dialogue", "DialogueState"]
+__all__ = ["Dialogue", "DialogueState"]
 
-# Prefix of a recorded report (phản ánh, kiến nghị) among unanswered questions, so that officials'
-# tools can tell the two apart until reports become tickets of their own.
-FEEDBACK_MARKER = "feedback: "
 MENU_FAQS = 6  # FAQ buttons the menu offers
 
-# What the next typed message is, when the bot has just asked for it.
+# What the next typed message is, when the bot has just asked for it: a question for an official.
+# (Reports are taken by the intake instead.)
 AWAITING_QUESTION = "question"
-AWAITING_FEEDBACK = "feedback"
-# Intents that still work while the bot waits for a question or report to record.
+# Intents that still work while the bot waits for a question to record.
 _NOT_RECORDED = frozenset({IntentKind.GREETING, IntentKind.HELP, IntentKind.RESET, IntentKind.THANKS})
+# Intents handled wherever the conversation stands: they are never the question awaited, and
+# leave a report being taken and a pending erasure question as they were.
+_ASIDES = frozenset({IntentKind.INTAKE, IntentKind.RATE, IntentKind.ERASE})
 
 
 @dataclass
@@ -71,8 +85,8 @@ class DialogueState:
     entry_id: str = ""  # the entry under discussion
     pending: list[str] = field(default_factory=list)  # callback data of the last reply's buttons
     question: str = ""  # the last question, to send to an official on request
-    awaiting: str = ""  # AWAITING_QUESTION or AWAITING_FEEDBACK: record the next message
-    intake: IntakeState | None = None  # a report being taken, with a ticket desk
+    awaiting: str = ""  # AWAITING_QUESTION: record the next message
+    intake: IntakeState | None = None  # a report being taken
     erasing: bool = False  # asked whether to erase the citizen's data: only then does "confirm" erase
 
     def clear(self) -> None:
@@ -109,7 +123,7 @@ class DialogueState:
             entry_id=string("entry_id"),
             pending=pending,
             question=string("question"),
-            awaiting=awaiting if awaiting in (AWAITING_QUESTION, AWAITING_FEEDBACK) else "",
+            awaiting=awaiting if awaiting == AWAITING_QUESTION else "",
             intake=IntakeState.from_dict(data.get("intake")),
             erasing=data.get("erasing") is True,
         )
@@ -129,6 +143,22 @@ def _menu_buttons() -> tuple[tuple[Button, ...], ...]:
 _SEND_ROW = (Button(text.SEND_BUTTON, data=SEND_DATA),)
 
 
+@dataclass(frozen=True, slots=True)
+class _Context:
+    """What a handler answers besides its intent: the message, the conversation's state (which it
+    may change), the engine of this turn, and whether the message is a button (tapped, or chosen
+    by its number)."""
+
+    message: IncomingMessage
+    state: DialogueState
+    engine: SearchEngine
+    pressed: bool
+
+
+# A handler of one kind of intent: its intent (of that kind's class) and the context in, a turn out.
+_Handler = Callable[[Any, _Context], Awaitable[Turn]]
+
+
 class Dialogue:
     """Routes each message to the right handler and keeps the conversation's state.
 
@@ -136,8 +166,8 @@ class Dialogue:
     it once, so a turn in flight finishes on the engine it started with and the next uses the new
     one. Turns of one conversation run one at a time, so their state updates never interleave.
 
-    ``desk`` files reports and questions as tickets; ``pseudonym(channel, user_id)`` (required
-    with a desk) turns the platform's user id into the stand-in the ticket keeps. ``privacy``
+    ``desk`` files reports and questions as tickets; ``pseudonym(channel, user_id)`` turns the
+    platform's user id into the stand-in the ticket keeps. ``privacy``
     erases a citizen's data when they ask, and scrubs a contact they take back; without it the
     citizen is told to ask the ward. ``guess_limit(conversation)`` is called before each
     lookup-code guess (a ticket code with a lookup code, from a chat that did not file it): 0 lets
@@ -152,13 +182,11 @@ class Dialogue:
         *,
         ward_name: str,
         ward_contact: str,
-        desk: TicketDesk | None = None,
-        pseudonym: Callable[[str, str], str] | None = None,
+        desk: TicketDesk,
+        pseudonym: Callable[[str, str], str],
         privacy: PersonalData | None = None,
         guess_limit: Callable[[tuple[str, str]], float] | None = None,
     ) -> None:
-        if desk is not None and pseudonym is None:
-            raise ValueError("a ticket desk needs a pseudonym function: tickets keep no raw user ids")
         self.engine = engine
         self.store = store
         self.ward_name = ward_name
@@ -168,6 +196,7 @@ class Dialogue:
         self.privacy = privacy
         self.guess_limit = guess_limit
         self._lock: KeyedLocks[tuple[str, str]] = KeyedLocks()  # one per conversation
+        self._handlers = self._handler_table()
 
     async def handle(self, message: IncomingMessage) -> Turn:
         """Answer one message: load the state, respond, save the state, return the turn."""
@@ -197,6 +226,37 @@ class Dialogue:
 
     # --- routing ----------------------------------------------------------------------------------
 
+    def _handler_table(self) -> dict[IntentKind, _Handler]:
+        """The handler of each kind of intent, like python-telegram-bot's list of handlers; a kind
+        without one would fail here, when the dialogue is made, not in a conversation."""
+        handlers: dict[IntentKind, _Handler] = {
+            IntentKind.GREETING: self._greet,
+            IntentKind.HELP: self._help,
+            IntentKind.RESET: self._reset,
+            IntentKind.THANKS: self._thank,
+            IntentKind.CONTACT: self._give_contacts,
+            IntentKind.SMALL_TALK: self._decline_small_talk,
+            IntentKind.LEGAL: self._decline_legal_advice,
+            IntentKind.MENU: self._open_menu,
+            IntentKind.CHOICE: self._choose,
+            IntentKind.PICK: self._answer_pick,
+            IntentKind.MORE: self._show_more,
+            IntentKind.FOLLOW_UP: self._answer_follow_up,
+            IntentKind.QUESTION: self._search,
+            IntentKind.NONE_OF_THESE: self._offer_an_official,
+            IntentKind.VOTE: self._record_vote,
+            IntentKind.GRIEVANCE: self._explain_grievances,
+            IntentKind.FEEDBACK: self._take_report,
+            IntentKind.ESCALATE: self._escalate,
+            IntentKind.INTAKE: self._press_intake_button,
+            IntentKind.LOOKUP: self._lookup,
+            IntentKind.RATE: self._rate,
+            IntentKind.ERASE: self._erase,
+        }
+        if missing := set(IntentKind) - handlers.keys():
+            raise TypeError(f"no handler for the intents {sorted(kind.value for kind in missing)}")
+        return handlers
+
     async def _respond(self, message: IncomingMessage, state: DialogueState, engine: SearchEngine) -> Turn:
         typed = not message.callback_data
         if typed and not message.text.strip():
@@ -206,12 +266,24 @@ class Dialogue:
         intent = detect_intent(message.text) if typed else parse_callback(message.callback_data)
         if intent is None:
             return self._say(text.EXPIRED)
-        pressed = not typed  # a button, tapped or chosen by its number
-        if intent.kind is IntentKind.CHOICE:
-            chosen = _choice(intent.number, state.pending)
-            pressed = chosen is not None
-            # A number that matches no button is part of a question ("1022", "CT07" without "CT").
-            intent = chosen if chosen is not None else Intent(IntentKind.QUESTION)
+        return await self._route(intent, _Context(message, state, engine, pressed=not typed))
+
+    async def _route(self, intent: Intent, context: _Context) -> Turn:
+        """The turn of ``intent``: its handler's, unless the conversation is in the middle of
+        something the message answers (:meth:`_before`). A typed number is read first: it is a
+        button or part of a question, which is only known once it is read."""
+        if intent.kind is not IntentKind.CHOICE:
+            answered = await self._before(intent, context)
+            if answered is not None:
+                return answered
+        return await self._handlers[intent.kind](intent, context)
+
+    async def _before(self, intent: Intent, context: _Context) -> Turn | None:
+        """What the conversation makes of a message before its handler does: a typed message
+        while a report is taken is the report's next answer, and one after "type your question"
+        is that question; the citizen moving on ends a pending erasure question, a report (by
+        pressing another button) and the wait for a question. None: the handler answers."""
+        message, state, pressed = context.message, context.state, context.pressed
         if state.intake is not None and not pressed:
             if intent.kind is IntentKind.RESET:
                 await self._forget_contact(message, state.intake.contact)
@@ -219,74 +291,57 @@ class Dialogue:
                 return self._say(text.INTAKE_CANCELLED)
             if intent.kind not in (IntentKind.GREETING, IntentKind.HELP, IntentKind.ERASE):
                 return self._continue_intake(message, state.intake)
-        if intent.kind is IntentKind.INTAKE:
-            return await self._intake_button(message, intent, state)
-        if intent.kind is IntentKind.RATE:
-            return await self._rate(message, intent)
-        if intent.kind is IntentKind.ERASE:  # before the rest: it is never a question to record
-            return await self._erase(message, intent, state)
+        if intent.kind in _ASIDES:
+            return None
         state.erasing = False  # the citizen moved on: the question's confirm button no longer erases
         if pressed:
             state.intake = None  # another button: the citizen left the report
         if not pressed and state.awaiting and intent.kind not in _NOT_RECORDED:
             return await self._record_awaited(message, state)
         if intent.kind is not IntentKind.THANKS:
-            state.awaiting = ""  # the citizen moved on; handlers below may ask again
-        kind = intent.kind
-        if kind is IntentKind.GREETING:
-            return self._say(text.GREETING, _menu_buttons())
-        if kind is IntentKind.HELP:
-            return self._say(text.HELP, _menu_buttons())
-        if kind is IntentKind.RESET:
-            state.clear()
-            return self._say(text.RESET_DONE)
-        if kind is IntentKind.THANKS:
-            return self._say(text.THANKS)
-        if kind is IntentKind.CONTACT:
-            return self._say(text.CONTACT)
-        if kind is IntentKind.SMALL_TALK:
-            return self._say(text.SMALL_TALK)
-        if kind is IntentKind.LEGAL:
-            return await self._legal(message.text.strip(), state, engine)
-        if kind is IntentKind.MENU:
-            return self._menu(intent.topic, state, engine)
-        if kind is IntentKind.VOTE:
-            return await self._vote(message, intent, state)
-        if kind is IntentKind.PICK:
-            return self._answer_entry(intent.entry_id, state, engine)
-        if kind is IntentKind.MORE and intent.sections:  # one part of "Xem thêm", chosen by its button
-            procedure = engine.kb.procedures.get(intent.entry_id)
-            if procedure is None:
-                return self._say(text.EXPIRED)
-            state.entry_id = procedure.code
-            return self._sections(procedure, intent.sections)
-        if kind is IntentKind.MORE:
-            return self._details(intent.entry_id or state.entry_id, state, engine)
-        if kind is IntentKind.GRIEVANCE:
-            # Kept so that "only send it as feedback" can record it without asking again.
-            state.question = message.text.strip()
-            as_feedback = ((Button(text.GRIEVANCE_AS_FEEDBACK_BUTTON, data=FEEDBACK_DATA),),)
-            return self._say(text.GRIEVANCE, as_feedback, Outcome.ANSWERED)
-        if kind is IntentKind.FEEDBACK:
-            return await self._feedback(message, intent, state, pressed=pressed)
-        if kind is IntentKind.ESCALATE:
-            return await self._escalate(message, intent, state)
-        if kind is IntentKind.LOOKUP:
-            return await self._lookup(message, intent)
-        if kind is IntentKind.NONE_OF_THESE:
-            return self._say(text.NONE_OF_THESE, (_SEND_ROW,), Outcome.ABSTAINED)
-        follow_up = kind is IntentKind.FOLLOW_UP
-        if follow_up and Section.DETAILS in intent.sections and state.entry_id:
-            return self._details(state.entry_id, state, engine)  # "xem thêm" works for FAQs too
-        if follow_up:
-            current = self._current_procedure(state, engine)
-            if current is not None:
-                return self._sections(current, intent.sections)
-            offered = _offered_entries(state.pending, engine)
-            if offered:
-                # "Lệ phí bao nhiêu?" while "Ý anh/chị là…?" waits: the topic is among those choices.
-                return self._offer_again(offered)
-        return await self._question(message.text.strip(), intent.sections, state, engine, follow_up=follow_up)
+            state.awaiting = ""  # the citizen moved on; handlers may ask again
+        return None
+
+    # --- handlers of the conversation ------------------------------------------------------------
+
+    async def _greet(self, intent: Plain, context: _Context) -> Turn:
+        return self._say(text.GREETING, _menu_buttons())
+
+    async def _help(self, intent: Plain, context: _Context) -> Turn:
+        return self._say(text.HELP, _menu_buttons())
+
+    async def _reset(self, intent: Plain, context: _Context) -> Turn:
+        context.state.clear()
+        return self._say(text.RESET_DONE)
+
+    async def _thank(self, intent: Plain, context: _Context) -> Turn:
+        return self._say(text.THANKS)
+
+    async def _give_contacts(self, intent: Plain, context: _Context) -> Turn:
+        return self._say(text.CONTACT)
+
+    async def _decline_small_talk(self, intent: Plain, context: _Context) -> Turn:
+        return self._say(text.SMALL_TALK)
+
+    async def _choose(self, intent: Choice, context: _Context) -> Turn:
+        """A typed number: the button of the last reply it numbers, as if pressed; a number that
+        matches no button is part of a question ("1022", "CT07" without "CT")."""
+        chosen = _choice(intent.number, context.state.pending)
+        if chosen is None:
+            return await self._route(Question(), context)
+        return await self._route(chosen, replace(context, pressed=True))
+
+    async def _offer_an_official(self, intent: Plain, context: _Context) -> Turn:
+        """None of the offered choices fits: offer to send the question to an official."""
+        return self._say(text.NONE_OF_THESE, (_SEND_ROW,), Outcome.ABSTAINED)
+
+    async def _explain_grievances(self, intent: Plain, context: _Context) -> Turn:
+        """Khiếu nại and tố cáo have their own procedures in law: say so, and offer to send the
+        message as ordinary feedback instead."""
+        # Kept so that "only send it as feedback" can record it without asking again.
+        context.state.question = context.message.text.strip()
+        as_feedback = ((Button(text.GRIEVANCE_AS_FEEDBACK_BUTTON, data=FEEDBACK_DATA),),)
+        return self._say(text.GRIEVANCE, as_feedback, Outcome.ANSWERED)
 
     def _say(
         self,
@@ -330,9 +385,41 @@ class Dialogue:
         state.entry_id = entry_id
         return Turn((details_reply(entry, ward_name=self.ward_name),), Outcome.ANSWERED, entry_id=entry_id)
 
-    async def _legal(self, question: str, state: DialogueState, engine: SearchEngine) -> Turn:
+    async def _answer_pick(self, intent: Pick, context: _Context) -> Turn:
+        return self._answer_entry(intent.entry_id, context.state, context.engine)
+
+    async def _show_more(self, intent: More, context: _Context) -> Turn:
+        """«Xem thêm»: the parts of the entry to choose from, or the part its button chose."""
+        if intent.section is None:
+            return self._details(intent.entry_id, context.state, context.engine)
+        procedure = context.engine.kb.procedures.get(intent.entry_id)
+        if procedure is None:
+            return self._say(text.EXPIRED)
+        context.state.entry_id = procedure.code
+        return self._sections(procedure, (intent.section,))
+
+    async def _answer_follow_up(self, intent: FollowUp, context: _Context) -> Turn:
+        """Parts of the procedure under discussion ("lệ phí bao nhiêu?"); with none, of one of the
+        choices waiting, else a search."""
+        state, engine = context.state, context.engine
+        if Section.DETAILS in intent.sections and state.entry_id:
+            return self._details(state.entry_id, state, engine)  # "xem thêm" works for FAQs too
+        current = self._current_procedure(state, engine)
+        if current is not None:
+            return self._sections(current, intent.sections)
+        offered = _offered_entries(state.pending, engine)
+        if offered:
+            # "Lệ phí bao nhiêu?" while "Ý anh/chị là…?" waits: the topic is among those choices.
+            return self._offer_again(offered)
+        return await self._question(context.message.text.strip(), intent.sections, state, engine, follow_up=True)
+
+    async def _search(self, intent: Question, context: _Context) -> Turn:
+        return await self._question(context.message.text.strip(), intent.sections, context.state, context.engine)
+
+    async def _decline_legal_advice(self, intent: Plain, context: _Context) -> Turn:
         """An honest "no legal advice", the offer to ask an official, and a related procedure only
         when the search is confident of it."""
+        question, state, engine = context.message.text.strip(), context.state, context.engine
         state.question = question  # what the send button passes on
         result: SearchResult = await asyncio.to_thread(engine.retriever.search, question)
         reply = self._format(text.LEGAL)
@@ -392,14 +479,11 @@ class Dialogue:
         reply = Reply(text.CLARIFY_FOLLOW_UP, tuple(rows))
         return Turn((reply,), Outcome.CLARIFIED, entry_id=offered[0][0])
 
-    def _menu(self, topic: MenuTopic | None, state: DialogueState, engine: SearchEngine) -> Turn:
-        if topic is MenuTopic.FEEDBACK and self.desk is not None:
-            return self._start_intake(state, "")
-        if topic is MenuTopic.FEEDBACK:
-            state.awaiting = AWAITING_FEEDBACK
-            return self._say(text.FEEDBACK_ASK)
-        if topic is MenuTopic.FAQ:
-            faqs = list(engine.kb.faqs.values())[:MENU_FAQS]
+    async def _open_menu(self, intent: Menu, context: _Context) -> Turn:
+        if intent.topic is MenuTopic.FEEDBACK:
+            return self._start_intake(context.state, "")
+        if intent.topic is MenuTopic.FAQ:
+            faqs = list(context.engine.kb.faqs.values())[:MENU_FAQS]
             if not faqs:
                 return self._say(text.MENU_FAQ_EMPTY)
             rows = tuple((Button(entry_title(faq), data=pick_data(faq.id)),) for faq in faqs)
@@ -408,53 +492,37 @@ class Dialogue:
 
     # --- votes, reports and questions for officials ------------------------------------------------
 
-    async def _vote(self, message: IncomingMessage, intent: Intent, state: DialogueState) -> Turn:
-        entry_id = intent.entry_id or state.entry_id
+    async def _record_vote(self, intent: Vote, context: _Context) -> Turn:
+        entry_id = intent.entry_id or context.state.entry_id
         if not entry_id:
             return self._say(text.VOTE_NOTHING)
-        await self.store.record_vote(message, entry_id, bool(intent.helpful))
+        await self.store.record_vote(context.message, entry_id, intent.helpful)
         if intent.helpful:
             return self._say(text.VOTE_UP, entry_id=entry_id)
         return self._say(text.VOTE_DOWN, (_SEND_ROW,), entry_id=entry_id)
 
     async def _record(self, message: IncomingMessage, question: str) -> Turn:
-        if self.desk is not None:
-            ticket = await self._open_ticket(message, Category.QUESTION, text=question)
-            reply = filed_reply(ticket, self.desk.calendar.tz, ward_name=self.ward_name, question=question)
-            return Turn((reply,), Outcome.ESCALATED)
-        await self.store.record_unanswered(message, question)
-        reply = Reply(text.SENT.format(ward_name=self.ward_name, ward_contact=self.ward_contact, question=question))
+        """File ``question`` as a ticket for an official and give its receipt."""
+        ticket = await self._open_ticket(message, Category.QUESTION, text=question)
+        reply = filed_reply(ticket, self.desk.calendar.tz, ward_name=self.ward_name, question=question)
         return Turn((reply,), Outcome.ESCALATED)
 
-    async def _record_feedback(self, message: IncomingMessage, report: str) -> Turn:
-        await self.store.record_unanswered(message, FEEDBACK_MARKER + report)
-        return self._say(text.FEEDBACK_RECORDED, outcome=Outcome.ESCALATED)
-
     async def _record_awaited(self, message: IncomingMessage, state: DialogueState) -> Turn:
-        awaiting, state.awaiting = state.awaiting, ""
-        if awaiting == AWAITING_FEEDBACK:
-            return await self._record_feedback(message, message.text.strip())
+        state.awaiting = ""
         return await self._record(message, message.text.strip())
 
-    async def _feedback(self, message: IncomingMessage, intent: Intent, state: DialogueState, *, pressed: bool) -> Turn:
-        if self.desk is not None:
-            # The report in the message, or the grievance kept by "only send it as feedback".
-            report = message.text.strip() if not intent.standalone else state.question if pressed else ""
-            state.question = ""
-            return self._start_intake(state, report)
-        if not intent.standalone:
-            return await self._record_feedback(message, message.text.strip())
-        # The grievance reply's button files the grievance kept in the state as feedback; a typed
-        # "tôi muốn phản ánh" carries no report, so the next message will be the report.
-        if pressed and state.question:
-            report, state.question = state.question, ""
-            return await self._record_feedback(message, report)
-        state.awaiting = AWAITING_FEEDBACK
-        return self._say(text.FEEDBACK_ASK)
+    async def _take_report(self, intent: Feedback, context: _Context) -> Turn:
+        # The report in the message, or the grievance kept by "only send it as feedback"; a typed
+        # "tôi muốn phản ánh" carries no report, so the intake asks for it.
+        message, state = context.message, context.state
+        report = message.text.strip() if not intent.standalone else state.question if context.pressed else ""
+        state.question = ""
+        return self._start_intake(state, report)
 
-    async def _escalate(self, message: IncomingMessage, intent: Intent, state: DialogueState) -> Turn:
+    async def _escalate(self, intent: Escalate, context: _Context) -> Turn:
         """Send a question to an official: the one in the message, else the last one asked,
         else ask for it. Typed "cho tôi gặp cán bộ" and the offer's button mean the same."""
+        message, state = context.message, context.state
         if not intent.standalone:
             return await self._record(message, message.text.strip())
         if state.question:
@@ -479,9 +547,10 @@ class Dialogue:
         replies = (Reply(text.INTAKE_TEXT_NEEDED),) if asked_text else ()
         return Turn((*replies, intake_prompt(intake)), Outcome.CONVERSATION)
 
-    async def _intake_button(self, message: IncomingMessage, intent: Intent, state: DialogueState) -> Turn:
+    async def _press_intake_button(self, intent: Intake, context: _Context) -> Turn:
+        message, state = context.message, context.state
         intake = state.intake
-        if intake is None or self.desk is None:  # a button of a report already sent or cancelled
+        if intake is None:  # a button of a report already sent or cancelled
             return self._say(text.EXPIRED)
         if intent.action == "cancel":
             state.intake = None
@@ -514,13 +583,14 @@ class Dialogue:
 
     # --- erasing the citizen's data on request -----------------------------------------------------
 
-    async def _erase(self, message: IncomingMessage, intent: Intent, state: DialogueState) -> Turn:
+    async def _erase(self, intent: Erase, context: _Context) -> Turn:
         """A typed request: say what will be erased and ask. The question's confirm button: erase
         everything of this citizen on this channel and give the receipt."""
+        message, state = context.message, context.state
         state.awaiting = ""
         if self.privacy is None:
             return self._say(text.ERASE_UNAVAILABLE)
-        if not intent.action:
+        if intent.confirm is None:
             state.erasing = True
             buttons = (
                 Button(text.ERASE_CONFIRM_BUTTON, data=erase_data("confirm")),
@@ -529,7 +599,7 @@ class Dialogue:
             return self._say(text.ERASE_ASK, (buttons,))
         if not state.erasing:  # a button of a question answered already
             return self._say(text.EXPIRED)
-        if intent.action == "keep":
+        if not intent.confirm:
             state.erasing = False
             return self._say(text.ERASE_KEPT)
         erasure = await self.privacy.erase(message.channel, message.chat_id, message.user_id)
@@ -537,7 +607,7 @@ class Dialogue:
         return Turn((self._erasure_receipt(erasure),), Outcome.CONVERSATION)
 
     def _erasure_receipt(self, erasure: Erasure) -> Reply:
-        tz = self.desk.calendar.tz if self.desk is not None else WARD_TZ
+        tz = self.desk.calendar.tz
         lines = [
             text.ERASE_DONE.format(code=erasure.receipt, time=due_text(erasure.at, tz)),
             text.ERASE_DONE_MESSAGES.format(
@@ -552,7 +622,6 @@ class Dialogue:
         return Reply("\n".join(lines))
 
     async def _open_ticket(self, message: IncomingMessage, category: Category, **contents: Any) -> Ticket:
-        assert self.desk is not None and self.pseudonym is not None
         return await self.desk.open_ticket(
             category,
             channel=message.channel,
@@ -564,11 +633,10 @@ class Dialogue:
             **contents,
         )
 
-    async def _lookup(self, message: IncomingMessage, intent: Intent) -> Turn:
+    async def _lookup(self, intent: Lookup, context: _Context) -> Turn:
         """A ticket's status for its filer or whoever gives its lookup code; a refusal that
         reveals nothing (not even whether the code exists) for anyone else."""
-        if self.desk is None:
-            return self._say(text.LOOKUP_UNAVAILABLE)
+        message = context.message
         ticket = await self.desk.for_filer(intent.code, message.channel, message.chat_id)
         if ticket is None and intent.secret:
             # A guess, right or wrong: refused alike while the chat waits, so that the answer
@@ -581,11 +649,12 @@ class Dialogue:
             return self._say(text.LOOKUP_REFUSED)
         return Turn((lookup_reply(ticket, self.desk.calendar.tz),), Outcome.CONVERSATION)
 
-    async def _rate(self, message: IncomingMessage, intent: Intent) -> Turn:
+    async def _rate(self, intent: Rate, context: _Context) -> Turn:
         """Record one SIPAS score (0 skips the factor) and ask about the next factor."""
-        factor, score = int(intent.action), intent.number or 0
+        message = context.message
+        factor, score = intent.factor, intent.score
         ticket = None
-        if self.desk is not None and factor < len(SIPAS_FACTORS) and score <= 5:
+        if factor < len(SIPAS_FACTORS) and score <= 5:
             ticket = await self.desk.for_filer(intent.code, message.channel, message.chat_id)
         if ticket is None:
             return self._say(text.EXPIRED)
@@ -604,7 +673,7 @@ def _offered_entries(pending: list[str], engine: SearchEngine) -> list[tuple[str
     offered = []
     for data in pending:
         intent = parse_callback(data)
-        entry = engine.kb.get(intent.entry_id) if intent is not None and intent.kind is IntentKind.PICK else None
+        entry = engine.kb.get(intent.entry_id) if isinstance(intent, Pick) else None
         if entry is not None:
             offered.append(entry)
     return [(entry.entry_id, title) for entry, title in zip(offered, choice_titles(offered))]
@@ -629,9 +698,9 @@ def _plausible_choices(result: SearchResult) -> list[Hit]:
     return choices
 
 
-def _choice(number: int | None, pending: list[str]) -> Intent | None:
+def _choice(number: int, pending: list[str]) -> Intent | None:
     """The intent of the ``number``-th button of the last reply, if there is such a button."""
-    if number is None or not 1 <= number <= len(pending):
+    if not 1 <= number <= len(pending):
         return None
     return parse_callback(pending[number - 1])
 

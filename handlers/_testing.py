@@ -3,7 +3,8 @@
 Public so that channel, application and ticket tests can reuse them (like errbot's test backend
 and Rasa's ``CollectingOutputChannel``)::
 
-    tester = DialogueTester(Dialogue(engine, MemoryDialogueStore(), ward_name=..., ward_contact=...))
+    dialogue = Dialogue(engine, MemoryDialogueStore(), ward_name=..., ward_contact=..., desk=..., pseudonym=...)
+    tester = DialogueTester(dialogue)
     await tester.push("xin chào")
     assert "Xin chào" in tester.pop().text
 """
@@ -33,7 +34,6 @@ class MemoryDialogueStore:
     """
 
     states: dict[tuple[str, str], str] = field(default_factory=dict)
-    unanswered: list[tuple[IncomingMessage, str]] = field(default_factory=list)
     votes: list[tuple[IncomingMessage, str, bool]] = field(default_factory=list)
 
     async def load_state(self, conversation: tuple[str, str]) -> dict[str, Any] | None:
@@ -42,9 +42,6 @@ class MemoryDialogueStore:
 
     async def save_state(self, conversation: tuple[str, str], state: dict[str, Any]) -> None:
         self.states[conversation] = json.dumps(state, ensure_ascii=False)
-
-    async def record_unanswered(self, message: IncomingMessage, question: str) -> None:
-        self.unanswered.append((message, question))
 
     async def record_vote(self, message: IncomingMessage, entry_id: str, helpful: bool) -> None:
         self.votes.append((message, entry_id, helpful))

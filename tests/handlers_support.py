@@ -10,8 +10,11 @@ answers, which lets each test say which branch of the dialogue it exercises.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 
 from handlers import Dialogue, MemoryDialogueStore, SearchEngine
 from knowledge import (
@@ -27,6 +30,7 @@ from knowledge import (
     search_docs,
 )
 from retrieval import Calibration, Decision, Embedder, Retriever, RetrieverSettings
+from tickets import TicketDesk, TicketStore, WorkingCalendar
 
 WARD_NAME = "Phường Mẫu"
 WARD_CONTACT = "Bộ phận Một cửa, Trung tâm Phục vụ hành chính công phường, điện thoại 0236 3000 000"
@@ -47,8 +51,26 @@ def build_engine(embedder: Embedder, entries: Sequence[Entry] | None = None, *, 
     return SearchEngine(kb=kb, retriever=retriever)
 
 
-def make_dialogue(engine: SearchEngine, store: MemoryDialogueStore | None = None) -> Dialogue:
-    return Dialogue(engine, store or MemoryDialogueStore(), ward_name=WARD_NAME, ward_contact=WARD_CONTACT)
+def make_dialogue(engine: SearchEngine, desk: TicketDesk, store: MemoryDialogueStore | None = None) -> Dialogue:
+    return Dialogue(
+        engine,
+        store or MemoryDialogueStore(),
+        ward_name=WARD_NAME,
+        ward_contact=WARD_CONTACT,
+        desk=desk,
+        pseudonym=pseudonym,
+    )
+
+
+@contextlib.contextmanager
+def ticket_desk(directory: Path) -> Iterator[TicketDesk]:
+    """A ticket desk over a new store in ``directory``, for a fixture: the store is opened and
+    closed on event loops of their own, and works on the test's loop in between."""
+    store = asyncio.run(TicketStore.open(directory / "tickets.sqlite3"))
+    try:
+        yield TicketDesk(store, WorkingCalendar.from_file(), {})
+    finally:
+        asyncio.run(store.close())
 
 
 def sample_entries() -> list[Entry]:

@@ -4,16 +4,19 @@ whatever they ask and whichever entry of the bundled knowledge base answers."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from aio import async_test
-from handlers_support import build_engine, make_dialogue
+from handlers_support import build_engine, make_dialogue, ticket_desk
 
 from bot._search import bundled_kb_path
 from handlers import DialogueTester, details_reply, plain_text
 from handlers._intent import more_data
 from knowledge import load_knowledge_base
 from retrieval import Decision
+from tickets import TicketDesk
 
 # What only the developers' side uses: the seed documents, the domain notes, the shared data
 # folders, file names, Markdown markers.
@@ -43,14 +46,20 @@ def sample_kb():
     return load_knowledge_base([bundled_kb_path()])
 
 
+@pytest.fixture
+def desk(tmp_path: Path) -> Iterator[TicketDesk]:
+    with ticket_desk(tmp_path) as desk:
+        yield desk
+
+
 def test_the_questions_are_fifty() -> None:
     assert len(QUESTIONS) == len(set(QUESTIONS)) == 50
 
 
 @async_test
-async def test_no_reply_to_fifty_questions_shows_anything_internal(sample_kb, hashing_embedder) -> None:
+async def test_no_reply_to_fifty_questions_shows_anything_internal(sample_kb, hashing_embedder, desk) -> None:
     engine = build_engine(hashing_embedder, sample_kb.entries(), decision=Decision.ANSWER)
-    bot = DialogueTester(make_dialogue(engine))
+    bot = DialogueTester(make_dialogue(engine, desk))
     for question in QUESTIONS:
         await bot.push(question)
         reply = bot.pop()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from aio import async_test
 from conftest import SecondsClock
-from handlers_support import WARD_CONTACT, WARD_NAME, build_engine, pseudonym
+from handlers_support import WARD_CONTACT, WARD_NAME, build_engine, make_dialogue, pseudonym
 
 from bot._limits import Rate, RateLimiter
 from bot._storage import Storage
@@ -33,10 +33,12 @@ def said(chat: str, text: str, *, truncated: bool = False, number: int = 1) -> I
 
 
 @async_test
-async def test_a_cut_message_is_answered_after_saying_it_was_cut(abstaining) -> None:
-    dialogue = Dialogue(abstaining, MemoryDialogueStore(), ward_name=WARD_NAME, ward_contact=WARD_CONTACT)
-    whole = await dialogue.handle(said("c1", "xin chào"))
-    cut = await dialogue.handle(said("c2", "xin chào", truncated=True))
+async def test_a_cut_message_is_answered_after_saying_it_was_cut(abstaining, tmp_path) -> None:
+    async with await TicketStore.open(tmp_path / "tickets.sqlite3") as tickets:
+        desk = TicketDesk(tickets, WorkingCalendar.from_file(), {})
+        dialogue = make_dialogue(abstaining, desk)
+        whole = await dialogue.handle(said("c1", "xin chào"))
+        cut = await dialogue.handle(said("c2", "xin chào", truncated=True))
     notice, *answer = cut.replies
     assert notice.text == catalogue.TEXT_TRUNCATED.format(limit=len("xin chào"))
     assert "chia" in notice.text and "ngắn gọn" in notice.text  # send it in parts, or shorter

@@ -10,7 +10,7 @@ from fuzzing import texts
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from handlers import IntentKind, Section, detect_intent, parse_callback
+from handlers import Intent, IntentKind, Section, detect_intent, parse_callback
 from handlers._intent import (
     CONTACT_DATA,
     ERASE_ACTIONS,
@@ -19,7 +19,21 @@ from handlers._intent import (
     INTAKE_ACTIONS,
     NONE_DATA,
     SEND_DATA,
+    Choice,
+    Erase,
+    Escalate,
+    Feedback,
+    FollowUp,
+    Intake,
+    Lookup,
+    Menu,
     MenuTopic,
+    More,
+    Pick,
+    Plain,
+    Question,
+    Rate,
+    Vote,
     erase_data,
     intake_data,
     menu_data,
@@ -94,26 +108,40 @@ def test_huge_inputs_are_normalized_whole() -> None:
 # ----------------------------------------------------------------------------------- intents
 
 
+# Kinds only a button carries: typed text never means them.
+BUTTON_ONLY = {
+    IntentKind.PICK,
+    IntentKind.MORE,
+    IntentKind.MENU,
+    IntentKind.NONE_OF_THESE,
+    IntentKind.INTAKE,
+    IntentKind.RATE,
+}
+
+
 @given(texts)
 @example("²")  # str.isdigit, but int() refuses it: was a ValueError
 @example("số " + "9" * 5_000)  # int() refuses over 4,300 digits: was a ValueError
 @example("chọn ٣")  # a decimal digit of another script, which int() reads
 def test_detect_intent_never_fails_and_gives_a_well_formed_intent(text: str) -> None:
     intent = detect_intent(text)
-    assert intent.kind in IntentKind
-    assert all(section in Section for section in intent.sections)
-    if intent.kind is IntentKind.CHOICE:
+    assert isinstance(intent, Intent) and intent.kind in IntentKind
+    assert intent.kind not in BUTTON_ONLY
+    if isinstance(intent, FollowUp | Question):
+        assert all(section in Section for section in intent.sections)
+    if isinstance(intent, FollowUp):
+        assert intent.sections
+    if isinstance(intent, Choice):
         assert isinstance(intent.number, int) and intent.number >= 0
-    if intent.kind is IntentKind.FOLLOW_UP:
-        assert intent.sections and intent.standalone
-    if intent.kind is IntentKind.LOOKUP:
+    if isinstance(intent, Lookup):
         assert re.fullmatch(r"(PA|HD)-\d{4}-\d{6}", intent.code)
+    if isinstance(intent, Vote | Erase):  # typed: about the entry at hand, a request not yet confirmed
+        assert intent == (Vote(intent.helpful) if isinstance(intent, Vote) else Erase())
 
 
 @given(st.integers(min_value=0, max_value=10**12 - 1), st.sampled_from(["{}", "số {}", "chọn {} ạ", " {}\n"]))
 def test_a_typed_number_is_a_choice(number: int, template: str) -> None:
-    intent = detect_intent(template.format(number))
-    assert (intent.kind, intent.number) == (IntentKind.CHOICE, number)
+    assert detect_intent(template.format(number)) == Choice(number)
 
 
 @given(
@@ -129,9 +157,10 @@ def test_a_typed_number_is_a_choice(number: int, template: str) -> None:
 @example("rate:PA-2026-000123:1:" + "9" * 5_000)
 def test_parse_callback_never_fails_on_any_data(data: str) -> None:
     intent = parse_callback(data)
-    assert intent is None or intent.kind in IntentKind
-    if intent is not None and intent.kind is IntentKind.RATE:
-        assert int(intent.action) >= 0 and intent.number is not None  # the router reads both as numbers
+    assert intent is None or (isinstance(intent, Intent) and intent.kind in IntentKind)
+    if isinstance(intent, Rate):  # the router compares both with numbers
+        assert isinstance(intent.factor, int) and isinstance(intent.score, int)
+        assert intent.factor >= 0 and intent.score >= 0
 
 
 entry_ids = st.text(st.characters(exclude_categories=()), min_size=1)
@@ -140,58 +169,45 @@ ticket_codes = st.from_regex(r"(PA|HD)-[0-9]{4}-[0-9]{6}", fullmatch=True)
 
 @given(
     st.one_of(
-        entry_ids.map(lambda entry_id: (pick_data(entry_id), (IntentKind.PICK, entry_id, (), None, ""))),
-        entry_ids.map(lambda entry_id: (more_data(entry_id), (IntentKind.MORE, entry_id, (), None, ""))),
+        entry_ids.map(lambda entry_id: (pick_data(entry_id), Pick(entry_id))),
+        entry_ids.map(lambda entry_id: (more_data(entry_id), More(entry_id))),
         st.builds(
-            lambda entry_id, section: (
-                section_data(entry_id, section),
-                (IntentKind.MORE, entry_id, (section,), None, ""),
-            ),
+            lambda entry_id, section: (section_data(entry_id, section), More(entry_id, section)),
             entry_ids,
             st.sampled_from(Section),
         ),
         st.builds(
-            lambda entry_id, helpful: (vote_data(entry_id, helpful), (IntentKind.VOTE, entry_id, (), helpful, "")),
+            lambda entry_id, helpful: (vote_data(entry_id, helpful), Vote(helpful, entry_id)),
             entry_ids,
             st.booleans(),
         ),
     )
 )
-def test_entry_buttons_round_trip(encoded: tuple[str, tuple]) -> None:
-    data, (kind, entry_id, sections, helpful, action) = encoded
-    intent = parse_callback(data)
-    assert intent is not None
-    assert (intent.kind, intent.entry_id, intent.sections, intent.helpful, intent.action) == (
-        kind,
-        entry_id,
-        sections,
-        helpful,
-        action,
-    )
+def test_entry_buttons_round_trip(encoded: tuple[str, Intent]) -> None:
+    data, expected = encoded
+    assert parse_callback(data) == expected
 
 
 @given(ticket_codes, st.integers(0, len(SIPAS_FACTORS) - 1), st.integers(0, 5))
 def test_rating_buttons_round_trip(code: str, factor: int, score: int) -> None:
-    intent = parse_callback(rate_data(code, factor, score))
-    assert intent is not None
-    assert (intent.kind, intent.code, int(intent.action), intent.number) == (IntentKind.RATE, code, factor, score)
+    assert parse_callback(rate_data(code, factor, score)) == Rate(code, factor, score)
 
 
 def test_every_fixed_button_round_trips() -> None:
     fixed = {
-        SEND_DATA: IntentKind.ESCALATE,
-        NONE_DATA: IntentKind.NONE_OF_THESE,
-        FEEDBACK_DATA: IntentKind.FEEDBACK,
-        HELP_DATA: IntentKind.HELP,
-        CONTACT_DATA: IntentKind.CONTACT,
+        SEND_DATA: Escalate(standalone=True),
+        NONE_DATA: Plain(IntentKind.NONE_OF_THESE),
+        FEEDBACK_DATA: Feedback(standalone=True),
+        HELP_DATA: Plain(IntentKind.HELP),
+        CONTACT_DATA: Plain(IntentKind.CONTACT),
     }
-    for data, kind in fixed.items():
-        assert parse_callback(data).kind is kind
+    for data, intent in fixed.items():
+        assert parse_callback(data) == intent
     for topic in MenuTopic:
-        assert parse_callback(menu_data(topic)).topic is topic
+        assert parse_callback(menu_data(topic)) == Menu(topic)
     for action in INTAKE_ACTIONS:
-        intent = parse_callback(intake_data(action))
-        assert (intent.kind, intent.action) == (IntentKind.INTAKE, action)
-    for action in ERASE_ACTIONS:
-        intent = parse_callback(erase_data(action))
-        assert (intent.kind, intent.action) == (IntentKind.ERASE, action)
+        assert parse_callback(intake_data(action)) == Intake(action)
+    assert {action: parse_callback(erase_data(action)) for action in ERASE_ACTIONS} == {
+        "confirm": Erase(confirm=True),
+        "keep": Erase(confirm=False),
+    }

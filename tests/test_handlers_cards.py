@@ -405,6 +405,6 @@ def test_catalogue_placeholders_are_known() -> None:
         assert fields <= known, (name, fields - known)
 
 
-@pytest.mark.parametrize("name", ["GREETING", "HELP", "ABSTAIN", "FEEDBACK_RECORDED", "GRIEVANCE", "SENT"])
+@pytest.mark.parametrize("name", ["GREETING", "HELP", "ABSTAIN", "TICKET_FILED", "GRIEVANCE", "QUESTION_FILED"])
 def test_citizen_text_addresses_anh_chi(name: str) -> None:
     assert "anh/chị" in getattr(catalogue, name).lower()

@@ -5,7 +5,28 @@ from __future__ import annotations
 import pytest
 
 from handlers import IntentKind, Section, detect_intent, parse_callback
-from handlers._intent import MenuTopic, menu_data, more_data, pick_data, vote_data
+from handlers._intent import (
+    PLAIN_KINDS,
+    Choice,
+    Erase,
+    Escalate,
+    Feedback,
+    FollowUp,
+    Intake,
+    Lookup,
+    Menu,
+    MenuTopic,
+    More,
+    Pick,
+    Plain,
+    Question,
+    Rate,
+    Vote,
+    menu_data,
+    more_data,
+    pick_data,
+    vote_data,
+)
 
 K, S = IntentKind, Section
 
@@ -29,7 +50,7 @@ K, S = IntentKind, Section
     ],
 )
 def test_conversation_intents(text: str, kind: IntentKind) -> None:
-    assert detect_intent(text).kind is kind
+    assert detect_intent(text) == Plain(kind)
 
 
 @pytest.mark.parametrize(
@@ -37,7 +58,7 @@ def test_conversation_intents(text: str, kind: IntentKind) -> None:
     ["Xin chào, cho hỏi đăng ký tạm trú", "hướng dẫn làm khai sinh", "cảm ơn, còn làm căn cước thì sao"],
 )
 def test_a_greeting_or_thanks_with_a_subject_is_a_question(text: str) -> None:
-    assert detect_intent(text).kind is K.QUESTION
+    assert detect_intent(text) == Question()
 
 
 @pytest.mark.parametrize(
@@ -58,13 +79,11 @@ def test_a_greeting_or_thanks_with_a_subject_is_a_question(text: str) -> None:
     ],
 )
 def test_bare_follow_ups_name_their_sections(text: str, sections: tuple[Section, ...]) -> None:
-    intent = detect_intent(text)
-    assert (intent.kind, intent.sections, intent.standalone) == (K.FOLLOW_UP, sections, True)
+    assert detect_intent(text) == FollowUp(sections)
 
 
 def test_a_follow_up_that_names_a_procedure_is_a_new_question() -> None:
-    intent = detect_intent("lệ phí đăng ký kết hôn bao nhiêu")
-    assert (intent.kind, intent.sections) == (K.QUESTION, (S.FEE,))
+    assert detect_intent("lệ phí đăng ký kết hôn bao nhiêu") == Question((S.FEE,))
 
 
 @pytest.mark.parametrize(
@@ -73,7 +92,7 @@ def test_a_follow_up_that_names_a_procedure_is_a_new_question() -> None:
     ["đăng ký tạm trú cho cả hộ gia đình", "chuyển mục đích sử dụng đất phi nông nghiệp", "khai sinh tại nhà"],
 )
 def test_look_alike_words_are_not_follow_up_cues(text: str) -> None:
-    assert detect_intent(text).sections == ()
+    assert detect_intent(text) == Question(sections=())
 
 
 @pytest.mark.parametrize(
@@ -93,8 +112,7 @@ def test_look_alike_words_are_not_follow_up_cues(text: str) -> None:
     ],
 )
 def test_reports_are_feedback(text: str) -> None:
-    intent = detect_intent(text)
-    assert (intent.kind, intent.standalone) == (K.FEEDBACK, False)
+    assert detect_intent(text) == Feedback(standalone=False)
 
 
 def test_a_question_about_late_dossiers_is_not_a_report() -> None:
@@ -102,8 +120,7 @@ def test_a_question_about_late_dossiers_is_not_a_report() -> None:
 
 
 def test_wanting_to_report_without_saying_what_is_standalone_feedback() -> None:
-    intent = detect_intent("tôi muốn gửi phản ánh")
-    assert (intent.kind, intent.standalone) == (K.FEEDBACK, True)
+    assert detect_intent("tôi muốn gửi phản ánh") == Feedback(standalone=True)
 
 
 @pytest.mark.parametrize(
@@ -147,9 +164,9 @@ def test_complaints_and_denunciations_are_grievances_not_feedback(text: str) -> 
 
 
 def test_asking_for_an_official() -> None:
-    assert detect_intent("cho tôi gặp cán bộ").standalone
+    assert detect_intent("cho tôi gặp cán bộ") == Escalate(standalone=True)
     with_question = detect_intent("chuyển cho cán bộ giúp: xin giấy phép sửa nhà thế nào")
-    assert (with_question.kind, with_question.standalone) == (K.ESCALATE, False)
+    assert with_question == Escalate(standalone=False)
 
 
 def test_contacts_and_small_talk() -> None:
@@ -161,22 +178,19 @@ def test_contacts_and_small_talk() -> None:
 
 @pytest.mark.parametrize(("text", "number"), [("2", 2), ("số 2 ạ", 2), ("chọn 3", 3), ("1022", 1022)])
 def test_numbers_are_choices(text: str, number: int) -> None:
-    intent = detect_intent(text)
-    assert (intent.kind, intent.number) == (K.CHOICE, number)
+    assert detect_intent(text) == Choice(number)
 
 
 @pytest.mark.parametrize(("text", "helpful"), [("👍", True), ("👍🏻", True), ("👎", False), ("👎👎", False)])
 def test_thumbs_are_votes(text: str, helpful: bool) -> None:
-    intent = detect_intent(text)
-    assert (intent.kind, intent.helpful, intent.entry_id) == (K.VOTE, helpful, "")
+    assert detect_intent(text) == Vote(helpful, entry_id="")
 
 
 def test_callback_data_round_trips() -> None:
-    assert parse_callback(pick_data("1.004194")).entry_id == "1.004194"
-    assert parse_callback(more_data("vneid-muc-2")).kind is K.MORE
-    vote = parse_callback(vote_data("1.004194", False))
-    assert (vote.kind, vote.entry_id, vote.helpful) == (K.VOTE, "1.004194", False)
-    assert parse_callback(menu_data(MenuTopic.FAQ)).topic is MenuTopic.FAQ
+    assert parse_callback(pick_data("1.004194")) == Pick("1.004194")
+    assert parse_callback(more_data("vneid-muc-2")) == More("vneid-muc-2", section=None)
+    assert parse_callback(vote_data("1.004194", False)) == Vote(helpful=False, entry_id="1.004194")
+    assert parse_callback(menu_data(MenuTopic.FAQ)) == Menu(MenuTopic.FAQ)
     # Telegram allows 64 bytes of callback data.
     assert len(vote_data("1.004194", True).encode()) <= 64
 
@@ -184,3 +198,16 @@ def test_callback_data_round_trips() -> None:
 @pytest.mark.parametrize("data", ["", "pick:", "vote:2:1.004194", "vote:1:", "menu:weather", "delete-everything"])
 def test_callback_data_this_version_never_produced_is_refused(data: str) -> None:
     assert parse_callback(data) is None
+
+
+def test_each_kind_has_one_shape_that_holds_only_what_it_needs() -> None:
+    shapes = [Choice, Pick, More, Vote, Menu, Feedback, Escalate, FollowUp, Question, Lookup, Intake, Rate, Erase]
+    kinds = [shape.kind for shape in shapes]
+    assert len(set(kinds)) == len(kinds) and set(kinds).isdisjoint(PLAIN_KINDS)
+    assert set(kinds) | PLAIN_KINDS == set(IntentKind)
+    assert all(Plain(kind).kind is kind for kind in PLAIN_KINDS)
+    with pytest.raises(ValueError):
+        Plain(K.CHOICE)  # a kind with data has its own class
+    with pytest.raises(AttributeError):
+        Choice(2).number = 3  # type: ignore[misc]  # frozen
+    assert not hasattr(Choice(2), "entry_id") and not hasattr(Plain(K.HELP), "number")

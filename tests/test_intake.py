@@ -93,7 +93,6 @@ async def test_a_report_with_an_address_becomes_a_ticket_due_after_tet(abstainin
         receipt = ward.bot.pop().text
         for part in ("PA-2026-000001", "17h00 ngày 06/03/2026", ticket.secret, "tra cứu PA-2026-000001"):
             assert part in receipt
-        assert ward.states.unanswered == []
     finally:
         await ward.tickets.close()
 
@@ -191,20 +190,8 @@ async def test_an_abstained_question_becomes_a_question_ticket_in_one_tap(abstai
         assert ticket.text == "Phường có cho mượn hội trường tổ dân phố không?"
         assert ticket.due_at == CALENDAR.due(FRIDAY_BEFORE_TET, 5)
         assert "HD-2026-000001" in ward.bot.pop().text
-        assert ward.states.unanswered == []
     finally:
         await ward.tickets.close()
-
-
-@async_test
-async def test_without_a_desk_the_question_is_recorded_as_before(abstaining) -> None:
-    store = MemoryDialogueStore()
-    bot = DialogueTester(Dialogue(abstaining, store, ward_name=WARD_NAME, ward_contact=WARD_CONTACT))
-    await bot.push("Phường có cho mượn hội trường không?")
-    await bot.push(callback_data="send")
-    assert [question for _, question in store.unanswered] == ["Phường có cho mượn hội trường không?"]
-    await bot.push("tra cứu PA-2026-000001")
-    assert bot.pop_all()[-1].text.startswith("Hiện tôi chưa tra cứu được")
 
 
 @async_test
@@ -243,7 +230,6 @@ async def test_khieu_nai_is_explained_not_filed(abstaining, tmp_path) -> None:
         await ward.bot.push("Tôi muốn khiếu nại quyết định xử phạt")
         assert ward.bot.pop().text.startswith("Khiếu nại và tố cáo")
         assert await ward.tickets.list() == []
-        assert ward.states.unanswered == []
     finally:
         await ward.tickets.close()
 

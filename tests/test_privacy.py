@@ -24,7 +24,7 @@ from bot._storage import Storage
 from bot.channels._web import UPLOADS_DIR
 from bot.cli import main
 from handlers import IncomingMessage, IntentKind, Reply, catalogue, detect_intent, parse_callback
-from handlers._intent import erase_data, intake_data, vote_data
+from handlers._intent import Erase, erase_data, intake_data, vote_data
 from tickets import REDACTED, Category, Status, TicketStore
 
 # --- the request in the chat: what triggers it, and what must not ----------------------------------
@@ -48,7 +48,7 @@ from tickets import REDACTED, Category, Status, TicketStore
     ],
 )
 def test_asking_to_erase_ones_data_is_the_erase_intent(text: str) -> None:
-    assert detect_intent(text).kind is IntentKind.ERASE
+    assert detect_intent(text) == Erase()  # a request, which the citizen is then asked to confirm
 
 
 @pytest.mark.parametrize(
@@ -78,8 +78,8 @@ def test_ordinary_messages_about_erasing_or_data_are_not_the_erase_intent(text: 
 
 
 def test_the_confirmations_buttons_carry_their_answer() -> None:
-    assert parse_callback(erase_data("confirm")).action == "confirm"
-    assert parse_callback(erase_data("keep")).action == "keep"
+    assert parse_callback(erase_data("confirm")) == Erase(confirm=True)
+    assert parse_callback(erase_data("keep")) == Erase(confirm=False)
     assert parse_callback(erase_data("everything")) is None
 
 
