@@ -13,7 +13,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from handlers import Dialogue, MemoryDialogueStore, SearchEngine
+from bot.testing import MemoryDialogueStore
+from handlers import Dialogue, SearchEngine
 from knowledge import (
     Channel,
     DocumentItem,

@@ -14,8 +14,8 @@ from conftest import TINY_PROCEDURE, CollectingChannel, HashingEmbedder
 
 from bot._app import Application
 from bot._config import Config, HttpSettings, KnowledgeSettings, Secrets
-from bot._storage import Storage, load_pseudonym_key
 from bot.channels._console import ConsoleChannel
+from bot.storage import Storage, load_pseudonym_key
 from handlers import DialogueStore, IncomingMessage, Outcome, Reply, SearchEngine, Turn
 from knowledge import KnowledgeBaseError
 

@@ -387,10 +387,10 @@ def test_catalogue_placeholders_are_known() -> None:
         "ward_name", "ward_contact", "question", "name", "code", "field", "group", "text", "count", "n",
         "channels", "time", "fee", "agency", "levels", "items", "label", "issued", "number", "source",
         "updated", "decision", "value", "channel",
-        # the officials' group texts (bot._officials)
+        # the officials' group texts (bot.officials)
         "category", "summary", "place", "latitude", "longitude", "assignee", "late", "error", "action",
         "reason", "date", "url",
-        # the compliance report (bot._report)
+        # the compliance report (bot.reports)
         "period", "first", "last", "received", "closed", "open", "rate", "on_time", "due", "p50", "p95", "mean",
         "messages", "outcomes", "undelivered", "latency", "helpful", "votes", "dimension",
         # a message cut to the length limit; too many lookup guesses

@@ -19,12 +19,11 @@ from handlers_support import (
     tam_tru,
 )
 
+from bot.testing import DialogueTester, MemoryDialogueStore
 from handlers import (
     FEEDBACK_MARKER,
     Dialogue,
-    DialogueTester,
     IncomingMessage,
-    MemoryDialogueStore,
     Outcome,
     Reply,
     SearchEngine,

@@ -31,9 +31,9 @@ from bot._config import (
     ZaloSettings,
 )
 from bot._logging import LIBRARY_LEVELS, REDACTED, Redactor, chat_ref, configure_logging
-from bot._storage import PSEUDONYM_KEY_FILE, Storage
 from bot.channels._telegram import WEBHOOK_PATH as TELEGRAM_WEBHOOK
 from bot.channels._zalo import WEBHOOK_PATH as ZALO_WEBHOOK
+from bot.storage import PSEUDONYM_KEY_FILE, Storage
 from retrieval import LexicalIndex, SearchDoc
 
 # Shaped like a real one: bot id, colon, 35 characters.

@@ -13,8 +13,8 @@ import pytest
 from aio import wait_until
 from conftest import CollectingChannel, ManualClock
 
-from bot._pipeline import Pipeline, RetryPolicy
-from bot._storage import Storage
+from bot.delivery import Pipeline, RetryPolicy
+from bot.storage import Storage
 from handlers import DialogueStore, IncomingMessage, Outcome, Reply, Turn
 
 KEY = b"test-key"

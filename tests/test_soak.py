@@ -10,8 +10,8 @@ from aiohttp import web
 from fakes.telegram_server import FakeTelegramServer
 
 from bot._config import Config
-from bot._soak import SCRIPTS, SoakSettings, _Soak, mask, score_chat
 from bot.channels._telegram import SECRET_HEADER
+from bot.devtools._soak import SCRIPTS, SoakSettings, _Soak, mask, score_chat
 
 RECEIPT = "Mã phản ánh: {code}\n• Hạn trả lời: {due}\n• Mã tra cứu: {secret}\nnhắn: «tra cứu {code}»"
 

@@ -11,7 +11,7 @@ import pytest
 from conftest import ManualClock
 
 from bot._config import Config, Secrets
-from bot._storage import MIGRATIONS, PSEUDONYM_KEY_FILE, Storage, load_pseudonym_key
+from bot.storage import MIGRATIONS, PSEUDONYM_KEY_FILE, Storage, load_pseudonym_key
 from handlers import Button, IncomingMessage, Reply
 from tickets import SchemaTooNewError
 

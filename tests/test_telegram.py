@@ -18,9 +18,9 @@ from fakes.dispatch import RecordingDispatch
 from fakes.telegram_server import MAX_LONG_POLL_S, FakeTelegramServer
 from telegram.error import InvalidToken
 
-from bot._bench_telegram import bench_telegram_end_to_end
 from bot.channels import Channel, DeliveryError
 from bot.channels._telegram import SECRET_HEADER, WEBHOOK_PATH, TelegramChannel
+from bot.devtools import bench_telegram_end_to_end
 from handlers import Button, IncomingMessage, Reply
 
 USER = 5001

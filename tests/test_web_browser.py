@@ -23,11 +23,12 @@ from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, Request, expect, sync_playwright
 
 from bot._http import HttpServer
-from bot._officials import OfficialsDesk
-from bot._ticket_service import TicketService
-from bot.channels._web import WebChannel, stored_photo
+from bot.channels import stored_photo
+from bot.channels._web import WebChannel
 from bot.cli import main
-from handlers import Button, Dialogue, IncomingMessage, MemoryDialogueStore, Reply
+from bot.officials import OfficialsDesk, TicketService
+from bot.testing import MemoryDialogueStore
+from handlers import Button, Dialogue, IncomingMessage, Reply
 from handlers import _catalogue as catalogue
 from retrieval import Decision
 from tickets import TicketDesk, TicketStore, WorkingCalendar

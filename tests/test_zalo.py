@@ -23,15 +23,15 @@ from fakes.dispatch import RecordingDispatch
 from fakes.zalo_server import APP_ID, APP_SECRET, OA_SECRET, FakeZaloServer
 from handlers_support import WARD_CONTACT, WARD_NAME, build_engine, pseudonym
 
-from bot._bench_zalo import bench_zalo_webhook
-from bot._officials import OfficialsDesk
-from bot._pipeline import Pipeline, RetryPolicy
-from bot._storage import Storage
-from bot._ticket_service import TicketService
-from bot._zalo_tokens import ZaloTokens
 from bot.channels import DeliveryError
 from bot.channels._zalo import QUERY_PREFIX, TEXT_LIMIT, WEBHOOK_PATH, ZaloChannel, event_signature
-from handlers import Button, Dialogue, IncomingMessage, MemoryDialogueStore, Reply
+from bot.channels._zalo_tokens import ZaloTokens
+from bot.delivery import Pipeline, RetryPolicy
+from bot.devtools import bench_zalo_webhook
+from bot.officials import OfficialsDesk, TicketService
+from bot.storage import Storage
+from bot.testing import MemoryDialogueStore
+from handlers import Button, Dialogue, IncomingMessage, Reply
 from handlers import _catalogue as catalogue
 from retrieval import Decision
 from tickets import Status, TicketDesk, TicketStore, WorkingCalendar

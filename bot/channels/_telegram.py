@@ -19,14 +19,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import hashlib
 import hmac
 import logging
 import re
-import time
 import warnings
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from aiohttp import web
@@ -38,7 +35,7 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.constants import ChatType, InlineKeyboardButtonLimit, MessageLimit, ParseMode
+from telegram.constants import ChatType, MessageLimit, ParseMode
 from telegram.error import (
     BadRequest,
     Forbidden,
@@ -59,6 +56,7 @@ from handlers import Button, IncomingMessage, Reply, split_text, telegram_html
 from .._logging import chat_ref
 from ._base import Channel, DeliveryError, Dispatch
 from ._payloads import MAX_TEXT_CHARS, PayloadError, clip_text, parse_telegram_update
+from ._telegram_limits import _CallbackDataTable, _ChatPacer
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +68,6 @@ MODES = ("polling", "webhook")
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 
 TEXT_LIMIT = int(MessageLimit.MAX_TEXT_LENGTH)
-CALLBACK_DATA_LIMIT = int(InlineKeyboardButtonLimit.MAX_CALLBACK_DATA)
 
 # Sending one message: attempts, and the backoff between network failures. A longer outage is
 # the application's to retry (it keeps the reply), not this call's.
@@ -449,96 +446,3 @@ def _button_label(message: MaybeInaccessibleMessage | None, callback_data: str) 
                 if button.callback_data == callback_data:
                     return button.text
     return ""
-
-
-class _CallbackDataTable:
-    """Fits button data into Telegram's 64-byte ``callback_data``.
-
-    Data that fits goes as it is. Longer data, or data that looks like a token, is replaced by a
-    token (a hash, so the same data always gets the same token) remembered in a bounded table.
-    """
-
-    PREFIX = "~"
-    CAPACITY = 10_000
-
-    def __init__(self) -> None:
-        self._data: OrderedDict[str, str] = OrderedDict()
-
-    def encode(self, data: str) -> str:
-        if len(data.encode("utf-8")) <= CALLBACK_DATA_LIMIT and not data.startswith(self.PREFIX):
-            return data
-        token = self.PREFIX + hashlib.blake2b(data.encode("utf-8"), digest_size=16).hexdigest()
-        self._data[token] = data
-        self._data.move_to_end(token)
-        if len(self._data) > self.CAPACITY:
-            self._data.popitem(last=False)
-        return token
-
-    def decode(self, callback_data: str) -> str | None:
-        """The button's data, or None if it was a token this table no longer knows."""
-        if not callback_data.startswith(self.PREFIX):
-            return callback_data
-        data = self._data.get(callback_data)
-        if data is not None:
-            self._data.move_to_end(callback_data)
-        return data
-
-
-class _ChatSlot:
-    """One chat's turn-taking: a lock that keeps a reply's pieces together, and the time before
-    which the chat gets no further message."""
-
-    def __init__(self, interval: float) -> None:
-        self._interval = interval
-        self.lock = asyncio.Lock()
-        self.free_at = 0.0  # time.monotonic()
-        self.users = 0
-
-    @contextlib.asynccontextmanager
-    async def next_message(self) -> AsyncIterator[None]:
-        """Wait for the chat's slot, send inside, and start the interval once the send is over.
-
-        Counting from the end of the previous send, not its start, keeps the spacing even when
-        AIORateLimiter or a retry delays one message more than the next."""
-        delay = self.free_at - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        try:
-            yield
-        finally:
-            self.free_at = time.monotonic() + self._interval
-
-
-class _ChatPacer:
-    """Spaces messages to one chat ``interval`` apart and keeps a reply's pieces together.
-
-    Telegram asks for about one message a second per chat; AIORateLimiter enforces only the
-    overall and per-group limits.
-    """
-
-    # Idle chats are forgotten once there are this many, so the table does not grow forever.
-    PRUNE_ABOVE = 1_000
-
-    def __init__(self, interval: float) -> None:
-        self._interval = interval
-        self._chats: dict[str, _ChatSlot] = {}
-
-    @contextlib.asynccontextmanager
-    async def turn(self, chat_id: str) -> AsyncIterator[_ChatSlot]:
-        """Hold the chat for one reply."""
-        slot = self._chats.get(chat_id)
-        if slot is None:
-            if len(self._chats) >= self.PRUNE_ABOVE:
-                self._prune()
-            slot = self._chats[chat_id] = _ChatSlot(self._interval)
-        slot.users += 1
-        try:
-            async with slot.lock:
-                yield slot
-        finally:
-            slot.users -= 1
-
-    def _prune(self) -> None:
-        now = time.monotonic()
-        for chat_id in [c for c, slot in self._chats.items() if slot.users == 0 and slot.free_at <= now]:
-            del self._chats[chat_id]

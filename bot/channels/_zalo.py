@@ -39,9 +39,9 @@ from aiohttp import web
 from handlers import IncomingMessage, Reply, plain_text, split_text
 
 from .._logging import chat_ref
-from .._zalo_tokens import TokenRefreshError, ZaloTokens
 from ._base import Channel, DeliveryError, Dispatch
 from ._payloads import PayloadError, clip_text, parse_zalo_event
+from ._zalo_tokens import TokenRefreshError, ZaloTokens
 
 log = logging.getLogger(__name__)
 

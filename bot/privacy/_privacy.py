@@ -44,9 +44,10 @@ from typing import Any
 from handlers import Erasure
 from tickets import TicketStore, redact_text
 
-from ._config import PrivacySettings
-from ._storage import Clock, Storage, utc_now
-from .channels._web import UPLOADS_DIR, WebChannel, stored_photo
+from .._config import PrivacySettings
+from ..channels import UPLOADS_DIR, stored_photo
+from ..channels._web import WebChannel
+from ..storage import Clock, Storage, utc_now
 
 log = logging.getLogger(__name__)
 

@@ -31,9 +31,9 @@ from typing import Protocol
 
 from handlers import IncomingMessage, Reply, Turn
 
-from ._logging import chat_ref
-from ._metrics import Metrics
-from ._storage import (
+from .._logging import chat_ref
+from .._metrics import Metrics
+from ..storage import (
     ERROR_OUTCOME,
     OFFICIALS_OUTCOME,
     Clock,
@@ -43,7 +43,7 @@ from ._storage import (
     UnhandledMessage,
     utc_now,
 )
-from .channels import Channel, DeliveryError
+from ..channels import Channel, DeliveryError
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +60,7 @@ class TurnHandler(Protocol):
 
 
 class GroupHandler(Protocol):
-    """What the pipeline needs of ``bot._officials.OfficialsDesk``: the group it serves and its replies."""
+    """What the pipeline needs of ``bot.officials.OfficialsDesk``: the group it serves and its replies."""
 
     @property
     def conversation(self) -> tuple[str, str]: ...

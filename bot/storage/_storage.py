@@ -35,7 +35,7 @@ import sqlite_utils
 from handlers import Button, IncomingMessage, Reply
 from tickets import SqliteWorker
 
-from ._config import Config
+from .._config import Config
 
 log = logging.getLogger(__name__)
 
@@ -721,7 +721,7 @@ class Storage(SqliteWorker):
             by_channel=dict(sorted(Counter(r["channel"] for r in rows).items())),
         )
 
-    # --- Personal data: retention and erasure (bot._privacy) ------------------------------------
+    # --- Personal data: retention and erasure (bot.privacy) -------------------------------------
     # Only settled messages are touched: their compliance log row is written and nothing reads
     # their text or ids again, while a message still in flight needs its payload to be recovered.
 

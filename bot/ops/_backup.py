@@ -34,8 +34,8 @@ from contextlib import closing, suppress
 from pathlib import Path
 from typing import Any
 
-from ._config import Config
-from ._storage import Clock, utc_now
+from .._config import Config
+from ..storage import Clock, utc_now
 
 MANIFEST = "manifest.json"
 FORMAT = 1

@@ -58,7 +58,7 @@ from typing import Any
 from handlers import catalogue
 from tickets import SIPAS_FACTORS, WARD_TZ, EventKind, Status, Ticket, TicketEvent, WorkingCalendar, replay_events
 
-from ._storage import OFFICIALS_OUTCOME, percentile
+from ..storage import OFFICIALS_OUTCOME, percentile
 
 BOT_OUTCOMES = ("answered", "clarified", "abstained", "escalated")
 TOP_UNANSWERED = 10

@@ -12,7 +12,7 @@ what the bot sent (:meth:`~FakeTelegramServer.outbox`, :meth:`~FakeTelegramServe
 faults (:meth:`~FakeTelegramServer.fail_next`) and :meth:`~FakeTelegramServer.reset`.
 
 It lives in the package rather than under ``tests/`` because ``wardbot bench`` and ``wardbot soak``
-drive the Telegram channel through it; ``tests/fakes/telegram_server.py`` re-exports it.
+drive the Telegram channel through it; tests import it from here.
 
 ``sendPhoto`` takes an uploaded image (checked by decoding it, as Telegram does), a file id the
 fake gave out earlier, or an http(s) address (not fetched); the message carries a ``photo`` size.

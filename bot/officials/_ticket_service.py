@@ -26,14 +26,13 @@ import logging
 from collections.abc import Mapping
 from typing import Protocol
 
-from handlers import Reply, catalogue
-from handlers._intake import due_text
+from handlers import Reply, catalogue, due_text
 from tickets import EventKind, Status, Ticket, TicketDesk
 
-from ._logging import chat_ref
-from ._pipeline import RetryPolicy, Sleep, send_once
-from ._storage import Clock, utc_now
-from .channels import Channel, DeliveryError
+from .._logging import chat_ref
+from ..channels import Channel, DeliveryError
+from ..delivery import RetryPolicy, Sleep, send_once
+from ..storage import Clock, utc_now
 
 log = logging.getLogger(__name__)
 

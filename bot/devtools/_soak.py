@@ -3,8 +3,8 @@
 The bot runs as ``wardbot run`` in a child process, so that it can be killed at any instruction,
 on a fresh data directory; its built model and caches are the configured ones
 (``WARDBOT_BUILD_DIR``), so that a restart loads them instead of building them. It serves Telegram
-(the fake Bot API of :mod:`bot._fake_telegram`, by webhook or polling), Zalo (the fake OA API of
-:mod:`bot._fake_zalo`) and the web chat, all on loopback. Simulated citizens talk to it the way
+(the fake Bot API of :mod:`bot.testing.telegram`, by webhook or polling), Zalo (the fake OA API of
+:mod:`bot.testing.zalo`) and the web chat, all on loopback. Simulated citizens talk to it the way
 each platform delivers:
 
 * Telegram re-sends an update, with backoff, until the webhook answers 2xx, or (polling) until a
@@ -58,13 +58,12 @@ import aiohttp
 
 from handlers import catalogue
 
+from .._config import Config
+from ..channels._telegram import WEBHOOK_PATH as TELEGRAM_WEBHOOK_PATH
+from ..channels._zalo import WEBHOOK_PATH as ZALO_WEBHOOK_PATH
+from ..testing import FakeTelegramServer, FakeZaloServer
 from ._bench_telegram import FIRST_USER_ID as TELEGRAM_FIRST_USER_ID
 from ._bench_zalo import FIRST_USER_ID as ZALO_FIRST_USER_ID
-from ._config import Config
-from ._fake_telegram import FakeTelegramServer
-from ._fake_zalo import FakeZaloServer
-from .channels._telegram import WEBHOOK_PATH as TELEGRAM_WEBHOOK_PATH
-from .channels._zalo import WEBHOOK_PATH as ZALO_WEBHOOK_PATH
 
 CHANNELS = ("telegram", "zalo", "web")
 TELEGRAM_MODES = ("webhook", "polling")

@@ -15,15 +15,15 @@ from pathlib import Path
 from handlers import (
     Dialogue,
     IncomingMessage,
-    MemoryDialogueStore,
     Outcome,
     SearchEngine,
 )
 from retrieval import Calibration, LabelledQuestion, read_questions, summarize
 from retrieval import Outcome as EvalOutcome
 
-from ._config import Config
-from ._search import open_search_engine
+from .._config import Config
+from .._search import open_search_engine
+from ..testing import MemoryDialogueStore
 
 CV_SEED = 20261207  # which question falls in which fold: fixed, so a rerun gives the same figures
 

@@ -3,7 +3,7 @@
 :class:`OfficialsDesk` posts each ticket the :class:`~tickets.TicketDesk` opens (with a claim
 button) and answers the group's commands: ``/tickets``, ``/claim CODE``, ``/reply CODE text``,
 ``/close CODE``, ``/reopen CODE [reason]``, ``/apology CODE YYYY-MM-DD reason``. Only the
-configured members may act. An answer is delivered by the :class:`~bot._ticket_service.TicketService`
+configured members may act. An answer is delivered by the :class:`~bot.officials.TicketService`
 at once; a failure is flagged to the group. Closing sends the citizen the closing message and the
 first SIPAS question.
 
@@ -30,8 +30,7 @@ from handlers import Button, IncomingMessage, Reply, catalogue
 from tickets import EventKind, Status, Ticket, TicketConflict, TicketNotFound, TicketStateError
 
 from ._ticket_service import OPEN_STATUSES, TicketService, status_fields
-from .channels import DeliveryError
-from .channels._web import PHOTO_PREFIX, stored_photo
+from ..channels import PHOTO_PREFIX, DeliveryError, stored_photo
 
 log = logging.getLogger(__name__)
 

@@ -16,10 +16,10 @@ from collections.abc import Callable, Sequence
 
 from handlers import IncomingMessage
 
-from ._fake_telegram import FakeTelegramServer
-from ._storage import percentile
-from .channels import Channel, Dispatch
-from .channels._telegram import TelegramChannel
+from ..channels import Channel, Dispatch
+from ..channels._telegram import TelegramChannel
+from ..storage import percentile
+from ..testing import FakeTelegramServer
 
 # Builds the application's dispatch around the channel its replies must go through.
 DispatchFactory = Callable[[Channel], Dispatch]

@@ -18,8 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._messages import IncomingMessage, Reply, Turn
-from ._router import Dialogue
+from handlers import Dialogue, IncomingMessage, Reply, Turn
 
 __all__ = ["DialogueTester", "MemoryDialogueStore"]
 

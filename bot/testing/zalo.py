@@ -41,6 +41,8 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+__all__ = ("APP_ID", "APP_SECRET", "OA_SECRET", "Delivery", "FakeZaloServer", "SentZaloMessage")
+
 APP_ID = "4321987654321"
 OA_ID = "1122334455667788990"
 OA_SECRET = "fake-oa-secret-key"

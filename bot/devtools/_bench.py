@@ -16,13 +16,13 @@ from handlers import Dialogue, SearchEngine
 from knowledge import search_docs
 from retrieval import EmbeddingCache, Retriever, read_questions
 
-from ._app import catalogue_apology
+from .._app import catalogue_apology
+from .._config import Config
+from .._search import load_configured_kb, open_embedder
+from ..delivery import Pipeline
+from ..storage import Storage, percentile
 from ._bench_telegram import bench_telegram_end_to_end
 from ._bench_zalo import bench_zalo_webhook
-from ._config import Config
-from ._pipeline import Pipeline
-from ._search import load_configured_kb, open_embedder
-from ._storage import Storage, percentile
 
 # Used when no question file is given: everyday questions in the styles citizens write.
 SAMPLE_QUERIES = (

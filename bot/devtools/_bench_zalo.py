@@ -17,10 +17,10 @@ from pathlib import Path
 
 from aiohttp import web
 
+from ..channels._zalo import WEBHOOK_PATH, ZaloChannel
+from ..channels._zalo_tokens import ZaloTokens
+from ..testing import FakeZaloServer
 from ._bench_telegram import DEFAULT_QUESTIONS, DispatchFactory, _percentile_ms
-from ._fake_zalo import FakeZaloServer
-from ._zalo_tokens import ZaloTokens
-from .channels._zalo import WEBHOOK_PATH, ZaloChannel
 
 FIRST_USER_ID = 3_000_000_000_000_000_001
 

@@ -22,8 +22,8 @@ from retrieval import (
     train_adapter,
 )
 
-from ._config import Config
-from ._search import load_configured_kb
+from .._config import Config
+from .._search import load_configured_kb
 
 
 def dense_recall(embedder: OnnxEmbedder, titles: Sequence[str], ids: Sequence[str], questions_path: Path,
