@@ -1,22 +1,19 @@
-"""The bot's one SQLite file (:class:`Storage`): inbound messages and the reply outbox, dialogue
-state, the web chat's mailbox, unanswered questions, votes and the compliance log; the queries
-that the privacy rules need; the pseudonym key."""
+"""The bot's one SQLite file (:class:`Storage`): inbound messages and the reply outbox, the web
+chat's mailbox and the compliance log (``_storage.py``), dialogue state, unanswered questions and
+votes (``_dialogue.py``), the queries of the privacy rules (``_personal.py``); its tables
+(``_schema.py``), how it writes moments and replies (``_encoding.py``); the pseudonym key."""
 
+from ._encoding import Clock, utc_now
+from ._schema import MIGRATIONS, PendingReply, SettledMessage, UnhandledMessage
 from ._storage import (
     ERROR_OUTCOME,
-    MIGRATIONS,
     OFFICIALS_OUTCOME,
     PSEUDONYM_KEY_FILE,
-    Clock,
     LogStats,
-    PendingReply,
-    SettledMessage,
     Storage,
-    UnhandledMessage,
     keyed_pseudonym,
     load_pseudonym_key,
     percentile,
-    utc_now,
 )
 
 __all__ = (

@@ -16,30 +16,40 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import json
 import logging
 import math
 import os
 import secrets
 import sqlite3
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from enum import Enum
 from pathlib import Path
 from typing import Any, TypeVar
 
 import sqlite_utils
 
-from handlers import Button, IncomingMessage, Reply
+from handlers import IncomingMessage, Reply
 from tickets import SqliteWorker
 
 from .._config import Config
+from ._dialogue import _DialogueState
+from ._encoding import (
+    Clock,
+    _message_from_json,
+    _message_to_json,
+    _parse_timestamp,
+    _timestamp,
+    reply_from_json,
+    reply_to_json,
+    utc_now,
+)
+from ._personal import _PersonalData
+from ._schema import MIGRATIONS, DeliveryStatus, MessageStatus, PendingReply, SettledMessage, UnhandledMessage
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], dt.datetime]
 T = TypeVar("T")
 
 PSEUDONYM_KEY_FILE = "pseudonym.key"
@@ -47,19 +57,6 @@ PSEUDONYM_KEY_FILE = "pseudonym.key"
 # because handlers never decide it; the compliance log counts it beside theirs.
 ERROR_OUTCOME = "error"
 OFFICIALS_OUTCOME = "officials"  # a message in the officials' group, not a citizen's question
-
-
-def utc_now() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-def _timestamp(moment: dt.datetime) -> str:
-    """UTC, fixed width, so that timestamps compare correctly as text in SQL."""
-    return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds")
-
-
-def _parse_timestamp(text: str) -> dt.datetime:
-    return dt.datetime.fromisoformat(text)
 
 
 def keyed_pseudonym(key: bytes, channel: str, user_id: str) -> str:
@@ -86,151 +83,6 @@ def load_pseudonym_key(config: Config) -> bytes:
         file.write(key)
     log.info("generated a pseudonym key in %s", path)
     return key
-
-
-class MessageStatus(str, Enum):
-    RECEIVED = "received"  # recorded, not yet handled (or handling was interrupted)
-    HANDLED = "handled"  # the turn is recorded; its replies wait in the outbox
-    ANSWERED = "answered"  # every reply was delivered
-    FAILED = "failed"  # a reply could not be delivered, or handling was given up
-
-
-class DeliveryStatus(str, Enum):
-    PENDING = "pending"
-    HELD = "held"  # the platform refuses until the user writes again; sent then
-    DELIVERED = "delivered"
-    FAILED = "failed"
-
-
-# Migrations by number (see tickets._sqlite.connect); a released migration is never edited.
-MIGRATIONS: tuple[str, ...] = (
-    """
-    CREATE TABLE messages (
-        id INTEGER PRIMARY KEY,
-        channel TEXT NOT NULL,
-        chat_id TEXT NOT NULL,
-        user TEXT NOT NULL,                      -- pseudonymised
-        platform_id TEXT NOT NULL DEFAULT '',    -- the platform's message id, for dropping duplicates
-        text TEXT NOT NULL DEFAULT '',
-        callback_data TEXT NOT NULL DEFAULT '',
-        payload TEXT,                            -- the whole message as JSON, until it is settled
-        status TEXT NOT NULL DEFAULT 'received',
-        attempts INTEGER NOT NULL DEFAULT 0,     -- how often handling began
-        received_at TEXT NOT NULL,
-        handled_at TEXT,
-        outcome TEXT,
-        entry_id TEXT,
-        score REAL
-    );
-    -- Telegram numbers messages per chat, so a platform id is unique only within its chat.
-    CREATE UNIQUE INDEX messages_platform_id ON messages (channel, chat_id, platform_id) WHERE platform_id != '';
-    CREATE INDEX messages_status ON messages (status);
-
-    CREATE TABLE outbox (
-        id INTEGER PRIMARY KEY,
-        message INTEGER NOT NULL REFERENCES messages (id),
-        seq INTEGER NOT NULL,                    -- the reply's place in its turn
-        channel TEXT NOT NULL,
-        chat_id TEXT NOT NULL,
-        reply TEXT NOT NULL,                     -- JSON
-        status TEXT NOT NULL DEFAULT 'pending',
-        attempts INTEGER NOT NULL DEFAULT 0,
-        next_attempt_at TEXT NOT NULL,
-        last_error TEXT NOT NULL DEFAULT '',
-        delivered_at TEXT,
-        UNIQUE (message, seq)
-    );
-    CREATE INDEX outbox_pending ON outbox (status, next_attempt_at);
-
-    CREATE TABLE conversations (
-        channel TEXT NOT NULL,
-        chat_id TEXT NOT NULL,
-        state TEXT NOT NULL,                     -- JSON
-        updated_at TEXT NOT NULL,
-        PRIMARY KEY (channel, chat_id)
-    );
-
-    CREATE TABLE unanswered (
-        id INTEGER PRIMARY KEY,
-        channel TEXT NOT NULL,
-        chat_id TEXT NOT NULL,                   -- where an official's answer can be sent
-        user TEXT NOT NULL,
-        question TEXT NOT NULL,
-        asked_at TEXT NOT NULL
-    );
-
-    CREATE TABLE votes (
-        id INTEGER PRIMARY KEY,
-        channel TEXT NOT NULL,
-        user TEXT NOT NULL,
-        entry_id TEXT NOT NULL,
-        helpful INTEGER NOT NULL,
-        voted_at TEXT NOT NULL
-    );
-
-    CREATE TABLE compliance_log (
-        message INTEGER PRIMARY KEY REFERENCES messages (id),
-        channel TEXT NOT NULL,
-        user TEXT NOT NULL,
-        received_at TEXT NOT NULL,
-        replied_at TEXT,                         -- NULL when the reply never reached the citizen
-        latency_ms INTEGER,
-        outcome TEXT NOT NULL,
-        entry_id TEXT NOT NULL DEFAULT '',
-        score REAL
-    );
-    CREATE INDEX compliance_log_received ON compliance_log (received_at);
-    """,
-    # 2: the web chat's mailbox. The browser polls for its replies, so they wait here, durable
-    # across restarts, until its next poll acknowledges them.
-    """
-    CREATE TABLE web_mailbox (
-        id INTEGER PRIMARY KEY,                  -- the reply's sequence number in the page
-        chat_id TEXT NOT NULL,                   -- the browser session
-        reply TEXT NOT NULL,                     -- JSON
-        posted_at TEXT NOT NULL,
-        acknowledged_at TEXT
-    );
-    CREATE INDEX web_mailbox_chat ON web_mailbox (chat_id, id);
-    """,
-    # 3: the conversation's state when handling of a message began ('' for none), so that a
-    # message whose handling was interrupted is handled again from the same state.
-    """
-    ALTER TABLE messages ADD COLUMN state_before TEXT;
-    """,
-)
-
-
-@dataclass(frozen=True, slots=True)
-class UnhandledMessage:
-    """A message recorded but never handled to the end, as found after a restart."""
-
-    id: int
-    message: IncomingMessage
-    attempts: int
-
-
-@dataclass(frozen=True, slots=True)
-class PendingReply:
-    """A reply waiting in the outbox."""
-
-    id: int
-    message_id: int  # the inbound message it answers
-    seq: int
-    channel: str
-    chat_id: str
-    reply: Reply
-    attempts: int
-
-
-@dataclass(frozen=True, slots=True)
-class SettledMessage:
-    """What the compliance log recorded when a message was settled."""
-
-    channel: str
-    outcome: str
-    answered: bool
-    latency_ms: int | None
 
 
 def percentile(sorted_values: Sequence[T], share: float) -> T | None:
@@ -266,49 +118,7 @@ class LogStats:
         }
 
 
-def reply_to_json(reply: Reply) -> str:
-    rows = [[{"label": b.label, "data": b.data, "url": b.url} for b in row] for row in reply.buttons]
-    value: dict[str, Any] = {"text": reply.text, "buttons": rows}
-    if reply.photo:
-        value["photo"] = reply.photo
-    return json.dumps(value, ensure_ascii=False)
-
-
-def reply_from_json(text: str) -> Reply:
-    value = json.loads(text)
-    buttons = tuple(tuple(Button(**b) for b in row) for row in value["buttons"])
-    return Reply(value["text"], buttons, value.get("photo", ""))
-
-
-def _message_to_json(message: IncomingMessage) -> str:
-    return json.dumps(
-        {
-            "channel": message.channel,
-            "chat_id": message.chat_id,
-            "user_id": message.user_id,
-            "text": message.text,
-            "message_id": message.message_id,
-            "callback_data": message.callback_data,
-            "received_at": message.received_at.isoformat(),
-            "location": list(message.location) if message.location else None,
-            "attachment": message.attachment,
-            "display_name": message.display_name,
-            # Kept so that a turn recovered after a crash still says the text was cut; rows
-            # written before it existed read as not cut.
-            "truncated": message.truncated,
-        },
-        ensure_ascii=False,
-    )
-
-
-def _message_from_json(text: str) -> IncomingMessage:
-    value = json.loads(text)
-    value["received_at"] = _parse_timestamp(value["received_at"])
-    value["location"] = tuple(value["location"]) if value["location"] else None
-    return IncomingMessage(**value)
-
-
-class Storage(SqliteWorker):
+class Storage(_DialogueState, _PersonalData, SqliteWorker):
     """Async access to the SQLite file; implements :class:`handlers.DialogueStore`.
 
     Open with :meth:`open` (which creates the file and applies migrations) and close with
@@ -659,47 +469,6 @@ class Storage(SqliteWorker):
 
         return await self._run(write)
 
-    # --- handlers.DialogueStore ----------------------------------------------------------------
-
-    async def load_state(self, conversation: tuple[str, str]) -> dict[str, Any] | None:
-        def read() -> dict[str, Any] | None:
-            rows = list(
-                self._db.query("SELECT state FROM conversations WHERE channel = ? AND chat_id = ?", list(conversation))
-            )
-            return json.loads(rows[0]["state"]) if rows else None
-
-        return await self._run(read)
-
-    async def save_state(self, conversation: tuple[str, str], state: dict[str, Any]) -> None:
-        channel, chat_id = conversation
-        row = {
-            "channel": channel,
-            "chat_id": chat_id,
-            "state": json.dumps(state, ensure_ascii=False),
-            "updated_at": _timestamp(self._clock()),
-        }
-        await self._run(lambda: self._db["conversations"].upsert(row, pk=("channel", "chat_id")))
-
-    async def record_unanswered(self, message: IncomingMessage, question: str) -> None:
-        row = {
-            "channel": message.channel,
-            "chat_id": message.chat_id,
-            "user": self.pseudonym(message.channel, message.user_id),
-            "question": question,
-            "asked_at": _timestamp(self._clock()),
-        }
-        await self._run(lambda: self._db["unanswered"].insert(row))
-
-    async def record_vote(self, message: IncomingMessage, entry_id: str, helpful: bool) -> None:
-        row = {
-            "channel": message.channel,
-            "user": self.pseudonym(message.channel, message.user_id),
-            "entry_id": entry_id,
-            "helpful": int(helpful),
-            "voted_at": _timestamp(self._clock()),
-        }
-        await self._run(lambda: self._db["votes"].insert(row))
-
     # --- Reports ------------------------------------------------------------------------------
 
     async def log_stats(self, since: dt.datetime | None = None) -> LogStats:
@@ -720,201 +489,3 @@ class Storage(SqliteWorker):
             by_outcome=dict(sorted(Counter(r["outcome"] for r in rows).items())),
             by_channel=dict(sorted(Counter(r["channel"] for r in rows).items())),
         )
-
-    # --- Personal data: retention and erasure (bot.privacy) -------------------------------------
-    # Only settled messages are touched: their compliance log row is written and nothing reads
-    # their text or ids again, while a message still in flight needs its payload to be recovered.
-
-    def _blank_messages(
-        self, where: str, params: Sequence[Any], *, abstained_since: str | None = None
-    ) -> tuple[int, int]:
-        """Inside a write transaction: blank the ids and text of the settled messages matching
-        ``where`` (an abstention's text stays if it came ``abstained_since`` or later), delete
-        their replies from the outbox and unlink their compliance log rows; how many messages
-        and replies."""
-        settled = f"({where}) AND chat_id != '' AND id IN (SELECT message FROM compliance_log)"
-        ids = [row["id"] for row in self._db.query(f"SELECT id FROM messages WHERE {settled}", params)]
-        text, text_params = "''", []
-        if abstained_since is not None:
-            text, text_params = (
-                "CASE WHEN outcome = 'abstained' AND received_at >= ? THEN text ELSE '' END",
-                [abstained_since],
-            )
-        replies = 0
-        for start in range(0, len(ids), 500):  # within SQLite's limit on parameters
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            self._db.execute(
-                "UPDATE messages SET chat_id = '', user = '', platform_id = '', callback_data = '', payload = NULL, "
-                f"text = {text} WHERE id IN ({marks})",
-                [*text_params, *chunk],
-            )
-            replies += self._db.execute(f"DELETE FROM outbox WHERE message IN ({marks})", chunk).rowcount
-            self._db.execute(f"UPDATE compliance_log SET user = '' WHERE message IN ({marks})", chunk)
-        return len(ids), replies
-
-    async def purge_expired(
-        self,
-        *,
-        messages_before: dt.datetime,
-        unanswered_before: dt.datetime,
-        conversations_before: dt.datetime,
-    ) -> dict[str, int]:
-        """Delete what the retention periods no longer allow, keeping what the reports count:
-        messages received before ``messages_before`` lose their text, ids and replies (their
-        outcome, times and compliance log row stay), votes cast then lose their pseudonym (the
-        vote still counts), web chat replies posted then are deleted. An abstention's text is
-        one of the unanswered questions that reports list, so it stays as long as those, until
-        ``unanswered_before``; conversations idle since ``conversations_before`` are deleted."""
-        messages_cutoff, unanswered_cutoff = _timestamp(messages_before), _timestamp(unanswered_before)
-        conversations_cutoff = _timestamp(conversations_before)
-
-        def write() -> dict[str, int]:
-            with self._write():
-                messages, replies = self._blank_messages(
-                    "received_at < ?", [messages_cutoff], abstained_since=unanswered_cutoff
-                )
-                abstentions = self._db.execute(
-                    "UPDATE messages SET text = '' WHERE received_at < ? AND chat_id = '' AND text != ''",
-                    [unanswered_cutoff],
-                ).rowcount
-                execute = self._db.execute
-                return {
-                    "messages": messages,
-                    "replies": replies,
-                    "abstentions": abstentions,
-                    "votes": execute(
-                        "UPDATE votes SET user = '' WHERE voted_at < ? AND user != ''", [messages_cutoff]
-                    ).rowcount,
-                    "web_replies": execute("DELETE FROM web_mailbox WHERE posted_at < ?", [messages_cutoff]).rowcount,
-                    "unanswered": execute("DELETE FROM unanswered WHERE asked_at < ?", [unanswered_cutoff]).rowcount,
-                    "conversations": execute(
-                        "DELETE FROM conversations WHERE updated_at < ?", [conversations_cutoff]
-                    ).rowcount,
-                }
-
-        return await self._run(write)
-
-    async def erase_user(self, channel: str, chat_id: str, user_id: str, *, mailbox: bool) -> dict[str, int]:
-        """Erase what is held about ``user_id`` on ``channel`` and of the chat ``chat_id``: their
-        settled messages as :meth:`purge_expired` leaves expired ones, the conversation's state
-        and their questions for officials deleted, their votes unlinked, and with ``mailbox`` (the
-        web chat) the replies waiting for the browser deleted. What counts stays counted."""
-        user = self.pseudonym(channel, user_id)
-
-        def write() -> dict[str, int]:
-            with self._write():
-                messages, replies = self._blank_messages("channel = ? AND user = ?", [channel, user])
-                execute = self._db.execute
-                if mailbox:
-                    replies += execute("DELETE FROM web_mailbox WHERE chat_id = ?", [chat_id]).rowcount
-                return {
-                    "messages": messages,
-                    "replies": replies,
-                    "unanswered": execute(
-                        "DELETE FROM unanswered WHERE channel = ? AND (user = ? OR chat_id = ?)",
-                        [channel, user, chat_id],
-                    ).rowcount,
-                    "votes": execute(
-                        "UPDATE votes SET user = '' WHERE channel = ? AND user = ?", [channel, user]
-                    ).rowcount,
-                    "conversations": execute(
-                        "DELETE FROM conversations WHERE channel = ? AND chat_id = ?", [channel, chat_id]
-                    ).rowcount,
-                }
-
-        return await self._run(write)
-
-    async def scrub_conversation(
-        self, conversation: tuple[str, str], scrub: Callable[[str], str], *, mailbox: bool
-    ) -> int:
-        """Pass every stored text of the conversation through ``scrub``: its messages (and their
-        payloads), the bot's replies, its questions for officials, and with ``mailbox`` the web
-        chat's waiting replies. How many rows changed."""
-        channel, chat_id = conversation
-
-        def reply(text: str) -> str:
-            value = reply_from_json(text)
-            return reply_to_json(Reply(scrub(value.text), value.buttons, value.photo))
-
-        def payload(text: str | None) -> str | None:
-            if text is None:
-                return None
-            value = json.loads(text)
-            return json.dumps(value | {"text": scrub(value["text"])}, ensure_ascii=False)
-
-        # Each table, the conversation's rows in it, and the columns that hold text with their scrub.
-        in_chat = ("channel = ? AND chat_id = ?", [channel, chat_id])
-        tables: list[tuple[str, tuple[str, list[str]], dict[str, Callable[[Any], Any]]]] = [
-            ("messages", in_chat, {"text": scrub, "payload": payload}),
-            ("outbox", in_chat, {"reply": reply}),
-            ("unanswered", in_chat, {"question": scrub}),
-        ]
-        if mailbox:
-            tables.append(("web_mailbox", ("chat_id = ?", [chat_id]), {"reply": reply}))
-
-        def write() -> int:
-            changed = 0
-            with self._write():
-                for table, (where, params), columns in tables:
-                    for row in list(self._db.query(f"SELECT * FROM {table} WHERE {where}", params)):
-                        values = {name: change(row[name]) for name, change in columns.items()}
-                        if any(values[name] != row[name] for name in values):
-                            sets = ", ".join(f"{name} = ?" for name in values)
-                            self._db.execute(f"UPDATE {table} SET {sets} WHERE id = ?", [*values.values(), row["id"]])
-                            changed += 1
-            return changed
-
-        return await self._run(write)
-
-    async def conversation_states(self) -> list[str]:
-        """Every conversation's state as stored (JSON): what a photo still in use is looked for in."""
-        return await self._run(lambda: [row["state"] for row in self._db.query("SELECT state FROM conversations")])
-
-    async def personal_data(self, channel: str, chat_id: str, user_id: str) -> dict[str, Any]:
-        """Everything held about ``user_id`` on ``channel`` (and of the chat ``chat_id``), for
-        the citizen's copy: their messages with the bot's replies, the conversation's state, their
-        questions for officials and their votes."""
-        user = self.pseudonym(channel, user_id)
-
-        def read() -> dict[str, Any]:
-            query = self._db.query
-            messages = []
-            for row in query(
-                "SELECT id, received_at, text, callback_data, outcome FROM messages WHERE channel = ? AND user = ? "
-                "ORDER BY id",
-                [channel, user],
-            ):
-                replies = query("SELECT reply FROM outbox WHERE message = ? ORDER BY seq", [row["id"]])
-                messages.append(
-                    {
-                        "received_at": row["received_at"],
-                        "text": row["text"],
-                        "button": row["callback_data"],
-                        "outcome": row["outcome"],
-                        "replies": [reply_from_json(r["reply"]).text for r in replies],
-                    }
-                )
-            states = list(
-                query("SELECT state FROM conversations WHERE channel = ? AND chat_id = ?", [channel, chat_id])
-            )
-            return {
-                "messages": messages,
-                "conversation": json.loads(states[0]["state"]) if states else None,
-                "unanswered": list(
-                    query(
-                        "SELECT asked_at, question FROM unanswered WHERE channel = ? AND (user = ? OR chat_id = ?) "
-                        "ORDER BY id",
-                        [channel, user, chat_id],
-                    )
-                ),
-                "votes": [
-                    {"voted_at": row["voted_at"], "entry_id": row["entry_id"], "helpful": bool(row["helpful"])}
-                    for row in query(
-                        "SELECT voted_at, entry_id, helpful FROM votes WHERE channel = ? AND user = ? ORDER BY id",
-                        [channel, user],
-                    )
-                ],
-            }
-
-        return await self._run(read)
