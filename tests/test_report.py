@@ -365,7 +365,7 @@ def test_missing_stores_report_zeros(tmp_path: Path, monkeypatch, capsys) -> Non
 
 
 def test_an_empty_period_charts_from_zero_in_whole_numbers(data_dir: Path) -> None:
-    from bot.reports._figures import chart_figure
+    from bot.reports._render import chart_figure
 
     empty = report_of(data_dir, parse_period("2025-Q1"))
     assert (empty.received, empty.bot.messages) == (0, 0)
