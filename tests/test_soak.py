@@ -11,7 +11,8 @@ from fakes.telegram_server import FakeTelegramServer
 
 from bot._config import Config
 from bot.channels._telegram import SECRET_HEADER
-from bot.devtools._soak import SCRIPTS, SoakSettings, _Soak, mask, score_chat
+from bot.devtools._soak import SCRIPTS, SoakSettings, _Soak
+from bot.devtools._soak_scoring import mask, score_chat
 
 RECEIPT = "Mã phản ánh: {code}\n• Hạn trả lời: {due}\n• Mã tra cứu: {secret}\nnhắn: «tra cứu {code}»"
 

@@ -33,30 +33,23 @@ reached the citizen's chat is *never answered*, and each extra copy of an answer
 
 from __future__ import annotations
 
-import abc
 import asyncio
 import itertools
-import json
 import os
 import random
-import re
 import secrets
 import shutil
-import signal
 import socket
 import sys
 import tempfile
 import time
-import uuid
-from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-
-from handlers import catalogue
 
 from .._config import Config
 from ..channels._telegram import WEBHOOK_PATH as TELEGRAM_WEBHOOK_PATH
@@ -64,6 +57,9 @@ from ..channels._zalo import WEBHOOK_PATH as ZALO_WEBHOOK_PATH
 from ..testing import FakeTelegramServer, FakeZaloServer
 from ._bench_telegram import FIRST_USER_ID as TELEGRAM_FIRST_USER_ID
 from ._bench_zalo import FIRST_USER_ID as ZALO_FIRST_USER_ID
+from ._soak_citizens import _Chat, _TelegramAcks, _TelegramChat, _wait_for, _WebChat, _ZaloChat, _ZaloOutbox
+from ._soak_processes import SoakError, _Bot, _Officials
+from ._soak_scoring import _ANSWER, _TICKET_CODE, ChatScore, mask, official_answer, score_chat
 
 CHANNELS = ("telegram", "zalo", "web")
 TELEGRAM_MODES = ("webhook", "polling")
@@ -101,37 +97,18 @@ SETTLE_S = 180.0  # the most the end waits for late replies and answers
 QUIET_S = 20.0
 SWEEP_S = 60.0  # how often the official lists open tickets, to find those whose receipt was lost
 SWEEP_SETTLING_S = 10.0
-STARTUP_TIMEOUT_S = 900.0  # a first start on a cold build directory builds the model
-STOP_TIMEOUT_S = 30.0
 PROGRESS_S = 30.0
 EXAMPLES = 5  # cases of each failure shown with the figures
 # Telegram keeps an update for a day, retrying a failing webhook: a long ladder, so that no
 # update is dropped while the bot restarts.
 TELEGRAM_RETRY_S = (0.5, 1.0, 2.0, 4.0, 8.0) + (15.0,) * 60
 TELEGRAM_WEBHOOK_URL = "https://wardbot.soak.invalid" + TELEGRAM_WEBHOOK_PATH
-# Zalo's 30 s, 5 min, 15 min... ladder (protocols.md A6), compressed; the last pause repeats.
-ZALO_RETRY_S = (1.0, 3.0, 6.0, 12.0, 20.0)
-ZALO_DEADLINE_S = 2.0  # Zalo counts a slower 200 as a failure and re-sends
-# The web page's figures (index.js): backoff 1 s doubling to 15 s, and its request deadlines.
-WEB_MAX_BACKOFF_S = 15.0
-WEB_SEND_DEADLINE_S = 15.0
-WEB_POLL_DEADLINE_S = 35.0
-POLL_INTERVAL_S = 0.25  # how often the harness looks at what a fake received
 
 TICKET_FIGURES = (
     "filed", "receipts", "answered", "answers_delivered", "never_answered", "answers_duplicated",
     "not_answered_by_officials", "extra_tickets",
 )  # fmt: skip
 
-_ANSWER = re.compile(r"soak-answer ([A-Z]{2}-\d{4}-\d{6})")
-_TICKET_CODE = re.compile(r"\b[A-Z]{2}-\d{4}-\d{6}\b")
-_LOOKUP_CODE = re.compile(r"\b[0-9A-Z]{8}\b")
-_FORMAT_DIGITS = {"%H": r"\d{2}", "%M": r"\d{2}", "%d": r"\d{2}", "%m": r"\d{2}", "%Y": r"\d{4}"}
-_DUE_TIME = re.compile(re.sub("|".join(_FORMAT_DIGITS), lambda m: _FORMAT_DIGITS[m[0]], re.escape(catalogue.DATE_TIME)))
-
-
-class SoakError(Exception):
-    """The soak could not run: the bot did not start, or the references disagree."""
 
 
 @dataclass(frozen=True)
@@ -148,372 +125,6 @@ class SoakSettings:
             raise ValueError("messages and users must be at least 1, kills at least 0")
         if self.telegram_mode not in TELEGRAM_MODES:
             raise ValueError(f"telegram_mode: expected one of {', '.join(TELEGRAM_MODES)}")
-
-
-# --- counting ---------------------------------------------------------------------------------
-
-
-def official_answer(code: str) -> str:
-    """The answer the soak's official gives ticket ``code``: the citizen's copy names it."""
-    return f"soak-answer {code}"
-
-
-def mask(text: str) -> str:
-    """A reply's text without what differs between two chats told the same: ticket codes, lookup
-    codes and due times."""
-    text = _DUE_TIME.sub("<time>", text)
-    text = _TICKET_CODE.sub("<ticket>", text)
-    return _LOOKUP_CODE.sub("<lookup>", text)
-
-
-@dataclass(frozen=True)
-class ChatScore:
-    accepted: int
-    lost: int
-    unanswered: tuple[int, ...]  # the accepted turns that got no reply of their own
-    duplicates: tuple[str, ...]  # the texts delivered once too often
-    strays: tuple[str, ...]  # the texts the script never gets
-
-    @property
-    def duplicated(self) -> int:
-        return len(self.duplicates)
-
-    @property
-    def off_script(self) -> int:
-        return len(self.strays)
-
-
-def score_chat(expected: Sequence[Sequence[str]], accepted: Sequence[bool], delivered: Iterable[str]) -> ChatScore:
-    """Count one chat (see the module's docstring). ``expected[i]`` holds the masked texts of the
-    replies to the script's turn ``i``; ``accepted[i]`` says whether the message of turn ``i``
-    was acknowledged (a chat may have sent fewer turns than its script has); ``delivered`` holds
-    the masked texts of the replies the chat got, answers to tickets left out, in order."""
-    owed = [Counter(turn) for turn in expected[: len(accepted)]]
-    produced = {text for turn in owed for text in turn}
-    got = [0] * len(owed)
-    duplicates: list[str] = []
-    strays: list[str] = []
-    for text in delivered:
-        turn = next((i for i, texts in enumerate(owed) if texts[text] > 0), None)
-        if turn is not None:
-            owed[turn][text] -= 1
-            got[turn] += 1
-        elif text in produced:
-            duplicates.append(text)
-        else:
-            strays.append(text)
-    unanswered = tuple(turn for turn, (ok, count) in enumerate(zip(accepted, got)) if ok and not count)
-    lost = max(0, len(unanswered) - len(strays))
-    return ChatScore(sum(accepted), lost, unanswered, tuple(duplicates), tuple(strays))
-
-
-# --- citizens ---------------------------------------------------------------------------------
-
-
-class _Chat(abc.ABC):
-    """One citizen's conversation on one channel: what it sent, whether each was accepted, and
-    every reply it got."""
-
-    def __init__(self, channel: str, chat_id: str, script: str, *, reference: bool) -> None:
-        self.channel, self.chat_id, self.script, self.reference = channel, chat_id, script, reference
-        self.accepted: list[bool] = []
-
-    @abc.abstractmethod
-    async def send(self, text: str) -> bool:
-        """Send ``text`` until the platform counts it accepted (True) or gives up (False)."""
-
-    @abc.abstractmethod
-    def replies(self) -> list[str]:
-        """Every message the bot sent to this chat so far, in order, as :func:`_reply` writes it."""
-
-    def conversation(self) -> list[str]:
-        """The replies, answers to tickets left out."""
-        return [text for text in self.replies() if not _ANSWER.search(text)]
-
-
-class _TelegramAcks:
-    """Whether the fake Telegram server counts an update as taken: when polling, once a later
-    ``getUpdates`` offset confirmed it; in webhook mode, once answered 2xx (one it dropped after
-    all its retries is refused)."""
-
-    def __init__(self, server: FakeTelegramServer, mode: str, retries: int) -> None:
-        self._server, self._mode, self._retries = server, mode, retries
-        self._seen = 0
-        self._failures: Counter[int] = Counter()
-        self._outcomes: dict[int, bool] = {}
-
-    async def taken(self, update_id: int) -> bool:
-        while (outcome := self._outcome(update_id)) is None:
-            await asyncio.sleep(POLL_INTERVAL_S / 5)
-        return outcome
-
-    def _outcome(self, update_id: int) -> bool | None:
-        if self._mode == "polling":
-            return None if self._server.is_pending(update_id) else True
-        deliveries = self._server.webhook_deliveries
-        for delivered, status in deliveries[self._seen :]:
-            if 200 <= status < 300:
-                self._outcomes[delivered] = True
-            else:
-                self._failures[delivered] += 1
-                if self._failures[delivered] > self._retries:
-                    self._outcomes[delivered] = False
-        self._seen = len(deliveries)
-        return self._outcomes.get(update_id)
-
-
-class _TelegramChat(_Chat):
-    def __init__(
-        self, server: FakeTelegramServer, acks: _TelegramAcks, user_id: int, script: str, *, reference: bool
-    ) -> None:
-        super().__init__("telegram", str(user_id), script, reference=reference)
-        self._server, self._acks, self._user_id = server, acks, user_id
-        server.add_user(user_id)
-
-    async def send(self, text: str) -> bool:
-        return await self._acks.taken(self._server.send_text(self._user_id, text))
-
-    def replies(self) -> list[str]:
-        return [
-            _reply(sent.text, (button["text"] for row in sent.inline_keyboard for button in row))
-            for sent in self._server.outbox(self._user_id)
-            if sent.text
-        ]
-
-
-class _ZaloOutbox:
-    """What the fake Zalo API sent, by user, indexed as it comes (its ``outbox`` reads everything
-    sent to anyone on every call)."""
-
-    def __init__(self, server: FakeZaloServer) -> None:
-        self._server = server
-        self._seen = 0
-        self._by_user: defaultdict[str, list[str]] = defaultdict(list)
-
-    def texts(self, user_id: str) -> list[str]:
-        sent = self._server.sent
-        for message in sent[self._seen :]:
-            self._by_user[message.user_id].append(_reply(message.text, (b["title"] for b in message.buttons)))
-        self._seen = len(sent)
-        return list(self._by_user[user_id])
-
-
-class _ZaloChat(_Chat):
-    def __init__(
-        self, server: FakeZaloServer, outbox: _ZaloOutbox, user_id: str, script: str, *, reference: bool
-    ) -> None:
-        super().__init__("zalo", user_id, script, reference=reference)
-        self._server, self._outbox = server, outbox
-
-    async def send(self, text: str) -> bool:
-        event = self._server.text_event(self.chat_id, text)
-        attempt = 0
-        while True:
-            try:
-                async with asyncio.timeout(ZALO_DEADLINE_S):
-                    [delivery] = await self._server.deliver(event)
-                if delivery.status == 200:
-                    return True
-                if 400 <= delivery.status < 500 and delivery.status not in (408, 429):
-                    return False  # refused for good (a bad signature, no Zalo route): re-sending cannot help
-            except (aiohttp.ClientError, TimeoutError):
-                pass  # down or too slow: Zalo re-sends the same event
-            await asyncio.sleep(ZALO_RETRY_S[min(attempt, len(ZALO_RETRY_S) - 1)])
-            attempt += 1
-
-    def replies(self) -> list[str]:
-        return self._outbox.texts(self.chat_id)
-
-
-class _WebChat(_Chat):
-    """A browser with the chat page open: posts one message at a time and long-polls for replies,
-    as ``web_static/index.js`` does. Each citizen comes from an address of its own, named in
-    ``X-Forwarded-For`` to the bot, which trusts loopback as its reverse proxy: the web chat's
-    limits are per address."""
-
-    def __init__(self, http: aiohttp.ClientSession, base_url: str, index: int, script: str, *, reference: bool) -> None:
-        super().__init__("web", f"soak-web-{index:08d}", script, reference=reference)
-        self._http, self._url = http, base_url + "/api/messages"
-        self._headers = {"X-Forwarded-For": f"10.{index >> 16 & 255}.{index >> 8 & 255}.{index & 255}"}
-        self._after = 0
-        self._texts: list[str] = []
-        self.poller = asyncio.create_task(self._poll(), name=f"soak-poll-{index}")
-
-    async def send(self, text: str) -> bool:
-        body = {"session": self.chat_id, "text": text, "message_id": uuid.uuid4().hex}
-        failures = 0
-        while True:
-            try:
-                async with self._http.post(
-                    self._url,
-                    json=body,
-                    headers=self._headers,
-                    timeout=aiohttp.ClientTimeout(total=WEB_SEND_DEADLINE_S),
-                ) as response:
-                    status = response.status
-            except (aiohttp.ClientError, TimeoutError):
-                status = 0
-            if status == 202:
-                return True
-            if 400 <= status < 500 and status != 429:
-                return False  # refused for good; the page says why and does not retry
-            await asyncio.sleep(min(WEB_MAX_BACKOFF_S, 2.0**failures))
-            failures += 1
-
-    async def _poll(self) -> None:
-        failures = 0
-        while True:
-            replies = None
-            try:
-                async with self._http.get(
-                    self._url,
-                    params={"session": self.chat_id, "after": str(self._after)},
-                    headers=self._headers,
-                    timeout=aiohttp.ClientTimeout(total=WEB_POLL_DEADLINE_S),
-                ) as response:
-                    if response.status == 200:
-                        replies = (await response.json())["replies"]
-            except (aiohttp.ClientError, TimeoutError, ValueError, KeyError):
-                pass
-            if replies is None:
-                await asyncio.sleep(min(WEB_MAX_BACKOFF_S, 2.0**failures))
-                failures += 1
-                continue
-            failures = 0
-            for reply in replies:
-                if reply["seq"] > self._after:
-                    self._after = reply["seq"]
-                    self._texts.append(_reply(reply["text"], (b["label"] for row in reply["buttons"] for b in row)))
-
-    def replies(self) -> list[str]:
-        return list(self._texts)
-
-
-def _reply(text: str, buttons: Iterable[str]) -> str:
-    """A message as the soak tells it from another: its text and its buttons' labels (two offers
-    of choices share their text)."""
-    labels = " | ".join(buttons)
-    return f"{text}\n[{labels}]" if labels else text
-
-
-async def _wait_for(condition: Callable[[], bool], timeout: float) -> bool:
-    """Whether ``condition`` came true within ``timeout`` seconds (nothing signals it: the fakes
-    and the pollers only append)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        await asyncio.sleep(POLL_INTERVAL_S)
-    return True
-
-
-# --- the bot and the officials ----------------------------------------------------------------
-
-
-class _Bot:
-    """``wardbot run`` as a child process leading its own process group, which a kill takes whole."""
-
-    def __init__(self, config_path: Path, env: dict[str, str], url: str, log_path: Path) -> None:
-        self._config_path, self._env, self._url, self._log_path = config_path, env, url, log_path
-        self._process: asyncio.subprocess.Process | None = None
-        self._starts = 0
-
-    async def start(self) -> None:
-        """Start it and wait until ``/healthz`` answers; raise :class:`SoakError` if it exits."""
-        self._starts += 1
-        with self._log_path.open("ab") as log:
-            log.write(f"--- wardbot soak: start {self._starts} ---\n".encode())
-            log.flush()
-            self._process = await asyncio.create_subprocess_exec(
-                *_wardbot(self._config_path), "run",
-                stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log, env=self._env, start_new_session=True,
-            )  # fmt: skip
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5)) as http:
-            while True:
-                if self._process.returncode is not None:
-                    tail = self._log_path.read_text(errors="replace")[-3000:]
-                    raise SoakError(f"wardbot run exited ({self._process.returncode}) while starting:\n{tail}")
-                try:
-                    async with http.get(self._url + "/healthz") as response:
-                        if response.status == 200:
-                            return
-                except (aiohttp.ClientError, TimeoutError):
-                    pass
-                if time.monotonic() > deadline:
-                    raise SoakError(f"wardbot run did not start within {STARTUP_TIMEOUT_S:.0f} s; see {self._log_path}")
-                await asyncio.sleep(POLL_INTERVAL_S)
-
-    async def kill(self) -> None:
-        if self._process is not None and self._process.returncode is None:
-            os.killpg(self._process.pid, signal.SIGKILL)
-            await self._process.wait()
-
-    async def stop(self) -> None:
-        """Stop it as an admin would (SIGTERM), killing it if it hangs."""
-        if self._process is None or self._process.returncode is not None:
-            return
-        os.killpg(self._process.pid, signal.SIGTERM)
-        try:
-            await asyncio.wait_for(self._process.wait(), STOP_TIMEOUT_S)
-        except TimeoutError:
-            await self.kill()
-
-
-def _wardbot(config_path: Path) -> list[str]:
-    """The command line of ``wardbot`` on the soak's configuration, with this interpreter."""
-    return [sys.executable, "-m", "bot.cli", "--config", str(config_path)]
-
-
-class _Officials:
-    """The ward's officials at a terminal: every ticket is answered with ``wardbot tickets reply``
-    in a subprocess, as soon as its receipt shows in the citizen's chat or ``wardbot tickets
-    list`` shows it open (its receipt lost)."""
-
-    def __init__(self, config_path: Path, env: dict[str, str]) -> None:
-        self._command, self._env = _wardbot(config_path), env
-        self._queue: asyncio.Queue[str] = asyncio.Queue()
-        self._known: set[str] = set()
-        self._busy = False
-        self.errors: list[str] = []
-
-    @property
-    def idle(self) -> bool:
-        return self._queue.empty() and not self._busy
-
-    def learn(self, code: str) -> None:
-        if code not in self._known:
-            self._known.add(code)
-            self._queue.put_nowait(code)
-
-    async def sweep(self) -> list[dict[str, Any]]:
-        """Every ticket, as ``wardbot tickets list --json`` gives it; the open ones are queued."""
-        output = await self._run("tickets", "list", "--json")
-        tickets = json.loads(output)["tickets"] if output is not None else []
-        for ticket in tickets:
-            if ticket["answer"] is None and ticket["status"] in ("new", "assigned", "reopened"):
-                self.learn(ticket["code"])
-        return tickets
-
-    async def answer(self) -> None:
-        while True:
-            code = await self._queue.get()
-            self._busy = True
-            try:
-                if await self._run("tickets", "reply", code, official_answer(code)) is None:
-                    self._known.discard(code)  # the next sweep queues it again
-            finally:
-                self._busy = False
-
-    async def _run(self, *args: str) -> str | None:
-        process = await asyncio.create_subprocess_exec(
-            *self._command, *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=self._env
-        )
-        out, err = await process.communicate()
-        if process.returncode != 0:
-            self.errors.append(f"wardbot {' '.join(args[:2])}: {err.decode(errors='replace').strip()}")
-            return None
-        return out.decode()
 
 
 # --- the soak ---------------------------------------------------------------------------------
