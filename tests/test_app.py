@@ -10,7 +10,9 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from conftest import TINY_PROCEDURE, CollectingChannel, HashingEmbedder
+from fakes.channels import CollectingChannel
+from fakes.embedders import HashingEmbedder
+from fakes.kb import TINY_PROCEDURE
 
 from bot._app import Application
 from bot._config import Config, HttpSettings, KnowledgeSettings, Secrets

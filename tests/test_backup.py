@@ -11,8 +11,8 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from aio import async_test, wait_until
-from conftest import write_tiny_kb
+from fakes.aio import async_test, wait_until
+from fakes.kb import write_tiny_kb
 
 from bot._config import Config, config_file, load_config
 from bot.cli import main

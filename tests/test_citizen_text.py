@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from aio import async_test
-from handlers_support import build_engine, make_dialogue
+from fakes.aio import async_test
+from fakes.engines import build_engine, make_dialogue
 
 from bot._search import bundled_kb_path
 from bot.testing import DialogueTester

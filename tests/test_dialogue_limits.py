@@ -9,9 +9,9 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from aio import async_test
-from conftest import SecondsClock
-from handlers_support import WARD_CONTACT, WARD_NAME, build_engine, pseudonym
+from fakes.aio import async_test
+from fakes.clocks import SecondsClock
+from fakes.engines import WARD_CONTACT, WARD_NAME, build_engine, pseudonym
 
 from bot._limits import Rate, RateLimiter
 from bot.storage import Storage

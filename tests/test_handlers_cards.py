@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from handlers_support import APOLOGY_FAQ, BANK_BRANCH, KHAI_SINH, TAM_TRU_RECORD, VNEID_FAQ, WARD_NAME, tam_tru
+from fakes.engines import APOLOGY_FAQ, BANK_BRANCH, KHAI_SINH, TAM_TRU_RECORD, VNEID_FAQ, WARD_NAME, tam_tru
 
 from handlers import Section, answer_reply, details_reply, procedure_card, procedure_sections
 from handlers import _catalogue as catalogue

@@ -8,8 +8,8 @@ import math
 from pathlib import Path
 
 import pytest
-from aio import async_test
-from handlers_support import (
+from fakes.aio import async_test
+from fakes.engines import (
     KHAI_SINH,
     VNEID_FAQ,
     WARD_CONTACT,

@@ -6,9 +6,9 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from aio import async_test
-from conftest import ManualClock
-from handlers_support import WARD_CONTACT, WARD_NAME, build_engine, pseudonym
+from fakes.aio import async_test
+from fakes.clocks import ManualClock
+from fakes.engines import WARD_CONTACT, WARD_NAME, build_engine, pseudonym
 
 from bot.testing import DialogueTester, MemoryDialogueStore
 from handlers import Dialogue, Outcome

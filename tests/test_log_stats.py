@@ -8,7 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ManualClock, log_turn
+from fakes.clocks import ManualClock
+from fakes.storage import log_turn
 
 from bot.cli import main
 from bot.storage import Storage, percentile

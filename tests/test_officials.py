@@ -10,9 +10,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from aio import async_test
-from conftest import CollectingChannel, ManualClock
-from handlers_support import WARD_CONTACT, WARD_NAME, build_engine, pseudonym
+from fakes.aio import async_test
+from fakes.channels import CollectingChannel
+from fakes.clocks import ManualClock
+from fakes.engines import WARD_CONTACT, WARD_NAME, build_engine, pseudonym
 
 from bot._config import OfficialsSettings
 from bot.delivery import Pipeline, RetryPolicy

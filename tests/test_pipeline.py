@@ -10,8 +10,9 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from aio import wait_until
-from conftest import CollectingChannel, ManualClock
+from fakes.aio import wait_until
+from fakes.channels import CollectingChannel
+from fakes.clocks import ManualClock
 
 from bot.delivery import Pipeline, RetryPolicy
 from bot.storage import Storage

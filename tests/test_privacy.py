@@ -13,8 +13,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from aio import async_test, wait_until
-from conftest import CollectingChannel, HashingEmbedder, ManualClock
+from fakes.aio import async_test, wait_until
+from fakes.channels import CollectingChannel
+from fakes.clocks import ManualClock
+from fakes.embedders import HashingEmbedder
 from test_report import fill_bot, fill_tickets, report_of, vn
 
 from bot._app import Application

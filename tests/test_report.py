@@ -11,7 +11,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import ManualClock, log_turn
+from fakes.clocks import ManualClock
+from fakes.storage import log_turn
 
 from bot.cli import main
 from bot.reports import (

@@ -8,7 +8,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from conftest import ManualClock
+from fakes.clocks import ManualClock
 
 from bot._config import Config, Secrets
 from bot.storage import MIGRATIONS, PSEUDONYM_KEY_FILE, Storage, load_pseudonym_key

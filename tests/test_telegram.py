@@ -12,15 +12,15 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aio import WAIT_TIMEOUT_S, async_test, wait_until
 from aiohttp import web
+from fakes.aio import WAIT_TIMEOUT_S, async_test, wait_until
 from fakes.dispatch import RecordingDispatch
-from fakes.telegram_server import MAX_LONG_POLL_S, FakeTelegramServer
 from telegram.error import InvalidToken
 
 from bot.channels import Channel, DeliveryError
 from bot.channels._telegram import SECRET_HEADER, WEBHOOK_PATH, TelegramChannel
 from bot.devtools import bench_telegram_end_to_end
+from bot.testing.telegram import MAX_LONG_POLL_S, FakeTelegramServer
 from handlers import Button, IncomingMessage, Reply
 
 USER = 5001

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ManualClock
+from fakes.clocks import ManualClock
 
 from bot.cli import main
 from tickets import Category, Status, Ticket, TicketStore

@@ -12,8 +12,8 @@ import stat
 from pathlib import Path
 
 import pytest
-from aio import async_test
-from conftest import ManualClock
+from fakes.aio import async_test
+from fakes.clocks import ManualClock
 
 from bot.storage import Storage
 from tickets import REDACTED, Category, EventKind, Status, TicketStore, contact_values, redact_text

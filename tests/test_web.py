@@ -13,8 +13,8 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aio import WAIT_TIMEOUT_S, async_test, wait_until
 from aiohttp import web
+from fakes.aio import WAIT_TIMEOUT_S, async_test, wait_until
 from fakes.dispatch import AnsweringDispatch, MemoryMailbox, RecordingDispatch
 from PIL import Image
 

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from conftest import CollectingChannel
+from fakes.channels import CollectingChannel
 from fakes.dispatch import AnsweringDispatch
-from handlers_support import WARD_CONTACT, WARD_NAME, build_engine, pseudonym
+from fakes.engines import WARD_CONTACT, WARD_NAME, build_engine, pseudonym
 from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, Request, expect, sync_playwright
 

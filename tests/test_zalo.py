@@ -16,12 +16,11 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aio import WAIT_TIMEOUT_S, async_test, wait_until
 from aiohttp import web
-from conftest import CollectingChannel
+from fakes.aio import WAIT_TIMEOUT_S, async_test, wait_until
+from fakes.channels import CollectingChannel
 from fakes.dispatch import RecordingDispatch
-from fakes.zalo_server import APP_ID, APP_SECRET, OA_SECRET, FakeZaloServer
-from handlers_support import WARD_CONTACT, WARD_NAME, build_engine, pseudonym
+from fakes.engines import WARD_CONTACT, WARD_NAME, build_engine, pseudonym
 
 from bot.channels import DeliveryError
 from bot.channels._zalo import QUERY_PREFIX, TEXT_LIMIT, WEBHOOK_PATH, ZaloChannel, event_signature
@@ -31,6 +30,7 @@ from bot.devtools import bench_zalo_webhook
 from bot.officials import OfficialsDesk, TicketService
 from bot.storage import Storage
 from bot.testing import MemoryDialogueStore
+from bot.testing.zalo import APP_ID, APP_SECRET, OA_SECRET, FakeZaloServer
 from handlers import Button, Dialogue, IncomingMessage, Reply
 from handlers import _catalogue as catalogue
 from retrieval import Decision

@@ -1,7 +1,7 @@
 """A small real search engine for handler tests: portal data, the hashing embedder, fixed decisions.
 
 The ranking is the real retriever's (BM25 plus the deterministic hashing embedder of
-``conftest.py``). The decision is not: the shipped calibration is fitted to the real embedding
+``embedders.py``). The decision is not: the shipped calibration is fitted to the real embedding
 model and means nothing over hashed vectors, so these engines use the neutral calibration (every
 probability 0.5) and pick the decision with the thresholds. An ``ANSWER`` engine answers every
 question with its top hit, a ``CLARIFY`` engine always offers choices, an ``ABSTAIN`` engine never
