@@ -33,6 +33,7 @@ from handlers import IncomingMessage, Reply, Turn
 
 from .._logging import chat_ref
 from .._metrics import Metrics
+from ..channels import Channel, DeliveryError
 from ..storage import (
     ERROR_OUTCOME,
     OFFICIALS_OUTCOME,
@@ -43,7 +44,6 @@ from ..storage import (
     UnhandledMessage,
     utc_now,
 )
-from ..channels import Channel, DeliveryError
 
 log = logging.getLogger(__name__)
 

@@ -29,8 +29,8 @@ from typing import Protocol
 from handlers import Button, IncomingMessage, Reply, catalogue
 from tickets import EventKind, Status, Ticket, TicketConflict, TicketNotFound, TicketStateError
 
-from ._ticket_service import OPEN_STATUSES, TicketService, status_fields
 from ..channels import PHOTO_PREFIX, DeliveryError, stored_photo
+from ._ticket_service import OPEN_STATUSES, TicketService, status_fields
 
 log = logging.getLogger(__name__)
 
