@@ -1,1 +1,3 @@
-"""wardbot application: configuration, channels, storage, scheduler and the command line."""
+"""wardbot, the application: one sub-package per job (storage, channels, delivery, officials,
+privacy, reports, ops, cli, devtools, testing), configuration and the application at the top.
+Exports nothing: DEVELOPERS.md lists what lives where."""

@@ -5,13 +5,13 @@
 finishes what a previous run left undone, and stops cleanly on SIGINT/SIGTERM. SIGHUP (or the
 admin route) rebuilds the knowledge base in the background and swaps it in only if it is valid.
 
-The :class:`~bot._ticket_service.TicketService` always runs in the background: it delivers every
+The :class:`~bot.officials.TicketService` always runs in the background: it delivers every
 answer an official records (from any front end, the CLI included) within seconds and watches the
 deadlines. With ``[officials] group_chat_id`` set, new tickets are also announced to the officials'
-Telegram group, the group's messages go to :class:`~bot._officials.OfficialsDesk` instead of the
+Telegram group, the group's messages go to :class:`~bot.officials.OfficialsDesk` instead of the
 dialogue, and the deadline watch warns the group.
 
-The retention purge (:class:`~bot._privacy.Privacy`) runs at start and every ``[privacy]
+The retention purge (:class:`~bot.privacy.Privacy`) runs at start and every ``[privacy]
 purge_every_hours``; the same object erases a citizen's data when they ask in the chat.
 """
 
@@ -35,14 +35,12 @@ from ._config import Config
 from ._http import HttpServer
 from ._limits import Lockout, Rate, RateLimiter, client_key, retry_after
 from ._metrics import Metrics
-from ._officials import OfficialsDesk
-from ._pipeline import Pipeline, RetryPolicy, TurnHandler
-from ._privacy import Privacy
 from ._search import load_snapshot, open_search_engine, save_snapshot
-from ._storage import Clock, Storage, load_pseudonym_key, utc_now
-from ._ticket_service import TicketService
-from .channels import Channel
-from .channels._web import UPLOADS_DIR
+from .channels import UPLOADS_DIR, Channel
+from .delivery import Pipeline, RetryPolicy, TurnHandler
+from .officials import OfficialsDesk, TicketService
+from .privacy import Privacy
+from .storage import Clock, Storage, load_pseudonym_key, utc_now
 
 log = logging.getLogger(__name__)
 
@@ -107,8 +105,8 @@ def configured_channels(config: Config) -> list[Channel]:
 def zalo_channel(config: Config) -> Channel:
     """The Zalo OA channel from the ``[zalo]`` settings and the ``WARDBOT_ZALO_*`` secrets; its
     rotating tokens are kept in the data directory."""
-    from ._zalo_tokens import ZaloTokens
     from .channels._zalo import ZaloChannel
+    from .channels._zalo_tokens import ZaloTokens
 
     secrets, zalo = config.secrets, config.zalo
     tokens = ZaloTokens(

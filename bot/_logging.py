@@ -21,7 +21,7 @@ from collections.abc import Iterable
 from dataclasses import fields
 from typing import TYPE_CHECKING, TextIO
 
-from ._storage import keyed_pseudonym, load_pseudonym_key
+from .storage import keyed_pseudonym, load_pseudonym_key
 
 if TYPE_CHECKING:
     from ._config import Config

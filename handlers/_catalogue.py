@@ -511,7 +511,7 @@ APOLOGY_SLIP = (
     "Để theo dõi, anh/chị nhắn: «tra cứu {code}»."
 )
 
-# --- the compliance report (wardbot report, bot/_report.py) ---------------------------------------
+# --- the compliance report (wardbot report, bot/reports/) -----------------------------------------
 # Read by officials and the ward's leaders. Every format shows these words; CSV also keeps the
 # English keys (section, item, metric) in columns of their own, so that machines can read it back.
 

@@ -10,12 +10,14 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from conftest import TINY_PROCEDURE, CollectingChannel, HashingEmbedder
+from fakes.channels import CollectingChannel
+from fakes.embedders import HashingEmbedder
+from fakes.kb import TINY_PROCEDURE
 
 from bot._app import Application
 from bot._config import Config, HttpSettings, KnowledgeSettings, Secrets
-from bot._storage import Storage, load_pseudonym_key
 from bot.channels._console import ConsoleChannel
+from bot.storage import Storage, load_pseudonym_key
 from handlers import DialogueStore, IncomingMessage, Outcome, Reply, SearchEngine, Turn
 from knowledge import KnowledgeBaseError
 

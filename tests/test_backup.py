@@ -11,13 +11,13 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from aio import async_test, wait_until
-from conftest import write_tiny_kb
+from fakes.aio import async_test, wait_until
+from fakes.kb import write_tiny_kb
 
-from bot._backup import BackupError, backup, database_stats, restore, sha256
 from bot._config import Config, config_file, load_config
-from bot._storage import PSEUDONYM_KEY_FILE, Storage, load_pseudonym_key
 from bot.cli import main
+from bot.ops._backup import BackupError, backup, database_stats, restore, sha256
+from bot.storage import PSEUDONYM_KEY_FILE, Storage, load_pseudonym_key
 from handlers import IncomingMessage
 from tickets import Category, TicketStore, replay_events
 

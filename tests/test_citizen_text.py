@@ -8,11 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aio import async_test
-from handlers_support import build_engine, make_dialogue, ticket_desk
+from fakes.aio import async_test
+from fakes.engines import build_engine, make_dialogue, ticket_desk
 
 from bot._search import bundled_kb_path
-from handlers import DialogueTester, details_reply, plain_text
+from bot.testing import DialogueTester
+from handlers import details_reply, plain_text
 from handlers._intent import more_data
 from knowledge import load_knowledge_base
 from retrieval import Decision

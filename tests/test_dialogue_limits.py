@@ -9,13 +9,14 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from aio import async_test
-from conftest import SecondsClock
-from handlers_support import WARD_CONTACT, WARD_NAME, build_engine, make_dialogue, pseudonym
+from fakes.aio import async_test
+from fakes.clocks import SecondsClock
+from fakes.engines import WARD_CONTACT, WARD_NAME, build_engine, make_dialogue, pseudonym
 
 from bot._limits import Rate, RateLimiter
-from bot._storage import Storage
-from handlers import Dialogue, IncomingMessage, MemoryDialogueStore
+from bot.storage import Storage
+from bot.testing import MemoryDialogueStore
+from handlers import Dialogue, IncomingMessage
 from handlers import _catalogue as catalogue
 from retrieval import Decision
 from tickets import Category, TicketDesk, TicketStore, WorkingCalendar

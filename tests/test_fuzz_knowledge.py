@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 
 import pytest
-from fuzzing import any_character, json_objects, json_values, texts
+from fakes.fuzzing import any_character, json_objects, json_values, texts
 from hypothesis import example, given
 from hypothesis import strategies as st
 

@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from fuzzing import json_body, json_values, telegram_updates, texts, zalo_events
+from fakes.fuzzing import json_body, json_values, telegram_updates, texts, zalo_events
 from hypothesis import example, given
 from hypothesis import strategies as st
 

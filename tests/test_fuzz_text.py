@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from fuzzing import texts
+from fakes.fuzzing import texts
 from hypothesis import example, given
 from hypothesis import strategies as st
 

@@ -18,18 +18,18 @@ from urllib.parse import urlsplit
 
 import pytest
 from fakes.dispatch import AnsweringDispatch
-from fakes.telegram_server import FakeTelegramServer
-from fuzzing import coordinates, ids, json_body, json_objects, json_values, telegram_updates, texts, zalo_events
+from fakes.fuzzing import coordinates, ids, json_body, json_objects, json_values, telegram_updates, texts, zalo_events
 from hypothesis import example, given
 from hypothesis import strategies as st
 
 from bot._http import HttpServer
-from bot._zalo_tokens import ZaloTokens
 from bot.channels._telegram import SECRET_HEADER, TelegramChannel
 from bot.channels._telegram import WEBHOOK_PATH as TELEGRAM_PATH
 from bot.channels._web import SESSION_ID, WebChannel
 from bot.channels._zalo import SIGNATURE_HEADER, ZaloChannel, event_signature
 from bot.channels._zalo import WEBHOOK_PATH as ZALO_PATH
+from bot.channels._zalo_tokens import ZaloTokens
+from bot.testing.telegram import FakeTelegramServer
 from handlers import IncomingMessage
 
 APP_ID = "4321987654321"

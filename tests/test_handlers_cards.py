@@ -9,7 +9,7 @@ from functools import cache
 from pathlib import Path
 
 import pytest
-from handlers_support import APOLOGY_FAQ, BANK_BRANCH, KHAI_SINH, TAM_TRU_RECORD, VNEID_FAQ, WARD_NAME, tam_tru
+from fakes.engines import APOLOGY_FAQ, BANK_BRANCH, KHAI_SINH, TAM_TRU_RECORD, VNEID_FAQ, WARD_NAME, tam_tru
 
 from handlers import Section, answer_reply, details_reply, procedure_card, procedure_sections
 from handlers import _catalogue as catalogue
@@ -387,10 +387,10 @@ def test_catalogue_placeholders_are_known() -> None:
         "ward_name", "ward_contact", "question", "name", "code", "field", "group", "text", "count", "n",
         "channels", "time", "fee", "agency", "levels", "items", "label", "issued", "number", "source",
         "updated", "decision", "value", "channel",
-        # the officials' group texts (bot._officials)
+        # the officials' group texts (bot.officials)
         "category", "summary", "place", "latitude", "longitude", "assignee", "late", "error", "action",
         "reason", "date", "url",
-        # the compliance report (bot._report)
+        # the compliance report (bot.reports)
         "period", "first", "last", "received", "closed", "open", "rate", "on_time", "due", "p50", "p95", "mean",
         "messages", "outcomes", "undelivered", "latency", "helpful", "votes", "dimension",
         # a message cut to the length limit; too many lookup guesses

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from aio import async_test
-from handlers_support import (
+from fakes.aio import async_test
+from fakes.engines import (
     KHAI_SINH,
     VNEID_FAQ,
     WARD_CONTACT,
@@ -21,12 +21,11 @@ from handlers_support import (
     ticket_desk,
 )
 
+from bot.testing import DialogueTester, MemoryDialogueStore
 from handlers import (
     Dialogue,
-    DialogueTester,
     IncomingMessage,
     IntentKind,
-    MemoryDialogueStore,
     Outcome,
     Reply,
     SearchEngine,

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from aio import async_test
 from aiohttp import web
+from fakes.aio import async_test
 from fakes.dispatch import AnsweringDispatch
 
 from bot._app import configured_channels

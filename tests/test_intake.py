@@ -6,11 +6,12 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from aio import async_test
-from conftest import ManualClock
-from handlers_support import WARD_CONTACT, WARD_NAME, build_engine, pseudonym
+from fakes.aio import async_test
+from fakes.clocks import ManualClock
+from fakes.engines import WARD_CONTACT, WARD_NAME, build_engine, pseudonym
 
-from handlers import Dialogue, DialogueTester, MemoryDialogueStore, Outcome
+from bot.testing import DialogueTester, MemoryDialogueStore
+from handlers import Dialogue, Outcome
 from handlers import _catalogue as catalogue
 from handlers._intake import find_address
 from handlers._intent import intake_data, rate_data

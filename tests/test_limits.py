@@ -9,7 +9,9 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from conftest import CollectingChannel, HashingEmbedder, ManualClock, SecondsClock
+from fakes.channels import CollectingChannel
+from fakes.clocks import ManualClock, SecondsClock
+from fakes.embedders import HashingEmbedder
 
 from bot._app import ADMIN_FAILURES, ADMIN_LOCK_S, Application
 from bot._config import Config, HttpSettings, KnowledgeSettings, Secrets

@@ -8,10 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ManualClock, log_turn
+from fakes.clocks import ManualClock
+from fakes.storage import log_turn
 
-from bot._storage import Storage, percentile
 from bot.cli import main
+from bot.storage import Storage, percentile
 
 # (channel, outcome, latency in ms); the clock starts at 2026-11-20 08:00 UTC (15:00 in Vietnam).
 KNOWN = [

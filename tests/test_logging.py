@@ -14,10 +14,8 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from aio import WAIT_TIMEOUT_S, async_test, wait_until
-from conftest import HashingEmbedder
-from fakes.telegram_server import FakeTelegramServer
-from fakes.zalo_server import APP_ID, FakeZaloServer
+from fakes.aio import WAIT_TIMEOUT_S, async_test, wait_until
+from fakes.embedders import HashingEmbedder
 
 from bot import _logging
 from bot._app import Application
@@ -31,9 +29,11 @@ from bot._config import (
     ZaloSettings,
 )
 from bot._logging import LIBRARY_LEVELS, REDACTED, Redactor, chat_ref, configure_logging
-from bot._storage import PSEUDONYM_KEY_FILE, Storage
 from bot.channels._telegram import WEBHOOK_PATH as TELEGRAM_WEBHOOK
 from bot.channels._zalo import WEBHOOK_PATH as ZALO_WEBHOOK
+from bot.storage import PSEUDONYM_KEY_FILE, Storage
+from bot.testing.telegram import FakeTelegramServer
+from bot.testing.zalo import APP_ID, FakeZaloServer
 from retrieval import LexicalIndex, SearchDoc
 
 # Shaped like a real one: bot id, colon, 35 characters.

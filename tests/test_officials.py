@@ -10,16 +10,18 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from aio import async_test
-from conftest import CollectingChannel, ManualClock
-from handlers_support import WARD_CONTACT, WARD_NAME, build_engine, pseudonym
+from fakes.aio import async_test
+from fakes.channels import CollectingChannel
+from fakes.clocks import ManualClock
+from fakes.engines import WARD_CONTACT, WARD_NAME, build_engine, pseudonym
 
 from bot._config import OfficialsSettings
-from bot._officials import CLAIM_DATA, OfficialsDesk
-from bot._pipeline import Pipeline, RetryPolicy
-from bot._storage import OFFICIALS_OUTCOME, Storage
-from bot._ticket_service import TicketService
-from handlers import Dialogue, IncomingMessage, MemoryDialogueStore, Outcome, Reply, Turn
+from bot.delivery import Pipeline, RetryPolicy
+from bot.officials import TicketService
+from bot.officials._officials import CLAIM_DATA, OfficialsDesk
+from bot.storage import OFFICIALS_OUTCOME, Storage
+from bot.testing import MemoryDialogueStore
+from handlers import Dialogue, IncomingMessage, Outcome, Reply, Turn
 from handlers import _catalogue as catalogue
 from handlers._intent import rate_data
 from retrieval import Decision

@@ -11,11 +11,12 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from aio import wait_until
-from conftest import CollectingChannel, ManualClock
+from fakes.aio import wait_until
+from fakes.channels import CollectingChannel
+from fakes.clocks import ManualClock
 
-from bot._pipeline import Pipeline, RetryPolicy
-from bot._storage import Storage
+from bot.delivery import Pipeline, RetryPolicy
+from bot.storage import Storage
 from handlers import DialogueStore, IncomingMessage, KeyedLocks, Outcome, Reply, Turn
 
 KEY = b"test-key"

@@ -13,16 +13,18 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from aio import async_test, wait_until
-from conftest import CollectingChannel, HashingEmbedder, ManualClock
+from fakes.aio import async_test, wait_until
+from fakes.channels import CollectingChannel
+from fakes.clocks import ManualClock
+from fakes.embedders import HashingEmbedder
 from test_report import fill_bot, fill_tickets, report_of, vn
 
 from bot._app import Application
 from bot._config import Config, ConfigError, HttpSettings, KnowledgeSettings, PrivacySettings, load_config
-from bot._privacy import AUDIT_FILE, Privacy
-from bot._storage import Storage
-from bot.channels._web import UPLOADS_DIR
+from bot.channels import UPLOADS_DIR
 from bot.cli import main
+from bot.privacy import AUDIT_FILE, Privacy
+from bot.storage import Storage
 from handlers import IncomingMessage, IntentKind, Reply, catalogue, detect_intent, parse_callback
 from handlers._intent import Erase, erase_data, intake_data, vote_data
 from tickets import REDACTED, Category, Status, TicketStore

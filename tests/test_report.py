@@ -11,9 +11,11 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from conftest import ManualClock, log_turn
+from fakes.clocks import ManualClock
+from fakes.storage import log_turn
 
-from bot._report import (
+from bot.cli import main
+from bot.reports import (
     Period,
     PeriodError,
     TimeStats,
@@ -26,8 +28,7 @@ from bot._report import (
     render_text,
     render_xlsx,
 )
-from bot._storage import OFFICIALS_OUTCOME, Storage
-from bot.cli import main
+from bot.storage import OFFICIALS_OUTCOME, Storage
 from handlers import IncomingMessage, catalogue
 from tickets import WARD_TZ, Category, TicketStore, WorkingCalendar
 
@@ -365,7 +366,7 @@ def test_missing_stores_report_zeros(tmp_path: Path, monkeypatch, capsys) -> Non
 
 
 def test_an_empty_period_charts_from_zero_in_whole_numbers(data_dir: Path) -> None:
-    from bot._report import chart_figure
+    from bot.reports._render import chart_figure
 
     empty = report_of(data_dir, parse_period("2025-Q1"))
     assert (empty.received, empty.bot.messages) == (0, 0)

@@ -5,13 +5,14 @@ model and takes minutes, so it is run by ``make soak``, not here."""
 from __future__ import annotations
 
 import aiohttp
-from aio import async_test, wait_until
 from aiohttp import web
-from fakes.telegram_server import FakeTelegramServer
+from fakes.aio import async_test, wait_until
 
 from bot._config import Config
-from bot._soak import SCRIPTS, SoakSettings, _Soak, mask, score_chat
 from bot.channels._telegram import SECRET_HEADER
+from bot.devtools._soak import SCRIPTS, SoakSettings, _Soak
+from bot.devtools._soak_scoring import mask, score_chat
+from bot.testing.telegram import FakeTelegramServer
 
 RECEIPT = "Mã phản ánh: {code}\n• Hạn trả lời: {due}\n• Mã tra cứu: {secret}\nnhắn: «tra cứu {code}»"
 

@@ -9,10 +9,10 @@ import stat
 from pathlib import Path
 
 import pytest
-from conftest import ManualClock
+from fakes.clocks import ManualClock
 
 from bot._config import Config, Secrets
-from bot._storage import MIGRATIONS, PSEUDONYM_KEY_FILE, Storage, load_pseudonym_key
+from bot.storage import MIGRATIONS, PSEUDONYM_KEY_FILE, Storage, load_pseudonym_key
 from handlers import Button, IncomingMessage, Reply
 from tickets import WARD_TZ, SchemaTooNewError, timestamp_text
 

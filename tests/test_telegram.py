@@ -12,16 +12,16 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aio import WAIT_TIMEOUT_S, async_test, wait_until
 from aiohttp import web
-from delivery_bound import POLICY, requests_under_persistent_failure
+from fakes.aio import WAIT_TIMEOUT_S, async_test, wait_until
+from fakes.delivery_bound import POLICY, requests_under_persistent_failure
 from fakes.dispatch import RecordingDispatch
-from fakes.telegram_server import MAX_LONG_POLL_S, FakeTelegramServer
 from telegram.error import InvalidToken
 
-from bot._bench_telegram import bench_telegram_end_to_end
 from bot.channels import Channel, DeliveryError
 from bot.channels._telegram import SECRET_HEADER, WEBHOOK_PATH, TelegramChannel
+from bot.devtools import bench_telegram_end_to_end
+from bot.testing.telegram import MAX_LONG_POLL_S, FakeTelegramServer
 from handlers import Button, IncomingMessage, Reply
 
 USER = 5001

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import aiohttp
 import pytest
-from aio import async_test
-from conftest import HashingEmbedder
+from fakes.aio import async_test
+from fakes.embedders import HashingEmbedder
 
 from bot._app import Application
 from bot._config import load_config

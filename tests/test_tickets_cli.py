@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import ManualClock
+from fakes.clocks import ManualClock
 
 from bot.cli import main
 from tickets import Category, Status, Ticket, TicketStore
@@ -140,7 +140,7 @@ MAP = "https://www.openstreetmap.org/?mlat=21.02850&mlon=105.85420#map=18/21.028
 
 
 def test_show_gives_a_web_photo_as_its_file_and_a_location_with_its_map_link(store_path, capsys) -> None:
-    from bot.channels._web import store_photo
+    from bot.channels import store_photo
 
     uploads = store_path.parent / "uploads"
     attachment = store_photo(uploads, b"\xff\xd8 a stored photo")  # stored as the web channel stores one

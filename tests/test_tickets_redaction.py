@@ -12,10 +12,10 @@ import stat
 from pathlib import Path
 
 import pytest
-from aio import async_test
-from conftest import ManualClock
+from fakes.aio import async_test
+from fakes.clocks import ManualClock
 
-from bot._storage import Storage
+from bot.storage import Storage
 from tickets import REDACTED, Category, EventKind, Status, TicketStore, contact_values, redact_text
 from tickets._sqlite import connect
 from tickets._store import MIGRATIONS

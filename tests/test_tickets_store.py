@@ -9,8 +9,8 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from aio import async_test
-from conftest import ManualClock
+from fakes.aio import async_test
+from fakes.clocks import ManualClock
 
 from tickets import (
     Category,

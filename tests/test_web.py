@@ -13,15 +13,16 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aio import WAIT_TIMEOUT_S, async_test, wait_until
 from aiohttp import web
+from fakes.aio import WAIT_TIMEOUT_S, async_test, wait_until
 from fakes.dispatch import AnsweringDispatch, MemoryMailbox, RecordingDispatch
 from PIL import Image
 
 from bot._http import HttpServer
-from bot._storage import Storage
-from bot.channels import Mailbox
-from bot.channels._web import PHOTO_SIDE, WebChannel, reencode_photo, stored_photo
+from bot.channels import Mailbox, stored_photo
+from bot.channels._photos import PHOTO_SIDE, reencode_photo
+from bot.channels._web import WebChannel
+from bot.storage import Storage
 from handlers import Button, IncomingMessage, Reply
 from handlers import _catalogue as catalogue
 

@@ -17,18 +17,19 @@ from typing import Any
 
 import pytest
 from aiohttp import web
-from conftest import CollectingChannel
+from fakes.channels import CollectingChannel
 from fakes.dispatch import AnsweringDispatch
-from handlers_support import WARD_CONTACT, WARD_NAME, build_engine, pseudonym
+from fakes.engines import WARD_CONTACT, WARD_NAME, build_engine, pseudonym
 from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, Request, expect, sync_playwright
 
 from bot._http import HttpServer
-from bot._officials import OfficialsDesk
-from bot._ticket_service import TicketService
-from bot.channels._web import WebChannel, stored_photo
+from bot.channels import stored_photo
+from bot.channels._web import WebChannel
 from bot.cli import main
-from handlers import Button, Dialogue, IncomingMessage, MemoryDialogueStore, Reply
+from bot.officials import OfficialsDesk, TicketService
+from bot.testing import MemoryDialogueStore
+from handlers import Button, Dialogue, IncomingMessage, Reply
 from handlers import _catalogue as catalogue
 from retrieval import Decision
 from tickets import TicketDesk, TicketStore, WorkingCalendar

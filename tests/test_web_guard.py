@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from aio import async_test
-from conftest import SecondsClock
+from fakes.aio import async_test
+from fakes.clocks import SecondsClock
 from fakes.dispatch import AnsweringDispatch
 from PIL import Image
 

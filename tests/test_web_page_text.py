@@ -9,7 +9,7 @@ import json
 import re
 
 import aiohttp
-from aio import async_test
+from fakes.aio import async_test
 
 from bot._http import HttpServer
 from bot.channels._web import WebChannel

@@ -16,19 +16,19 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aio import async_test
 from aiohttp import web
+from fakes.aio import async_test
 from fakes.dispatch import RecordingDispatch
-from fakes.telegram_server import FakeTelegramServer
-from fakes.zalo_server import APP_ID, APP_SECRET, OA_SECRET, FakeZaloServer
 
-from bot._zalo_tokens import ZaloTokens
 from bot.channels._payloads import MAX_TEXT_CHARS
 from bot.channels._telegram import SECRET_HEADER, TelegramChannel
 from bot.channels._telegram import TEXT_LIMIT as TELEGRAM_TEXT_LIMIT
 from bot.channels._telegram import WEBHOOK_PATH as TELEGRAM_PATH
 from bot.channels._zalo import SIGNATURE_HEADER, ZaloChannel
 from bot.channels._zalo import WEBHOOK_PATH as ZALO_PATH
+from bot.channels._zalo_tokens import ZaloTokens
+from bot.testing.telegram import FakeTelegramServer
+from bot.testing.zalo import APP_ID, APP_SECRET, OA_SECRET, FakeZaloServer
 
 USER = "2468458835296197922"
 SECRET = "s3cret-webhook_token"

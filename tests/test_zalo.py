@@ -16,23 +16,23 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aio import WAIT_TIMEOUT_S, async_test, wait_until
 from aiohttp import web
-from conftest import CollectingChannel
-from delivery_bound import POLICY, requests_under_persistent_failure
+from fakes.aio import WAIT_TIMEOUT_S, async_test, wait_until
+from fakes.channels import CollectingChannel
+from fakes.delivery_bound import POLICY, requests_under_persistent_failure
 from fakes.dispatch import RecordingDispatch
-from fakes.zalo_server import APP_ID, APP_SECRET, OA_SECRET, FakeZaloServer
-from handlers_support import WARD_CONTACT, WARD_NAME, build_engine, pseudonym
+from fakes.engines import WARD_CONTACT, WARD_NAME, build_engine, pseudonym
 
-from bot._bench_zalo import bench_zalo_webhook
-from bot._officials import OfficialsDesk
-from bot._pipeline import Pipeline, RetryPolicy
-from bot._storage import Storage
-from bot._ticket_service import TicketService
-from bot._zalo_tokens import ZaloTokens
 from bot.channels import DeliveryError
 from bot.channels._zalo import QUERY_PREFIX, TEXT_LIMIT, WEBHOOK_PATH, ZaloChannel, event_signature
-from handlers import Button, Dialogue, IncomingMessage, MemoryDialogueStore, Reply
+from bot.channels._zalo_tokens import ZaloTokens
+from bot.delivery import Pipeline, RetryPolicy
+from bot.devtools import bench_zalo_webhook
+from bot.officials import OfficialsDesk, TicketService
+from bot.storage import Storage
+from bot.testing import MemoryDialogueStore
+from bot.testing.zalo import APP_ID, APP_SECRET, OA_SECRET, FakeZaloServer
+from handlers import Button, Dialogue, IncomingMessage, Reply
 from handlers import _catalogue as catalogue
 from retrieval import Decision
 from tickets import Status, TicketDesk, TicketStore, WorkingCalendar

@@ -12,7 +12,7 @@ Sending: ``AIORateLimiter`` keeps the bot under Telegram's overall and group lim
 it each chat gets about one message a second, which Telegram also asks for and AIORateLimiter
 does not enforce. Each message is one attempt: a failure becomes :class:`DeliveryError`,
 retryable or not, with Telegram's ``retry_after`` from a 429, and the application's delivery
-layer (``bot._pipeline.RetryPolicy``) decides when to send again.
+layer (``bot.delivery.RetryPolicy``) decides when to send again.
 """
 
 from __future__ import annotations
@@ -20,13 +20,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import hashlib
 import hmac
 import logging
-import time
 import warnings
-from collections import OrderedDict
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
 from aiohttp import web
@@ -38,7 +35,7 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.constants import ChatType, InlineKeyboardButtonLimit, MessageLimit, ParseMode
+from telegram.constants import ChatType, MessageLimit, ParseMode
 from telegram.error import (
     BadRequest,
     Forbidden,
@@ -60,6 +57,7 @@ from .._config import TELEGRAM_MODES, TELEGRAM_WEBHOOK_SECRET
 from .._logging import chat_ref
 from ._base import Channel, DeliveryError, Dispatch
 from ._payloads import MAX_TEXT_CHARS, PayloadError, clip_text, parse_telegram_update
+from ._telegram_limits import _CallbackDataTable, _ChatPacer
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +68,10 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 
 TEXT_LIMIT = int(MessageLimit.MAX_TEXT_LENGTH)
-CALLBACK_DATA_LIMIT = int(InlineKeyboardButtonLimit.MAX_CALLBACK_DATA)
 
 # AIORateLimiter stays as the pacer of Telegram's overall (30 a second) and per-group (20 a
 # minute) limits, which nothing else enforces, but waits out no 429 itself: retrying is the
-# delivery layer's alone (bot._pipeline.RetryPolicy), which honours the 429's retry_after that
+# delivery layer's alone (bot.delivery.RetryPolicy), which honours the 429's retry_after that
 # DeliveryError carries, so a reply's HTTP requests stay within the bound RetryPolicy states.
 # Replacing it with the per-chat pacer alone would lose the overall and group pacing.
 RATE_LIMIT_RETRIES = 0
@@ -435,99 +432,3 @@ def _button_label(message: MaybeInaccessibleMessage | None, callback_data: str) 
                 if button.callback_data == callback_data:
                     return button.text
     return ""
-
-
-class _CallbackDataTable:
-    """Fits button data into Telegram's 64-byte ``callback_data``.
-
-    Data that fits goes as it is. Longer data, or data that looks like a token, is replaced by a
-    token (a hash, so the same data always gets the same token) remembered in a bounded table.
-    """
-
-    PREFIX = "~"
-    CAPACITY = 10_000
-
-    def __init__(self) -> None:
-        self._data: OrderedDict[str, str] = OrderedDict()
-
-    def encode(self, data: str) -> str:
-        if len(data.encode("utf-8")) <= CALLBACK_DATA_LIMIT and not data.startswith(self.PREFIX):
-            return data
-        token = self.PREFIX + hashlib.blake2b(data.encode("utf-8"), digest_size=16).hexdigest()
-        self._data[token] = data
-        self._data.move_to_end(token)
-        if len(self._data) > self.CAPACITY:
-            self._data.popitem(last=False)
-        return token
-
-    def decode(self, callback_data: str) -> str | None:
-        """The button's data, or None if it was a token this table no longer knows."""
-        if not callback_data.startswith(self.PREFIX):
-            return callback_data
-        data = self._data.get(callback_data)
-        if data is not None:
-            self._data.move_to_end(callback_data)
-        return data
-
-
-class _ChatSlot:
-    """One chat's turn-taking: a lock that keeps a reply's pieces together, and the time before
-    which the chat gets no further message."""
-
-    def __init__(self, interval: float) -> None:
-        self._interval = interval
-        self.lock = asyncio.Lock()
-        self.free_at = 0.0  # time.monotonic()
-        self.users = 0
-
-    @contextlib.asynccontextmanager
-    async def next_message(self) -> AsyncIterator[None]:
-        """Wait for the chat's slot, send inside, and start the interval once the send is over.
-
-        Counting from the end of the previous send, not its start, keeps the spacing even when
-        AIORateLimiter delays one message more than the next."""
-        delay = self.free_at - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        try:
-            yield
-        finally:
-            self.free_at = time.monotonic() + self._interval
-
-
-class _ChatPacer:
-    """Spaces messages to one chat ``interval`` apart and keeps a reply's pieces together.
-
-    Telegram asks for about one message a second per chat; AIORateLimiter enforces only the
-    overall and per-group limits. This is pacing, not ordering: the order of a chat's replies is
-    the pipeline's (one worker per conversation). The slot's lock only keeps one reply's pieces
-    from interleaving with another sender's message to the same chat (the ticket service posts
-    outside those workers), and is held for one send, never while a message is handled.
-    """
-
-    # Idle chats are forgotten once there are this many, so the table does not grow forever.
-    PRUNE_ABOVE = 1_000
-
-    def __init__(self, interval: float) -> None:
-        self._interval = interval
-        self._chats: dict[str, _ChatSlot] = {}
-
-    @contextlib.asynccontextmanager
-    async def turn(self, chat_id: str) -> AsyncIterator[_ChatSlot]:
-        """Hold the chat for one reply."""
-        slot = self._chats.get(chat_id)
-        if slot is None:
-            if len(self._chats) >= self.PRUNE_ABOVE:
-                self._prune()
-            slot = self._chats[chat_id] = _ChatSlot(self._interval)
-        slot.users += 1
-        try:
-            async with slot.lock:
-                yield slot
-        finally:
-            slot.users -= 1
-
-    def _prune(self) -> None:
-        now = time.monotonic()
-        for chat_id in [c for c, slot in self._chats.items() if slot.users == 0 and slot.free_at <= now]:
-            del self._chats[chat_id]

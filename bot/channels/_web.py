@@ -26,10 +26,8 @@ import asyncio
 import hashlib
 import html
 import importlib.resources
-import io
 import json
 import logging
-import os
 import re
 import time
 import uuid
@@ -44,6 +42,7 @@ from handlers import IncomingMessage, Reply, catalogue, plain_text, text_spans
 
 from ._base import Channel, DeliveryError, Dispatch, Mailbox
 from ._payloads import MAX_TEXT_CHARS, has_lone_surrogate, load_json
+from ._photos import MAX_PHOTO_PIXELS, PhotoRejected, reencode_photo, store_photo
 from ._web_guard import MESSAGE, PHOTO, POLL, Refusal, WebGuard, WebLimits
 
 log = logging.getLogger(__name__)
@@ -54,14 +53,8 @@ MAX_BODY_BYTES = 32 * 1024
 # Telegram's limit for callback data; our handlers stay within it on every channel.
 MAX_CALLBACK_BYTES = 64
 
-# Photos: the folder under the data directory, the identifier a message carries, the limits.
-UPLOADS_DIR = "uploads"
-PHOTO_PREFIX = "web-photo:"
-_PHOTO_ID = re.compile(r"web-photo:([0-9a-f]{64})\.jpg")
+# Photo uploads (the photos themselves: _photos.py): the largest body, how many at once.
 MAX_PHOTO_BYTES = 10 * 1024 * 1024  # a phone camera's JPEG is 2-8 MB
-MAX_PHOTO_PIXELS = 80_000_000  # larger is refused before decoding (under Pillow's own bomb limit)
-PHOTO_SIDE = 2048  # the stored photo's longest side, in pixels
-PHOTO_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
 PHOTO_DECODES = 2  # photos decoded at once: each may take a few hundred MB for a moment
 MAX_PHOTO_UPLOADS = 16  # uploads received at once (each held in memory, up to the size limit)
 
@@ -428,65 +421,6 @@ def _location(value: object) -> tuple[float, float] | None:
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         return None
     return float(latitude), float(longitude)
-
-
-class PhotoRejected(Exception):
-    """An upload that is no photo we take; ``code`` keys its message in ``WEB_ERRORS``."""
-
-    def __init__(self, code: str) -> None:
-        super().__init__(code)
-        self.code = code
-
-
-def reencode_photo(raw: bytes, *, max_pixels: int = MAX_PHOTO_PIXELS, side: int = PHOTO_SIDE) -> bytes:
-    """The photo in ``raw`` as a fresh JPEG: decoded whatever its name or declared type, turned
-    upright by its EXIF orientation, at most ``side`` pixels on its longest side, without any of
-    its metadata. Raises :class:`PhotoRejected` ("not_image", "photo_too_large")."""
-    from PIL import Image, ImageOps
-
-    try:
-        with Image.open(io.BytesIO(raw), formats=PHOTO_FORMATS) as image:
-            if image.width * image.height > max_pixels:
-                raise PhotoRejected("photo_too_large")
-            image.draft("RGB", (side, side))  # JPEG: decode at a smaller scale when that suffices
-            image.load()
-            upright = ImageOps.exif_transpose(image)
-            upright.thumbnail((side, side))
-            if upright.mode in ("RGBA", "LA", "P", "PA"):
-                # Transparency over white, as the page shows it.
-                upright = upright.convert("RGBA")
-                flat = Image.new("RGB", upright.size, "white")
-                flat.paste(upright, mask=upright.getchannel("A"))
-                upright = flat
-            out = io.BytesIO()
-            upright.convert("RGB").save(out, "JPEG", quality=85, optimize=True)
-            return out.getvalue()
-    except Image.DecompressionBombError as error:
-        raise PhotoRejected("photo_too_large") from error
-    except (OSError, ValueError, SyntaxError) as error:
-        # UnidentifiedImageError (an OSError): not an image; a truncated or corrupt one likewise.
-        log.info("refused an uploaded photo: %s", error)
-        raise PhotoRejected("not_image") from error
-
-
-def store_photo(folder: Path, photo: bytes) -> str:
-    """Write ``photo`` (re-encoded) to ``folder`` under its SHA-256, once; the attachment that
-    names it. The same photo sent twice (a retried upload) is one file."""
-    digest = hashlib.sha256(photo).hexdigest()
-    path = folder / f"{digest}.jpg"
-    if not path.exists():
-        folder.mkdir(parents=True, exist_ok=True)
-        partial = folder / f".{digest}.{uuid.uuid4().hex}.part"
-        partial.write_bytes(photo)
-        os.replace(partial, path)  # never a half-written file under the final name
-    return f"{PHOTO_PREFIX}{digest}.jpg"
-
-
-def stored_photo(folder: Path, attachment: str) -> Path | None:
-    """The file in ``folder`` that a web photo ``attachment`` names; None for another channel's
-    attachment (a Telegram file id, a Zalo URL) or anything else."""
-    match = _PHOTO_ID.fullmatch(attachment)
-    return folder / f"{match[1]}.jpg" if match else None
 
 
 def _refused(refusal: Refusal) -> web.Response:

@@ -9,7 +9,7 @@ dropped on ``msg_id`` here, and again by the pipeline on the platform message id
 Sending: the consultation-message API ``POST /v3.0/oa/message/cs``. Errors come with HTTP 200
 and a non-zero ``error`` (A3). Each send is one attempt: a rate limit or a transient failure is
 a retryable :class:`DeliveryError` (a rate limit with ``retry_after``), and the application's
-delivery layer (``bot._pipeline.RetryPolicy``) decides when to send again. An invalid or expired
+delivery layer (``bot.delivery.RetryPolicy``) decides when to send again. An invalid or expired
 token is refreshed and the send made once more with the new one: a re-authentication, not a
 retry of a failure. A citizen outside the 7-day interaction window cannot be reached until they
 write again, which is a :class:`DeliveryError` with ``until_contact=True``: the pipeline holds
@@ -42,9 +42,9 @@ from handlers import IncomingMessage, Reply, plain_text, split_text
 
 from .._config import ZALO_SIGNATURE_PREFIXES
 from .._logging import chat_ref
-from .._zalo_tokens import TokenRefreshError, ZaloTokens
 from ._base import Channel, DeliveryError, Dispatch
 from ._payloads import PayloadError, clip_text, parse_zalo_event
+from ._zalo_tokens import TokenRefreshError, ZaloTokens
 
 log = logging.getLogger(__name__)
 

@@ -60,7 +60,7 @@ class RecordingDispatch:
 
 class MemoryMailbox:
     """``bot.channels.Mailbox`` in memory: the web chat's replies, numbered, for channel tests
-    (the durable one is ``bot._storage.Storage``, tested against the same contract)."""
+    (the durable one is ``bot.storage.Storage``, tested against the same contract)."""
 
     def __init__(self) -> None:
         self.replies: list[tuple[int, str, Reply]] = []  # (number, chat, reply)

@@ -1,0 +1,34 @@
+"""The bot's one SQLite file (:class:`Storage`): inbound messages and the reply outbox, the web
+chat's mailbox and the compliance log (``_storage.py``), dialogue state, unanswered questions and
+votes (``_dialogue.py``), the queries of the privacy rules (``_personal.py``); its tables
+(``_schema.py``), how it writes moments and replies (``_encoding.py``); the pseudonym key."""
+
+from ._encoding import Clock, utc_now
+from ._schema import MIGRATIONS, PendingReply, SettledMessage, UnhandledMessage
+from ._storage import (
+    ERROR_OUTCOME,
+    OFFICIALS_OUTCOME,
+    PSEUDONYM_KEY_FILE,
+    LogStats,
+    Storage,
+    keyed_pseudonym,
+    load_pseudonym_key,
+    percentile,
+)
+
+__all__ = (
+    "ERROR_OUTCOME",
+    "MIGRATIONS",
+    "OFFICIALS_OUTCOME",
+    "PSEUDONYM_KEY_FILE",
+    "Clock",
+    "LogStats",
+    "PendingReply",
+    "SettledMessage",
+    "Storage",
+    "UnhandledMessage",
+    "keyed_pseudonym",
+    "load_pseudonym_key",
+    "percentile",
+    "utc_now",
+)

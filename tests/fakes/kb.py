@@ -1,0 +1,41 @@
+"""A tiny valid knowledge base on disk: two procedures and one FAQ as Markdown entries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+TINY_PROCEDURE = """\
+---
+kind: procedure
+code: '{code}'
+name: {name}
+portal_url: https://dichvucong.gov.vn/p/{code}
+methods:
+- channel: in_person
+---
+## Trình tự thực hiện
+1. Nộp hồ sơ.
+"""
+
+TINY_FAQ = """\
+---
+kind: faq
+id: vneid
+question: Làm thế nào để có tài khoản định danh điện tử mức độ 2?
+legal_basis:
+- number: 69/2024/NĐ-CP
+  name: Nghị định quy định về định danh và xác thực điện tử
+---
+Đến Công an phường.
+"""
+
+
+def write_tiny_kb(root: Path) -> Path:
+    """Two procedures and one FAQ as Markdown entries under ``root``."""
+    for code, name in (("1.001193", "Thủ tục đăng ký khai sinh"), ("1.000894", "Thủ tục đăng ký kết hôn")):
+        path = root / "procedures" / f"{code}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(TINY_PROCEDURE.format(code=code, name=name), encoding="utf-8")
+    (root / "faq").mkdir(parents=True, exist_ok=True)
+    (root / "faq" / "vneid.md").write_text(TINY_FAQ, encoding="utf-8")
+    return root
