@@ -27,10 +27,13 @@ from tickets import (
     WorkingPeriod,
     check_hours,
 )
+from wardbot_errors import WardbotError
 
 
-class ConfigError(Exception):
+class ConfigError(WardbotError):
     """A configuration problem, with the key it concerns (e.g. ``retrieval.threads``)."""
+
+    exit_status = 2  # the command was not run: a usage error, as argparse's
 
     def __init__(self, key: str, message: str, source: str = "") -> None:
         self.key = key

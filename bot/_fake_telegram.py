@@ -44,6 +44,8 @@ import aiohttp
 import PIL.Image
 from aiohttp import web
 
+from wardbot_errors import WardbotError
+
 log = logging.getLogger(__name__)
 
 DEFAULT_TOKEN = "123456789:FAKE-telegram-token_for-tests"
@@ -64,7 +66,7 @@ CONFLICT_WEBHOOK = (
 )
 
 
-class BotApiError(Exception):
+class BotApiError(WardbotError):
     """An error answer: the HTTP status, Telegram's description and optional ``parameters``."""
 
     def __init__(self, status: int, description: str, parameters: dict[str, Any] | None = None) -> None:

@@ -57,6 +57,7 @@ from typing import Any
 
 from handlers import catalogue
 from tickets import SIPAS_FACTORS, WARD_TZ, EventKind, Status, Ticket, TicketEvent, WorkingCalendar, replay_events
+from wardbot_errors import WardbotError
 
 from ._storage import OFFICIALS_OUTCOME, percentile
 
@@ -65,7 +66,7 @@ TOP_UNANSWERED = 10
 DURATIONS = ("first_response", "resolution")  # the two times measured, as Report and GroupFigures name them
 
 
-class PeriodError(ValueError):
+class PeriodError(WardbotError, ValueError):
     """A ``--period`` that is none of the accepted forms."""
 
 

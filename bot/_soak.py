@@ -57,6 +57,7 @@ from typing import Any
 import aiohttp
 
 from handlers import catalogue
+from wardbot_errors import WardbotError
 
 from ._bench_telegram import FIRST_USER_ID as TELEGRAM_FIRST_USER_ID
 from ._bench_zalo import FIRST_USER_ID as ZALO_FIRST_USER_ID
@@ -131,7 +132,7 @@ _FORMAT_DIGITS = {"%H": r"\d{2}", "%M": r"\d{2}", "%d": r"\d{2}", "%m": r"\d{2}"
 _DUE_TIME = re.compile(re.sub("|".join(_FORMAT_DIGITS), lambda m: _FORMAT_DIGITS[m[0]], re.escape(catalogue.DATE_TIME)))
 
 
-class SoakError(Exception):
+class SoakError(WardbotError):
     """The soak could not run: the bot did not start, or the references disagree."""
 
 

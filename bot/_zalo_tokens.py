@@ -22,6 +22,8 @@ from pathlib import Path
 
 import aiohttp
 
+from wardbot_errors import WardbotError
+
 log = logging.getLogger(__name__)
 
 TOKEN_PATH = "/v4/oa/access_token"
@@ -30,7 +32,7 @@ REFRESH_MARGIN_S = 5 * 3600.0
 REFRESH_TIMEOUT_S = 30.0
 
 
-class TokenRefreshError(Exception):
+class TokenRefreshError(WardbotError):
     """Zalo refused to refresh (a reused or expired refresh token, a wrong app secret): a person
     must mint a new pair in the Zalo developer console."""
 

@@ -14,7 +14,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._config import ConfigError, load_config
+from wardbot_errors import WardbotError
+
+from ._config import load_config
 
 if TYPE_CHECKING:
     from tickets import Ticket, TicketEvent, TicketStore
@@ -448,8 +450,8 @@ def format_ticket(ticket: Ticket, events: Sequence[TicketEvent], *, uploads: Pat
 
 def _with_ticket_store(args: argparse.Namespace, action: Callable[[TicketStore], Awaitable[int]]) -> int:
     """Run ``action`` on the tickets file; an unknown code, a refused change or a conflict
-    with another official is one line on stderr and exit status 1."""
-    from tickets import SchemaTooNewError, TicketError, TicketStore
+    with another official is a ``TicketError``: ``main`` prints it as one line, exit status 1."""
+    from tickets import TicketStore
 
     path = load_config(args.config).data_dir / "tickets.sqlite3"
 
@@ -457,11 +459,7 @@ def _with_ticket_store(args: argparse.Namespace, action: Callable[[TicketStore],
         async with await TicketStore.open(path) as store:
             return await action(store)
 
-    try:
-        return asyncio.run(run())
-    except (TicketError, SchemaTooNewError) as exc:
-        print(f"wardbot: {exc}", file=sys.stderr)
-        return 1
+    return asyncio.run(run())
 
 
 def _cli_actor() -> str:
@@ -725,20 +723,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except ConfigError as exc:
-        print(f"wardbot: configuration error: {exc}", file=sys.stderr)
-        return 2
-    except Exception as exc:  # one readable line instead of a traceback for known input errors
-        from knowledge import KnowledgeBaseError
-        from retrieval import AdapterError, QuestionFormatError
-        from tickets import SchemaTooNewError
-
-        known = (KnowledgeBaseError, QuestionFormatError, SchemaTooNewError, AdapterError, FileNotFoundError)
-        if isinstance(exc, known):
-            print(f"wardbot: {exc}", file=sys.stderr)
-            return 1
-        raise
-
+    # One readable line for what the user can fix; any other exception is a bug, with its traceback.
+    except WardbotError as exc:
+        print(f"wardbot: {exc}", file=sys.stderr)
+        return exc.exit_status
+    except FileNotFoundError as exc:  # a path given on the command line, or in bot.toml, that is not there
+        print(f"wardbot: {exc}", file=sys.stderr)
+        return 1
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -8,6 +8,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from wardbot_errors import WardbotError
+
 
 @dataclass(frozen=True, slots=True)
 class LabelledQuestion:
@@ -31,7 +33,7 @@ class Outcome:
     abstained: bool  # offered no procedure at all (abstained, or answered with an FAQ)
 
 
-class QuestionFormatError(ValueError):
+class QuestionFormatError(WardbotError, ValueError):
     pass
 
 

@@ -109,3 +109,42 @@ def test_the_check_sees_every_kind_of_import(tmp_path: Path) -> None:
     assert [t for _, t in imported_modules("from .. import _a", "handlers.sub._b")] == ["handlers"]
     assert [t for _, t in imported_modules("from ._c import x", "handlers.sub._b")] == ["handlers.sub._c"]
     assert [t for _, t in imported_modules("from . import _a", "handlers", is_package=True)] == ["handlers"]
+
+
+PACKAGES = ("bot", "handlers", "knowledge", "retrieval", "tickets")
+
+
+def test_the_errors_module_imports_nothing_of_the_project() -> None:
+    """Every package imports ``wardbot_errors``, so it may import none of them."""
+    spec = importlib.util.find_spec("wardbot_errors")
+    assert spec is not None and spec.origin is not None
+    source = Path(spec.origin).read_text(encoding="utf-8")
+    imported = {target.split(".")[0] for _, target in imported_modules(source, "wardbot_errors")}
+    assert imported <= {"__future__"}
+
+
+def _defined_exceptions() -> Iterator[type[BaseException]]:
+    """Every exception class a module of the five packages defines. Modules are read first and
+    imported only where a class has a base at all, so that nothing heavy is imported for nothing."""
+    for package in PACKAGES:
+        root = package_dir(package)
+        for path in sorted(root.rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            names = {node.name for node in ast.walk(tree) if isinstance(node, ast.ClassDef) and node.bases}
+            if not names:
+                continue
+            module = importlib.import_module(module_name(package, root, path))
+            for name in sorted(names):
+                value = getattr(module, name, None)
+                if isinstance(value, type) and issubclass(value, BaseException) and value.__module__ == module.__name__:
+                    yield value
+
+
+def test_every_exception_the_project_defines_is_a_wardbot_error() -> None:
+    from wardbot_errors import WardbotError
+
+    found = list(_defined_exceptions())
+    assert {"ConfigError", "DeliveryError", "KnowledgeBaseError", "AdapterError", "TicketConflict"} <= {
+        error.__name__ for error in found
+    }
+    assert [f"{error.__module__}.{error.__qualname__}" for error in found if not issubclass(error, WardbotError)] == []

@@ -31,6 +31,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from wardbot_errors import WardbotError
+
 WARD_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 # Office hours of a ward's one-stop unit: morning and afternoon sessions.
 DEFAULT_HOURS: tuple[tuple[dt.time, dt.time], ...] = (
@@ -47,7 +49,7 @@ _HEADER = ["date", "kind", "reason"]
 _UNVERIFIED_HOLIDAY = "Vietnam Cultural Day"
 
 
-class OverridesError(ValueError):
+class OverridesError(WardbotError, ValueError):
     """A problem in the overrides file, as ``file:line: message``."""
 
 

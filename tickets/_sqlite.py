@@ -20,12 +20,14 @@ from typing import Any, Self, TypeVar
 
 import sqlite_utils
 
+from wardbot_errors import WardbotError
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 
-class SchemaTooNewError(Exception):
+class SchemaTooNewError(WardbotError):
     """The file was written by a newer wardbot whose schema this one does not know."""
 
 

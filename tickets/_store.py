@@ -64,6 +64,8 @@ from typing import Any, TypeVar
 
 import sqlite_utils
 
+from wardbot_errors import WardbotError
+
 from ._calendar import WARD_TZ
 from ._redact import contact_values, redact_text
 from ._sqlite import SqliteWorker
@@ -130,7 +132,7 @@ TRANSITIONS: dict[EventKind, tuple[frozenset[Status], Status | None]] = {
 }
 
 
-class TicketError(Exception):
+class TicketError(WardbotError):
     """Base of the errors an official or a caller can act on."""
 
 

@@ -41,6 +41,7 @@ from pathlib import Path
 from aiohttp import web
 
 from handlers import IncomingMessage, Reply, catalogue, plain_text, text_spans
+from wardbot_errors import WardbotError
 
 from ._base import Channel, DeliveryError, Dispatch, Mailbox
 from ._payloads import MAX_TEXT_CHARS, has_lone_surrogate, load_json
@@ -430,7 +431,7 @@ def _location(value: object) -> tuple[float, float] | None:
     return float(latitude), float(longitude)
 
 
-class PhotoRejected(Exception):
+class PhotoRejected(WardbotError):
     """An upload that is no photo we take; ``code`` keys its message in ``WEB_ERRORS``."""
 
     def __init__(self, code: str) -> None:
