@@ -1,1 +1,1 @@
-"""wardbot application: configuration, channels, storage, scheduler and the command line."""
+"""wardbot application: configuration, channels, storage, background tasks and the command line."""

@@ -459,10 +459,6 @@ class FakeTelegramServer:
     def webhook_url(self) -> str:
         return self._webhook.get("url", "")
 
-    @property
-    def pending_updates(self) -> int:
-        return len(self._updates)
-
     def is_pending(self, update_id: int) -> bool:
         """Whether update ``update_id`` is still kept for the bot: not yet confirmed by a later
         ``getUpdates`` offset, nor answered 2xx by the webhook (nor dropped after its retries)."""

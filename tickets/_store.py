@@ -60,7 +60,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from enum import Enum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlite_utils
 
@@ -73,7 +73,6 @@ from ._sqlite import SqliteWorker
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
-T = TypeVar("T")
 
 # The lookup secret: short enough to read out or type, from letters and digits that cannot be
 # confused (no 0/O, 1/I/L); 8 of 31 symbols is about 40 bits, ample for a code tried online.

@@ -491,7 +491,7 @@ class _ChatSlot:
     def __init__(self, interval: float) -> None:
         self._interval = interval
         self.lock = asyncio.Lock()
-        self.free_at = 0.0  # time.monotonic()
+        self.free_at = 0.0  # a time.monotonic() reading
         self.users = 0
 
     @contextlib.asynccontextmanager

@@ -46,7 +46,6 @@ from ._payloads import PayloadError, clip_text, parse_zalo_event
 log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://openapi.zalo.me"
-DEFAULT_OAUTH_URL = "https://oauth.zaloapp.com"
 WEBHOOK_PATH = "/webhooks/zalo"
 SEND_PATH = "/v3.0/oa/message/cs"
 SIGNATURE_HEADER = "X-ZEvent-Signature"
@@ -61,9 +60,8 @@ QUERY_PAYLOAD_LIMIT = 1000  # characters of an oa.query.* payload
 # Starts the payload of a choice button, so that its tap is told from typed text.
 QUERY_PREFIX = "#wb:"
 
-# Events of a citizen's own doing that the bot handles; anything else is logged and ignored.
+# What a citizen sends that the bot handles (a follow is greeted apart); any other event is logged and ignored.
 MESSAGE_EVENTS = ("user_send_text", "user_send_image", "user_send_location", "user_send_sticker")
-FOLLOW_EVENTS = ("follow", "unfollow")
 
 # Error codes of the send API (A3).
 TOKEN_ERRORS = frozenset({-216, -220})  # invalid, expired: refresh once and retry
