@@ -26,8 +26,7 @@ import logging
 from collections.abc import Mapping
 from typing import Protocol
 
-from handlers import Reply, catalogue
-from handlers._intake import due_text
+from handlers import Reply, catalogue, due_text
 from tickets import EventKind, Status, Ticket, TicketDesk
 
 from ._logging import chat_ref
