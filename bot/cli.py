@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import datetime as dt
 import getpass
+import importlib.metadata
 import json
 import logging
 import sys
@@ -556,6 +557,7 @@ def build_parser() -> argparse.ArgumentParser:
     from tickets import Status
 
     parser = argparse.ArgumentParser(prog="wardbot", description="Citizen-service chatbot for Vietnamese wards.")
+    parser.add_argument("--version", action="version", version=f"wardbot {_installed_version()}")
     parser.add_argument("--config", help="bot.toml to use (default: $WARDBOT_CONFIG, else ./bot.toml)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -717,6 +719,14 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--chat", help="the chat's id, when it is not the user's own (default: --user)")
         command.set_defaults(handler=_cmd_privacy)
     return parser
+
+
+def _installed_version() -> str:
+    """The version of the installed distribution, as ``pip`` knows it (``pyproject.toml``'s)."""
+    try:
+        return importlib.metadata.version("wardbot")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "(not installed)"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

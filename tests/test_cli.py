@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 from pathlib import Path
 
@@ -176,3 +177,10 @@ def test_any_other_exception_is_a_bug_and_keeps_its_traceback(config, monkeypatc
     monkeypatch.setattr("bot.cli._cmd_bench", fails)
     with pytest.raises(RuntimeError, match="a bug"):
         main(["bench", "--kb", str(SAMPLE)])
+
+
+def test_version_prints_the_installed_version(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["--version"])
+    assert stopped.value.code == 0
+    assert capsys.readouterr().out == f"wardbot {importlib.metadata.version('wardbot')}\n"
