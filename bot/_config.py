@@ -113,8 +113,9 @@ class ZaloSettings:
     app_id: str = _env_override("", "WARDBOT_ZALO_APP_ID")
     api_url: str = _env_override("https://openapi.zalo.me", "WARDBOT_ZALO_API_URL")
     oauth_url: str = _env_override("https://oauth.zaloapp.com", "WARDBOT_ZALO_OAUTH_URL")
-    # The webhook signature's key and first term; sources disagree (protocols.md A2), so the
-    # documented ones are the defaults and the others can be chosen.
+    # The webhook signature's key and first term: Zalo's OA docs and Chatwoot's Zalo integration
+    # (chatwoot/chatwoot) use the OA secret key and app_id; some community code uses the app secret
+    # or oa_id. The documented ones are the defaults and the others can be chosen.
     signature_key: str = "oa_secret"  # or "app_secret"
     signature_prefix: str = "app_id"  # or "oa_id"
 

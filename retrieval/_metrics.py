@@ -1,4 +1,6 @@
-"""Retrieval quality metrics over labelled questions (the format of ``shared/eval/dev.jsonl``)."""
+"""Retrieval quality metrics over labelled questions: JSONL, one object a line with ``id``,
+``query``, ``gold`` (the procedure codes that answer it; empty when none does) and an optional
+``style``."""
 
 from __future__ import annotations
 

@@ -81,7 +81,7 @@ SECRET_LENGTH = 8
 
 
 class Category(str, Enum):
-    FEEDBACK = "feedback"  # phản ánh, kiến nghị (NĐ 20/2008, domain.md §3.1)
+    FEEDBACK = "feedback"  # phản ánh, kiến nghị on administrative regulations (NĐ 20/2008/NĐ-CP)
     QUESTION = "question"  # a question the bot could not answer, sent on to officials
 
 

@@ -3,11 +3,11 @@
 Receiving: Zalo POSTs each event to ``POST /webhooks/zalo`` on the bot's aiohttp server
 (:meth:`ZaloChannel.routes`). The ``X-ZEvent-Signature`` is checked on the raw bytes, stale
 events are refused, and the event is queued and answered 200 at once: Zalo wants its answer
-within 2 s and re-sends otherwise (``shared/docs/protocols.md`` A2, A6). Re-sent events are
+within 2 s and re-sends otherwise (Zalo's OA webhook docs, developers.zalo.me). Re-sent events are
 dropped on ``msg_id`` here, and again by the pipeline on the platform message id.
 
 Sending: the consultation-message API ``POST /v3.0/oa/message/cs``. Errors come with HTTP 200
-and a non-zero ``error`` (A3): an invalid token is refreshed once; a rate limit is retried with
+and a non-zero ``error`` (Zalo OA API docs): an invalid token is refreshed once; a rate limit is retried with
 backoff; a citizen outside the 7-day interaction window cannot be reached until they write
 again, which is a :class:`DeliveryError` with ``until_contact=True``: the pipeline holds the
 reply, and the rest of its turn, in the outbox and sends them first when the citizen next writes
@@ -51,9 +51,9 @@ SEND_PATH = "/v3.0/oa/message/cs"
 SIGNATURE_HEADER = "X-ZEvent-Signature"
 # Which value starts the signed string: the body's app_id (documented) or oa_id (reported).
 SIGNATURE_PREFIXES = ("app_id", "oa_id")
-TEXT_LIMIT = 2000  # characters of a consultation text message (A3)
+TEXT_LIMIT = 2000  # characters of a consultation text message (Zalo's OA docs, "Gửi tin Tư vấn")
 # The button template's limits, from third-party integrations (eSMS's developer docs, open-source
-# Zalo clients), not protocols.md: verify against a real OA.
+# Zalo clients), not Zalo's own docs: verify against a real OA.
 BUTTON_LIMIT = 5  # buttons on one message
 BUTTON_TITLE_LIMIT = 100  # characters of a title
 QUERY_PAYLOAD_LIMIT = 1000  # characters of an oa.query.* payload
@@ -63,7 +63,7 @@ QUERY_PREFIX = "#wb:"
 # What a citizen sends that the bot handles (a follow is greeted apart); any other event is logged and ignored.
 MESSAGE_EVENTS = ("user_send_text", "user_send_image", "user_send_location", "user_send_sticker")
 
-# Error codes of the send API (A3).
+# Error codes of the send API (Zalo's OA docs, appendix "Mã lỗi"; Chatwoot's Zalo integration).
 TOKEN_ERRORS = frozenset({-216, -220})  # invalid, expired: refresh once and retry
 RETRYABLE_ERRORS = frozenset({-32, -100})  # rate limit, transient: back off and retry
 WINDOW_ERRORS = frozenset({-213, -217, -227, -230, -232, -244})  # the citizen cannot be reached now
@@ -83,7 +83,8 @@ Sleep = Callable[[float], Awaitable[None]]
 
 def event_signature(raw_body: bytes, *, first: str, timestamp: str, secret: str) -> str:
     """The ``X-ZEvent-Signature`` value: ``mac=`` + hex SHA-256 of first term + exact body
-    bytes + the body's timestamp + secret. Plain SHA-256, not HMAC (A2)."""
+    bytes + the body's timestamp + secret. Plain SHA-256, not HMAC, as Zalo's webhook docs and
+    Chatwoot's Zalo integration compute it."""
     digest = hashlib.sha256(first.encode() + raw_body + timestamp.encode() + secret.encode()).hexdigest()
     return f"mac={digest}"
 
