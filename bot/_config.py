@@ -26,10 +26,13 @@ from tickets import (
     WorkingPeriod,
     check_hours,
 )
+from wardbot_errors import WardbotError
 
 
-class ConfigError(Exception):
+class ConfigError(WardbotError):
     """A configuration problem, with the key it concerns (e.g. ``retrieval.threads``)."""
+
+    exit_status = 2  # the command was not run: a usage error, as argparse's
 
     def __init__(self, key: str, message: str, source: str = "") -> None:
         self.key = key
@@ -122,8 +125,9 @@ class ZaloSettings:
     app_id: str = _env_override("", "WARDBOT_ZALO_APP_ID")
     api_url: str = _env_override("https://openapi.zalo.me", "WARDBOT_ZALO_API_URL")
     oauth_url: str = _env_override("https://oauth.zaloapp.com", "WARDBOT_ZALO_OAUTH_URL")
-    # The webhook signature's key and first term; sources disagree (protocols.md A2), so the
-    # documented ones are the defaults and the others can be chosen.
+    # The webhook signature's key and first term: Zalo's OA docs and Chatwoot's Zalo integration
+    # (chatwoot/chatwoot) use the OA secret key and app_id; some community code uses the app secret
+    # or oa_id. The documented ones are the defaults and the others can be chosen.
     signature_key: str = "oa_secret"  # or "app_secret"
     signature_prefix: str = "app_id"  # or "oa_id"
 

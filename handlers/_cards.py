@@ -7,7 +7,7 @@ it); where to file, the main legal documents, the source. "Xem thêm" shows the 
 and offers its long parts (documents, steps, conditions, legal basis) one at a time, as buttons; a
 follow-up ("lệ phí bao nhiêu?") renders only the section asked about. Every fact comes from the
 entry as the portal or the ward wrote it (a time's unit only from the record's own text); the only
-rule added here is where to file after the 2025 reform (domain notes §3.2).
+rule added here is where to file after the 2025 reform (NĐ 118/2025/NĐ-CP).
 """
 
 from __future__ import annotations

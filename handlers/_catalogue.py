@@ -183,7 +183,7 @@ NOT_GIVEN = "chưa có thông tin"
 CURRENCY = "đồng"
 WHERE_HEADING = "📍 Nơi nộp:"
 # After 1/7/2025 commune-level centres accept dossiers regardless of administrative boundary within
-# the province (NĐ 118/2025/NĐ-CP; domain notes §3.2).
+# the province (NĐ 118/2025/NĐ-CP, in force 1/7/2025).
 WHERE_WARD_CENTRE = "• Trung tâm Phục vụ hành chính công {ward_name};"
 WHERE_ANY_IN_PROVINCE = (
     "• hoặc Trung tâm Phục vụ hành chính công của bất kỳ xã, phường nào trong tỉnh, thành phố "
@@ -376,7 +376,7 @@ LOOKUP_TOO_MANY = (
     "hoặc liên hệ {ward_contact} ({ward_name})."
 )
 
-# --- SIPAS rating after a ticket is closed (domain.md §3.7) -----------------------------------------
+# --- SIPAS rating after a ticket is closed (Bộ Nội vụ's satisfaction index, five factors) -----------
 
 RATE_INTRO = (
     "Phản ánh, câu hỏi {code} đã được giải quyết xong. Anh/chị vui lòng dành ít giây đánh giá "

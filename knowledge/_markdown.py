@@ -21,6 +21,8 @@ from typing import Any, NoReturn
 
 import yaml
 
+from wardbot_errors import WardbotError
+
 from ._schema import Channel, DocumentItem, Entry, Faq, LegalBasis, Procedure, SubmissionMethod
 
 # A field's position inside an entry: ("code",), ("documents", 0, "originals"), ("steps", 2), ...
@@ -56,7 +58,7 @@ _YAML_BREAKS = frozenset("\r\x85\u2028\u2029")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class EntryError(ValueError):
+class EntryError(WardbotError, ValueError):
     """An entry file that cannot be read, with the 1-based line of the file where the problem is."""
 
     def __init__(self, path: str | Path, line: int, message: str) -> None:

@@ -22,13 +22,14 @@ from pathlib import Path
 from typing import TextIO
 
 from knowledge._schema import Channel, DocumentItem, LegalBasis, Procedure, SubmissionMethod
+from wardbot_errors import WardbotError
 
 __all__ = ["ParsedRecord", "PortalFormatError", "iter_portal_jsonl", "parse_portal_record"]
 
 NO_INFO = "Không có thông tin"
 
 
-class PortalFormatError(ValueError):
+class PortalFormatError(WardbotError, ValueError):
     """A line of a portal JSONL file that is not a JSON object."""
 
     def __init__(self, path: str | Path, line_no: int, message: str) -> None:

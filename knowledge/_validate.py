@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from wardbot_errors import WardbotError
+
 from . import _markdown, _portal, _schema
 from ._kb import KnowledgeBase, entry_digest
 from ._markdown import EntryError, LocatedEntry, dump_entry, locate_entry_file
@@ -28,7 +30,7 @@ _FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _NAME_RULE = "letters a-z, digits, '-', '_' and '.', starting with a letter or digit"
 
 
-class KnowledgeBaseError(Exception):
+class KnowledgeBaseError(WardbotError):
     """The knowledge base has problems and was not loaded."""
 
     def __init__(self, problems: Sequence[Problem]) -> None:

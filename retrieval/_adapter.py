@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
+from wardbot_errors import WardbotError
+
 from ._folders import built_in_place
 
 ADAPTER_FORMAT = "wardbot-lora-1"
@@ -41,7 +43,7 @@ _WEIGHTS_FILE = "model.safetensors"
 _MARKER_FILE = "ADAPTER_OK"
 
 
-class AdapterError(ValueError):
+class AdapterError(WardbotError, ValueError):
     """The adapter cannot be applied to this model; the message says why and what to do."""
 
 

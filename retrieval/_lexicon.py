@@ -11,10 +11,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from importlib import resources
 
+from wardbot_errors import WardbotError
+
 from ._normalize import syllables
 
 
-class LexiconFormatError(ValueError):
+class LexiconFormatError(WardbotError, ValueError):
     pass
 
 

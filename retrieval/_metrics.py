@@ -1,4 +1,6 @@
-"""Retrieval quality metrics over labelled questions (the format of ``shared/eval/dev.jsonl``)."""
+"""Retrieval quality metrics over labelled questions: JSONL, one object a line with ``id``,
+``query``, ``gold`` (the procedure codes that answer it; empty when none does) and an optional
+``style``."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from wardbot_errors import WardbotError
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,7 +35,7 @@ class Outcome:
     abstained: bool  # offered no procedure at all (abstained, or answered with an FAQ)
 
 
-class QuestionFormatError(ValueError):
+class QuestionFormatError(WardbotError, ValueError):
     pass
 
 

@@ -1,4 +1,5 @@
-"""Working days and deadlines as domain.md §3.3 counts them, 2025-2027, and the admin's checks."""
+"""Working days and deadlines as Bộ luật Dân sự 2015 Art. 147-148 count them, on the holidays of
+Bộ luật Lao động 2019 Art. 111-112 and the government's swaps, 2025-2027, and the admin's checks."""
 
 from __future__ import annotations
 
@@ -40,9 +41,10 @@ def overrides_file(tmp_path: Path):
     return write
 
 
-# -- the year tables of domain.md §3.3 ----------------------------------------------------------
+# -- the year tables --------------------------------------------------------------------------
 
-# Weekdays off and Saturdays worked, per domain.md's table for holidays==0.109.
+# Weekdays off and Saturdays worked, as holidays==0.109 gives them (the government's notices for 2025
+# and 2026; 2027 is rule-computed).
 WEEKDAYS_OFF = {
     2025: "01-01 01-27 01-28 01-29 01-30 01-31 04-07 04-30 05-01 05-02 09-01 09-02",
     2026: "01-01 02-16 02-17 02-18 02-19 02-20 04-27 04-30 05-01 08-31 09-01 09-02 11-24",
@@ -82,7 +84,7 @@ def test_working_days_between_does_not_count_the_first_day(calendar: WorkingCale
 @pytest.mark.parametrize(
     ("received", "amount", "due"),
     [
-        # domain.md's worked examples
+        # worked examples: the day of receipt is not counted (Art. 147)
         (at(2026, 2, 13), 5, at(2026, 2, 27, 17)),  # Fri; Tết skipped
         (at(2025, 4, 24), 3, at(2025, 4, 28, 17)),  # Thu; Sat 26/4 counts
         (at(2026, 8, 21), 2, at(2026, 8, 24, 17)),  # Fri; Sat 22/8 counts

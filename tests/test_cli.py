@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 from pathlib import Path
 
 import pytest
+from bot._backup import BackupError
 
+from bot._config import ConfigError
 from bot.cli import main
+from tickets import OverridesError
 
 SAMPLE = Path(__file__).parent / "data" / "portal_sample.jsonl"
 
@@ -146,3 +150,37 @@ def test_prepare_builds_what_a_start_needs_outside_the_data_directory(
     engine = open_search_engine(load_config(), progress=False)
     assert engine.retriever.newly_embedded == 0
     assert {path: path.stat().st_mtime_ns for path in exported.iterdir()} == built
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (BackupError("the folder is not empty"), 1),
+        (OverridesError("overrides.csv:3: expected off or work"), 1),
+        (ConfigError("http.port", "expected a port number, got 'x'", "bot.toml"), 2),
+    ],
+    ids=["backup", "overrides", "config"],
+)
+def test_a_wardbot_error_is_one_line_and_its_exit_status(config, monkeypatch, capsys, error, status):
+    def fails(args):
+        raise error
+
+    monkeypatch.setattr("bot.cli._cmd_bench", fails)
+    assert main(["bench", "--kb", str(SAMPLE)]) == status
+    assert capsys.readouterr().err == f"wardbot: {error}\n"
+
+
+def test_any_other_exception_is_a_bug_and_keeps_its_traceback(config, monkeypatch):
+    def fails(args):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("bot.cli._cmd_bench", fails)
+    with pytest.raises(RuntimeError, match="a bug"):
+        main(["bench", "--kb", str(SAMPLE)])
+
+
+def test_version_prints_the_installed_version(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["--version"])
+    assert stopped.value.code == 0
+    assert capsys.readouterr().out == f"wardbot {importlib.metadata.version('wardbot')}\n"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 
+from aio import async_test
 from fakes.dispatch import AnsweringDispatch
 
 from bot.channels._console import ConsoleChannel
@@ -20,44 +21,44 @@ CHOICES = Reply(
 )
 
 
-def converse(typed: str) -> tuple[list[IncomingMessage], str]:
+async def converse(typed: str) -> tuple[list[IncomingMessage], str]:
     """Run a console on ``typed`` until it closes; what it dispatched and what it printed."""
     output = io.StringIO()
     received: list[IncomingMessage] = []
+    console = ConsoleChannel(input=io.StringIO(typed), output=output)
 
-    async def scenario() -> None:
-        console = ConsoleChannel(input=io.StringIO(typed), output=output)
+    async def answer(message: IncomingMessage) -> None:
+        received.append(message)
+        await console.send(message.chat_id, CHOICES if message.text == "khai sinh" else Reply("Dạ."))
 
-        async def answer(message: IncomingMessage) -> None:
-            received.append(message)
-            await console.send(message.chat_id, CHOICES if message.text == "khai sinh" else Reply("Dạ."))
-
-        await console.start(AnsweringDispatch(answer))
-        await asyncio.wait_for(console.closed.wait(), 5)
-        await console.stop()
-
-    asyncio.run(scenario())
+    await console.start(AnsweringDispatch(answer))
+    await asyncio.wait_for(console.closed.wait(), 5)
+    await console.stop()
     return received, output.getvalue()
 
 
-def test_choices_print_as_numbered_lines_and_a_number_presses_one() -> None:
-    received, printed = converse("khai sinh\n2\n")
+@async_test
+async def test_choices_print_as_numbered_lines_and_a_number_presses_one() -> None:
+    received, printed = await converse("khai sinh\n2\n")
     assert printed.startswith(catalogue.CONSOLE_HINT)
     assert "1. Đăng ký khai sinh\n2. Đăng ký kết hôn\n🔗 Cổng Dịch vụ công: https://dichvucong.gov.vn" in printed
     assert [(m.text, m.callback_data) for m in received] == [("khai sinh", ""), ("Đăng ký kết hôn", "pick:1.000894")]
     assert all((m.channel, m.chat_id) == ("console", "console") for m in received)
 
 
-def test_a_number_without_choices_on_screen_is_plain_text() -> None:
-    received, _ = converse("3\n")
+@async_test
+async def test_a_number_without_choices_on_screen_is_plain_text() -> None:
+    received, _ = await converse("3\n")
     assert [(m.text, m.callback_data) for m in received] == [("3", "")]
 
 
-def test_blank_lines_are_skipped_and_quit_closes() -> None:
-    received, _ = converse("\n   \nxin chào\n/quit\nnot read\n")
+@async_test
+async def test_blank_lines_are_skipped_and_quit_closes() -> None:
+    received, _ = await converse("\n   \nxin chào\n/quit\nnot read\n")
     assert [m.text for m in received] == ["xin chào"]
 
 
-def test_the_end_of_input_closes_the_console() -> None:
-    received, printed = converse("")
+@async_test
+async def test_the_end_of_input_closes_the_console() -> None:
+    received, printed = await converse("")
     assert received == [] and printed == catalogue.CONSOLE_HINT + "\n"

@@ -74,6 +74,15 @@ def app_paths(tmp_path: Path) -> set[str]:
     return {route.resource.canonical for route in app.http._app.router.routes() if route.resource is not None}
 
 
+def test_the_package_and_the_image_carry_the_licence() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["license"] == "MIT"  # an SPDX expression, not the deprecated table
+    (licence,) = project["license-files"]
+    assert (ROOT / licence).read_text(encoding="utf-8").startswith("MIT License\n\nCopyright (c) 2026 wardbot contributors\n")
+    copied = [arguments.split()[:-1] for name, arguments in dockerfile() if name == "COPY"]
+    assert any(licence in sources for sources in copied)
+
+
 def test_the_image_installs_cpu_torch_pinned_first(tmp_path: Path) -> None:
     instructions = dockerfile()
     assert instructions[0] == ("FROM", "python:3.11-slim")

@@ -4,7 +4,6 @@ database files that only their owner can read."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import os
 import sqlite3
@@ -144,17 +143,17 @@ async def test_the_history_stays_append_only_except_for_what_a_later_redaction_b
                 db.execute(sql, [code])
 
 
-def test_a_file_of_the_first_schema_gains_redaction(tmp_path: Path) -> None:
+@async_test
+async def test_a_file_of_the_first_schema_gains_redaction(tmp_path: Path) -> None:
     path = tmp_path / "tickets.sqlite3"
     connect(path, MIGRATIONS[:1]).close()
 
-    async def file_and_redact() -> tuple[object, object]:
-        clock = ManualClock()
-        async with await TicketStore.open(path, clock=clock) as store:
-            ticket = await filed_and_closed(store, clock)
-            return ticket.redacted_at, (await store.redact(ticket.code, "retention")).redacted_at
+    clock = ManualClock()
+    async with await TicketStore.open(path, clock=clock) as store:
+        ticket = await filed_and_closed(store, clock)
+        redacted_at = ticket.redacted_at, (await store.redact(ticket.code, "retention")).redacted_at
 
-    assert asyncio.run(file_and_redact()) == (None, ManualClock().now + dt.timedelta(hours=1))
+    assert redacted_at == (None, ManualClock().now + dt.timedelta(hours=1))
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone() == (len(MIGRATIONS),)
 

@@ -111,26 +111,26 @@ async def act(store: TicketStore, kind: str, ticket: Ticket, *, actor: str = "mi
 # --- Schema ---------------------------------------------------------------------------------------
 
 
-def test_a_new_file_gets_its_own_migrations_in_wal_mode(tmp_path: Path) -> None:
+@async_test
+async def test_a_new_file_gets_its_own_migrations_in_wal_mode(tmp_path: Path) -> None:
     path = tmp_path / "data" / "tickets.sqlite3"
 
-    async def open_twice() -> None:
-        for _ in range(2):
-            await (await open_store(path)).close()
+    for _ in range(2):
+        await (await open_store(path)).close()
 
-    asyncio.run(open_twice())
     assert db_rows(path, "PRAGMA user_version") == [(len(MIGRATIONS),)]
     assert db_rows(path, "PRAGMA journal_mode") == [("wal",)]
     tables = {name for (name,) in db_rows(path, "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert tables == {"tickets", "ticket_events", "ticket_sequences", "ticket_sources"}
 
 
-def test_a_file_from_a_newer_wardbot_is_refused(tmp_path: Path) -> None:
+@async_test
+async def test_a_file_from_a_newer_wardbot_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "tickets.sqlite3"
     with sqlite3.connect(path) as db:
         db.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 1}")
     with pytest.raises(SchemaTooNewError, match="newer"):
-        asyncio.run(open_store(path))
+        await open_store(path)
 
 
 # --- Codes ----------------------------------------------------------------------------------------

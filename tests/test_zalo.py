@@ -138,7 +138,7 @@ async def test_forged_unsigned_and_stale_events_are_refused_with_401(tmp_path, c
 
 @async_test
 async def test_the_signature_prefix_is_configurable(tmp_path) -> None:
-    """Some integrations sign oa_id + body + timestamp + secret (protocols.md A2)."""
+    """Some integrations sign oa_id + body + timestamp + secret (Zalo's old v1 SDK's MAC did)."""
     inbox = RecordingDispatch()
     async with FakeZaloServer() as server, zalo_channel(server, tmp_path, inbox, signature_prefix="oa_id"):
         event = server.follow_event(USER)

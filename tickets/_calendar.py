@@ -1,12 +1,13 @@
 """Vietnamese working days and deadlines for a ward office.
 
-Counting follows domain.md §3.3: Bộ luật Dân sự 2015 Art. 147 (the day of receipt is not counted)
-and Art. 148 (a period ending on a rest day ends with the next working day). Working days are
-Monday-Friday, minus the public holidays and compensatory days of ``holidays.VN``, plus the Saturdays
-the government declares working days in a swap, and then an admin-editable override table.
+Counting follows Bộ luật Dân sự 2015 Art. 147 (the day of receipt is not counted) and Art. 148 (a
+period ending on a rest day ends with the next working day). Working days are Monday-Friday, minus
+the public holidays of Bộ luật Lao động 2019 Art. 112 and the compensatory days of its Art. 111(3)
+as ``holidays.VN`` computes them, plus the Saturdays the government declares working days in a
+swap, and then an admin-editable override table.
 
-``holidays==0.109`` (pinned in pyproject.toml) returns, checked against domain.md's table, and it
-agrees date for date:
+``holidays==0.109`` (pinned in pyproject.toml) returns these days, which match the government's
+notices of the 2025 and 2026 Tết breaks and swaps:
 
 - 2025: 1/1; 27/1 (29 Tết), 28/1-1/2 Tết; 7/4 Giỗ Tổ; 30/4; 1/5; 2/5 (swap: Sat 26/4 is worked); 1/9-2/9.
 - 2026: 1/1; 16/2-20/2 Tết; 26/4 Giỗ Tổ (Sun) and 27/4 observed; 30/4; 1/5; 31/8 (swap: Sat 22/8 is
@@ -31,6 +32,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from wardbot_errors import WardbotError
+
 WARD_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 # Office hours of a ward's one-stop unit: morning and afternoon sessions.
 DEFAULT_HOURS: tuple[tuple[dt.time, dt.time], ...] = (
@@ -47,7 +50,7 @@ _HEADER = ["date", "kind", "reason"]
 _UNVERIFIED_HOLIDAY = "Vietnam Cultural Day"
 
 
-class OverridesError(ValueError):
+class OverridesError(WardbotError, ValueError):
     """A problem in the overrides file, as ``file:line: message``."""
 
 

@@ -2,7 +2,8 @@
 
 It files a ticket with its due moment computed from the ward's deadline policy and working-day
 calendar, shows a ticket only to its filer (same channel and chat) or to whoever holds its lookup
-code, and records the citizen's SIPAS rating after closing (domain.md §3.7). Officials' actions
+code, and records the citizen's SIPAS rating after closing (SIPAS, Bộ Nội vụ's Satisfaction Index
+of Public Administration Services, set by Nghị quyết 30c/NQ-CP). Officials' actions
 go through :class:`~tickets.TicketStore` directly. Whoever must hear of each new ticket (the
 officials' group) adds an async callback to :attr:`TicketDesk.on_opened`.
 """
@@ -24,7 +25,8 @@ log = logging.getLogger(__name__)
 
 Unit = Literal["days", "hours"]
 
-# The five SIPAS factors (domain.md §3.7), in the order the citizen is asked about them.
+# The five factors SIPAS measures (access to the service, the procedure, the civil servant, the
+# result, the handling of feedback), in the order the citizen is asked about them.
 SIPAS_FACTORS = ("access", "procedure", "official", "result", "feedback")
 SIPAS_SCORES = range(1, 6)
 
@@ -55,7 +57,8 @@ class DeadlinePolicy:
         WorkingPeriod(self.amount, self.unit)  # the same checks
 
 
-# The decree's own numbers are unverified (domain.md §3.1): each ward sets its own in bot.toml.
+# Nghị định 20/2008/NĐ-CP's own deadlines were not checked against its text, and local rules are
+# often tighter: each ward sets its own in bot.toml.
 DEFAULT_POLICIES: Mapping[Category, DeadlinePolicy] = {
     Category.FEEDBACK: DeadlinePolicy(10, "days", WorkingPeriod(2, "days")),
     Category.QUESTION: DeadlinePolicy(5, "days", WorkingPeriod(1, "days")),

@@ -21,6 +21,8 @@ from typing import Any, Self, TypeVar
 
 import sqlite_utils
 
+from wardbot_errors import WardbotError
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -35,7 +37,7 @@ def timestamp_text(moment: dt.datetime) -> str:
     return moment.astimezone(dt.UTC).isoformat(timespec="milliseconds")
 
 
-class SchemaTooNewError(Exception):
+class SchemaTooNewError(WardbotError):
     """The file was written by a newer wardbot whose schema this one does not know."""
 
 

@@ -60,9 +60,11 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from enum import Enum
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import sqlite_utils
+
+from wardbot_errors import WardbotError
 
 from ._calendar import WARD_TZ
 from ._redact import contact_values, redact_text
@@ -71,7 +73,6 @@ from ._sqlite import SqliteWorker, timestamp_text
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], dt.datetime]
-T = TypeVar("T")
 
 # The lookup secret: short enough to read out or type, from letters and digits that cannot be
 # confused (no 0/O, 1/I/L); 8 of 31 symbols is about 40 bits, ample for a code tried online.
@@ -80,7 +81,7 @@ SECRET_LENGTH = 8
 
 
 class Category(str, Enum):
-    FEEDBACK = "feedback"  # phản ánh, kiến nghị (NĐ 20/2008, domain.md §3.1)
+    FEEDBACK = "feedback"  # phản ánh, kiến nghị on administrative regulations (NĐ 20/2008/NĐ-CP)
     QUESTION = "question"  # a question the bot could not answer, sent on to officials
 
 
@@ -130,7 +131,7 @@ TRANSITIONS: dict[EventKind, tuple[frozenset[Status], Status | None]] = {
 }
 
 
-class TicketError(Exception):
+class TicketError(WardbotError):
     """Base of the errors an official or a caller can act on."""
 
 

@@ -9,6 +9,7 @@ from collections.abc import Awaitable, Callable
 from typing import Protocol, runtime_checkable
 
 from handlers import IncomingMessage, Reply
+from wardbot_errors import WardbotError
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +32,7 @@ class Mailbox(Protocol):
     async def acknowledge(self, chat_id: str, upto: int) -> int: ...
 
 
-class DeliveryError(Exception):
+class DeliveryError(WardbotError):
     """A reply could not be delivered. ``retryable`` says whether trying again may help
     (network trouble, rate limits) or not (the chat is gone, the user blocked the bot);
     ``until_contact`` that the platform refuses until the user writes again (Zalo's interaction

@@ -35,6 +35,8 @@ from typing import Any
 
 import numpy as np
 
+from wardbot_errors import WardbotError
+
 # What a citizen's message is cut to on every channel: the web chat refuses longer text (its page
 # counts as the citizen types); Zalo and Telegram cut it and the dialogue says so.
 MAX_TEXT_CHARS = 2000
@@ -57,7 +59,7 @@ _DEPTH_STEP[list(b"]}")] = -1
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-class PayloadError(ValueError):
+class PayloadError(WardbotError, ValueError):
     """A body that is not a JSON object of the expected kind; the message says why."""
 
 

@@ -17,6 +17,8 @@ import re
 import uuid
 from pathlib import Path
 
+from wardbot_errors import WardbotError
+
 log = logging.getLogger(__name__)
 
 # Photos: the folder under the data directory, the identifier a message carries, the limits.
@@ -28,7 +30,7 @@ PHOTO_SIDE = 2048  # the stored photo's longest side, in pixels
 PHOTO_FORMATS = ("JPEG", "PNG", "WEBP", "GIF")
 
 
-class PhotoRejected(Exception):
+class PhotoRejected(WardbotError):
     """An upload that is no photo we take; ``code`` keys its message in ``WEB_ERRORS``."""
 
     def __init__(self, code: str) -> None:

@@ -3,11 +3,11 @@
 Receiving: Zalo POSTs each event to ``POST /webhooks/zalo`` on the bot's aiohttp server
 (:meth:`ZaloChannel.routes`). The ``X-ZEvent-Signature`` is checked on the raw bytes, stale
 events are refused, and the event is queued and answered 200 at once: Zalo wants its answer
-within 2 s and re-sends otherwise (``shared/docs/protocols.md`` A2, A6). Re-sent events are
+within 2 s and re-sends otherwise (Zalo's OA webhook docs, developers.zalo.me). Re-sent events are
 dropped on ``msg_id`` here, and again by the pipeline on the platform message id.
 
 Sending: the consultation-message API ``POST /v3.0/oa/message/cs``. Errors come with HTTP 200
-and a non-zero ``error`` (A3). Each send is one attempt: a rate limit or a transient failure is
+and a non-zero ``error`` (Zalo OA API docs). Each send is one attempt: a rate limit or a transient failure is
 a retryable :class:`DeliveryError` (a rate limit with ``retry_after``), and the application's
 delivery layer (``bot.delivery.RetryPolicy``) decides when to send again. An invalid or expired
 token is refreshed and the send made once more with the new one: a re-authentication, not a
@@ -49,24 +49,22 @@ from ._zalo_tokens import TokenRefreshError, ZaloTokens
 log = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://openapi.zalo.me"
-DEFAULT_OAUTH_URL = "https://oauth.zaloapp.com"
 WEBHOOK_PATH = "/webhooks/zalo"
 SEND_PATH = "/v3.0/oa/message/cs"
 SIGNATURE_HEADER = "X-ZEvent-Signature"
-TEXT_LIMIT = 2000  # characters of a consultation text message (A3)
+TEXT_LIMIT = 2000  # characters of a consultation text message (Zalo's OA docs, "Gửi tin Tư vấn")
 # The button template's limits, from third-party integrations (eSMS's developer docs, open-source
-# Zalo clients), not protocols.md: verify against a real OA.
+# Zalo clients), not Zalo's own docs: verify against a real OA.
 BUTTON_LIMIT = 5  # buttons on one message
 BUTTON_TITLE_LIMIT = 100  # characters of a title
 QUERY_PAYLOAD_LIMIT = 1000  # characters of an oa.query.* payload
 # Starts the payload of a choice button, so that its tap is told from typed text.
 QUERY_PREFIX = "#wb:"
 
-# Events of a citizen's own doing that the bot handles; anything else is logged and ignored.
+# What a citizen sends that the bot handles (a follow is greeted apart); any other event is logged and ignored.
 MESSAGE_EVENTS = ("user_send_text", "user_send_image", "user_send_location", "user_send_sticker")
-FOLLOW_EVENTS = ("follow", "unfollow")
 
-# Error codes of the send API (A3).
+# Error codes of the send API (Zalo's OA docs, appendix "Mã lỗi"; Chatwoot's Zalo integration).
 TOKEN_ERRORS = frozenset({-216, -220})  # invalid, expired: refresh once and send again
 RATE_LIMIT_ERRORS = frozenset({-32})  # the OA's calls per minute: retryable after RATE_LIMIT_RETRY_AFTER_S
 RETRYABLE_ERRORS = RATE_LIMIT_ERRORS | {-100}  # rate limit, transient: the delivery layer retries
@@ -75,14 +73,15 @@ RATE_LIMIT_RETRY_AFTER_S = 60.0  # the limit is per minute: the delivery layer's
 
 SEND_TIMEOUT_S = 15.0
 # Events older than this are refused. Zalo re-sends a failed event for about 2 h
-# (30 s, 5 min, 15 min, 30 min, 1 h; A6) with its original timestamp, so older ones are replays.
+# (30 s, 5 min, 15 min, 30 min, 1 h, per its OA webhook docs) with its original timestamp, so older ones are replays.
 MAX_EVENT_AGE_S = 2.5 * 3600
 MAX_CLOCK_SKEW_S = 300.0
 
 
 def event_signature(raw_body: bytes, *, first: str, timestamp: str, secret: str) -> str:
     """The ``X-ZEvent-Signature`` value: ``mac=`` + hex SHA-256 of first term + exact body
-    bytes + the body's timestamp + secret. Plain SHA-256, not HMAC (A2)."""
+    bytes + the body's timestamp + secret. Plain SHA-256, not HMAC, as Zalo's webhook docs and
+    Chatwoot's Zalo integration compute it."""
     digest = hashlib.sha256(first.encode() + raw_body + timestamp.encode() + secret.encode()).hexdigest()
     return f"mac={digest}"
 

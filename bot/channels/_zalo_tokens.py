@@ -1,10 +1,11 @@
 """Zalo OA access tokens: refreshed with the rotating refresh token, never lost.
 
-Zalo's OAuth v4 (``shared/docs/protocols.md`` A4): an access token lives 25 h; a refresh token
-is single-use, and each refresh returns a new pair and kills the old refresh token. Losing the
-new refresh token means an OA admin must consent again in a browser, so the new pair is written
-to the data directory atomically (temporary file, fsync, ``os.replace``) *before* it is used.
-Only one refresh runs at a time: concurrent senders wait for it and share its result.
+Zalo's OAuth v4 for Official Accounts (developers.zalo.me; zaloplatform/zalo-java-sdk's
+GetAccessTokenByRefreshToken): an access token lives 25 h (``expires_in`` "90000"); a refresh token
+lives 3 months and is single-use, and each refresh returns a new pair and kills the old refresh
+token. Losing the new refresh token means an OA admin must consent again in a browser, so the new
+pair is written to the data directory atomically (temporary file, fsync, ``os.replace``) *before* it
+is used. Only one refresh runs at a time: concurrent senders wait for it and share its result.
 
 The first start takes the tokens from the environment; afterwards the stored pair wins.
 """
@@ -22,15 +23,18 @@ from pathlib import Path
 
 import aiohttp
 
+from wardbot_errors import WardbotError
+
 log = logging.getLogger(__name__)
 
 TOKEN_PATH = "/v4/oa/access_token"
-# Refresh this long before the access token expires: at about 20 h of its 25 h (A4).
+# Refresh this long before the access token expires: at about 20 h of its 25 h, as integrators of
+# the OA API advise, so that a slow or failed refresh still has hours to spare.
 REFRESH_MARGIN_S = 5 * 3600.0
 REFRESH_TIMEOUT_S = 30.0
 
 
-class TokenRefreshError(Exception):
+class TokenRefreshError(WardbotError):
     """Zalo refused to refresh (a reused or expired refresh token, a wrong app secret): a person
     must mint a new pair in the Zalo developer console."""
 
@@ -109,7 +113,7 @@ class ZaloTokens:
             async with session.post(
                 self._url,
                 data=form,
-                headers={"secret_key": self._app_secret},  # the app secret travels in a header (A4)
+                headers={"secret_key": self._app_secret},  # OAuth v4: the app secret travels in a header
                 timeout=aiohttp.ClientTimeout(total=REFRESH_TIMEOUT_S),
             ) as response:
                 body = await response.json(content_type=None)

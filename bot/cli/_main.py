@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import sys
 from collections.abc import Sequence
 
-from .._config import ConfigError
+from wardbot_errors import WardbotError
+
 from . import _backup, _calendar, _devtools, _kb, _log, _privacy, _report, _run, _tickets
 
 # The groups in the order ``wardbot --help`` lists their commands.
@@ -16,6 +18,7 @@ GROUPS = (_kb, _devtools, _run, _log, _backup, _calendar, _tickets, _report, _pr
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wardbot", description="Citizen-service chatbot for Vietnamese wards.")
+    parser.add_argument("--version", action="version", version=f"wardbot {_installed_version()}")
     parser.add_argument("--config", help="bot.toml to use (default: $WARDBOT_CONFIG, else ./bot.toml)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for group in GROUPS:
@@ -23,20 +26,22 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _installed_version() -> str:
+    """The version of the installed distribution, as ``pip`` knows it (``pyproject.toml``'s)."""
+    try:
+        return importlib.metadata.version("wardbot")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "(not installed)"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.handler(args)
-    except ConfigError as exc:
-        print(f"wardbot: configuration error: {exc}", file=sys.stderr)
-        return 2
-    except Exception as exc:  # one readable line instead of a traceback for known input errors
-        from knowledge import KnowledgeBaseError
-        from retrieval import AdapterError, QuestionFormatError
-        from tickets import SchemaTooNewError
-
-        known = (KnowledgeBaseError, QuestionFormatError, SchemaTooNewError, AdapterError, FileNotFoundError)
-        if isinstance(exc, known):
-            print(f"wardbot: {exc}", file=sys.stderr)
-            return 1
-        raise
+    # One readable line for what the user can fix; any other exception is a bug, with its traceback.
+    except WardbotError as exc:
+        print(f"wardbot: {exc}", file=sys.stderr)
+        return exc.exit_status
+    except FileNotFoundError as exc:  # a path given on the command line, or in bot.toml, that is not there
+        print(f"wardbot: {exc}", file=sys.stderr)
+        return 1

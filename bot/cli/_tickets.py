@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import datetime as dt
 import json
-import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -107,8 +106,8 @@ def format_ticket(ticket: Ticket, events: Sequence[TicketEvent], *, uploads: Pat
 
 def _with_ticket_store(args: argparse.Namespace, action: Callable[[TicketStore], Awaitable[int]]) -> int:
     """Run ``action`` on the tickets file; an unknown code, a refused change or a conflict
-    with another official is one line on stderr and exit status 1."""
-    from tickets import SchemaTooNewError, TicketError, TicketStore
+    with another official is a ``TicketError``: ``main`` prints it as one line, exit status 1."""
+    from tickets import TicketStore
 
     path = load_config(args.config).data_dir / "tickets.sqlite3"
 
@@ -116,11 +115,7 @@ def _with_ticket_store(args: argparse.Namespace, action: Callable[[TicketStore],
         async with await TicketStore.open(path) as store:
             return await action(store)
 
-    try:
-        return asyncio.run(run())
-    except (TicketError, SchemaTooNewError) as exc:
-        print(f"wardbot: {exc}", file=sys.stderr)
-        return 1
+    return asyncio.run(run())
 
 
 def _cmd_tickets_list(args: argparse.Namespace) -> int:

@@ -1,6 +1,6 @@
 """Zalo webhook figures for ``wardbot bench``: how fast the bot accepts signed events.
 
-Zalo wants its 200 within 2 s and re-sends otherwise (``shared/docs/protocols.md`` A6), so what
+Zalo wants its 200 within 2 s and re-sends otherwise (Zalo's OA webhook docs), so what
 matters is the time to the 200 while the handlers work on earlier events on the same loop.
 Simulated citizens POST signed events through the fake Zalo API's driver back to back (each
 sends its next event as soon as the previous one is accepted, not answered); the application's

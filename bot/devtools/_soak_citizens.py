@@ -15,7 +15,8 @@ import aiohttp
 from ..testing import FakeTelegramServer, FakeZaloServer
 from ._soak_scoring import _ANSWER
 
-# Zalo's 30 s, 5 min, 15 min... ladder (protocols.md A6), compressed; the last pause repeats.
+# Zalo's re-sends after 30 s, 5 min, 15 min, 30 min and 1 h (its OA webhook docs), compressed; the
+# last pause repeats.
 ZALO_RETRY_S = (1.0, 3.0, 6.0, 12.0, 20.0)
 ZALO_DEADLINE_S = 2.0  # Zalo counts a slower 200 as a failure and re-sends
 # The web page's figures (index.js): backoff 1 s doubling to 15 s, and its request deadlines.

@@ -14,6 +14,8 @@ from typing import Any
 
 import aiohttp
 
+from wardbot_errors import WardbotError
+
 from ._soak_citizens import POLL_INTERVAL_S
 from ._soak_scoring import official_answer
 
@@ -21,7 +23,7 @@ STARTUP_TIMEOUT_S = 900.0  # a first start on a cold build directory builds the 
 STOP_TIMEOUT_S = 30.0
 
 
-class SoakError(Exception):
+class SoakError(WardbotError):
     """The soak could not run: the bot did not start, or the references disagree."""
 
 

@@ -34,6 +34,8 @@ from contextlib import closing, suppress
 from pathlib import Path
 from typing import Any
 
+from wardbot_errors import WardbotError
+
 from .._config import Config
 from ..storage import Clock, utc_now
 
@@ -44,7 +46,7 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 SKIPPED_SUFFIXES = ("-wal", "-shm", "-journal", ".partial")
 
 
-class BackupError(Exception):
+class BackupError(WardbotError):
     """Why a backup or a restore was refused, as one line for the admin."""
 
 

@@ -15,7 +15,8 @@ end and now, so a report on a running quarter does not count tomorrow's deadline
   closed counts as open).
 - **deadline**: the due date set at receipt, moved by each ``due_change`` made before the deadline
   then in force, except those made once an apology slip was sent: an apology's new date is a
-  promise to the citizen, not a new deadline (domain.md §3.2), and a late ticket stays late.
+  promise to the citizen, not a new deadline (the apology slip, form 04 of Thông tư
+  01/2018/TT-VPCP, gives the late dossier a new date for its result), and a late ticket stays late.
 - **due**: tickets whose deadline falls in the period, before "as of"; **on time**: those of them
   closed (as of "as of") no later than their deadline; **on-time rate** = on time ÷ due. Each late
   one is listed with its reason: the latest ``due_change``/``pause`` reason, note text or apology

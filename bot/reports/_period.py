@@ -8,9 +8,10 @@ import re
 from dataclasses import dataclass
 
 from tickets import WARD_TZ
+from wardbot_errors import WardbotError
 
 
-class PeriodError(ValueError):
+class PeriodError(WardbotError, ValueError):
     """A ``--period`` that is none of the accepted forms."""
 
 

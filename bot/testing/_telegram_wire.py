@@ -11,6 +11,8 @@ from typing import Any
 
 from aiohttp import web
 
+from wardbot_errors import WardbotError
+
 MAX_TEXT_LENGTH = 4096  # in UTF-16 code units, as Telegram counts
 MAX_CALLBACK_DATA_BYTES = 64
 MAX_LONG_POLL_S = 50.0
@@ -25,7 +27,7 @@ CONFLICT_WEBHOOK = (
 )
 
 
-class BotApiError(Exception):
+class BotApiError(WardbotError):
     """An error answer: the HTTP status, Telegram's description and optional ``parameters``."""
 
     def __init__(self, status: int, description: str, parameters: dict[str, Any] | None = None) -> None:

@@ -1,7 +1,7 @@
 """A fake Telegram Bot API server (aiohttp on 127.0.0.1) for tests and the end-to-end benchmark.
 
-It answers the way python-telegram-bot expects the real API to (``shared/docs/protocols.md``
-C2): ``/bot<token>/<method>`` over POST or GET with form, JSON or multipart bodies; the
+It answers the way python-telegram-bot expects the real API to (https://core.telegram.org/bots/api):
+``/bot<token>/<method>`` over POST or GET with form, JSON or multipart bodies; the
 ``{"ok": ..., "result": ...}`` envelope; errors with their real HTTP status and no ``result``
 (PTB picks the exception class by status); long-polling ``getUpdates`` with offsets; webhooks that
 receive updates with the ``X-Telegram-Bot-Api-Secret-Token`` header.
@@ -313,10 +313,6 @@ class FakeTelegramServer(_BotApiMethods):
     @property
     def webhook_url(self) -> str:
         return self._webhook.get("url", "")
-
-    @property
-    def pending_updates(self) -> int:
-        return len(self._updates)
 
     def is_pending(self, update_id: int) -> bool:
         """Whether update ``update_id`` is still kept for the bot: not yet confirmed by a later

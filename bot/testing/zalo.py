@@ -1,6 +1,7 @@
 """A fake Zalo OA Open API (aiohttp on 127.0.0.1) for tests and the benchmark.
 
-It behaves like the real API as ``shared/docs/protocols.md`` C1 describes it:
+It behaves like the real API as Zalo's OA Open API docs (developers.zalo.me) and Zalo's own SDKs
+(zaloplatform/zalo-java-sdk) describe it:
 
 * ``POST /v3.0/oa/message/cs`` with the ``access_token`` header; every application error comes
   with HTTP 200 and a non-zero ``error``: ``-216`` unknown token, ``-220`` expired token,
@@ -52,8 +53,8 @@ TEXT_LIMIT = 2000
 ACCESS_TOKEN_LIFETIME_S = 90_000  # 25 h
 INTERACTION_WINDOW_S = 7 * 24 * 3600
 DEFAULT_RATE_LIMIT = 4000  # requests a minute
-REUSED_REFRESH_TOKEN_ERROR = -14014  # the real code is undocumented (protocols.md A4)
-# The button template, as third-party integrations describe it (not in protocols.md).
+REUSED_REFRESH_TOKEN_ERROR = -14014  # Zalo documents no code for it: one of its -14xxx OAuth family
+# The button template, as third-party integrations describe it (not in Zalo's own docs).
 BUTTON_LIMIT = 5
 BUTTON_TITLE_LIMIT = 100
 QUERY_PAYLOAD_LIMIT = 1000
