@@ -7,10 +7,10 @@ import json
 from pathlib import Path
 
 import pytest
-from bot._backup import BackupError
 
 from bot._config import ConfigError
 from bot.cli import main
+from bot.ops import BackupError
 from tickets import OverridesError
 
 SAMPLE = Path(__file__).parent / "data" / "portal_sample.jsonl"
@@ -165,7 +165,7 @@ def test_a_wardbot_error_is_one_line_and_its_exit_status(config, monkeypatch, ca
     def fails(args):
         raise error
 
-    monkeypatch.setattr("bot.cli._cmd_bench", fails)
+    monkeypatch.setattr("bot.cli._devtools._cmd_bench", fails)
     assert main(["bench", "--kb", str(SAMPLE)]) == status
     assert capsys.readouterr().err == f"wardbot: {error}\n"
 
@@ -174,7 +174,7 @@ def test_any_other_exception_is_a_bug_and_keeps_its_traceback(config, monkeypatc
     def fails(args):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("bot.cli._cmd_bench", fails)
+    monkeypatch.setattr("bot.cli._devtools._cmd_bench", fails)
     with pytest.raises(RuntimeError, match="a bug"):
         main(["bench", "--kb", str(SAMPLE)])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 
-from aio import async_test
+from fakes.aio import async_test
 from fakes.dispatch import AnsweringDispatch
 
 from bot.channels._console import ConsoleChannel
