@@ -13,6 +13,7 @@ client address (:mod:`bot._limits`) do not lump every citizen together as the pr
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import time
@@ -149,10 +150,8 @@ def _client_behind(proxies: frozenset[str]) -> Callable[[web.Request, Handler], 
             forwarded = ",".join(request.headers.getall("X-Forwarded-For", [])).split(",")
             for address in reversed([part.strip() for part in forwarded]):
                 if address not in proxies:
-                    try:
+                    with contextlib.suppress(ValueError):  # not an address: the proxy's own stands
                         request = request.clone(remote=str(ipaddress.ip_address(address)))
-                    except ValueError:
-                        pass  # not an address: the proxy's own stands
                     break
         return await handler(request)
 

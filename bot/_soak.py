@@ -202,7 +202,7 @@ def score_chat(expected: Sequence[Sequence[str]], accepted: Sequence[bool], deli
             duplicates.append(text)
         else:
             strays.append(text)
-    unanswered = tuple(turn for turn, (ok, count) in enumerate(zip(accepted, got)) if ok and not count)
+    unanswered = tuple(turn for turn, (ok, count) in enumerate(zip(accepted, got, strict=False)) if ok and not count)
     lost = max(0, len(unanswered) - len(strays))
     return ChatScore(sum(accepted), lost, unanswered, tuple(duplicates), tuple(strays))
 
@@ -673,7 +673,8 @@ class _Soak:
             if not await chat.send(text):
                 raise SoakError(f"the bot refused {text!r} on {chat.channel}")
             chat.accepted.append(True)
-            if not await _wait_for(lambda: len(chat.replies()) > before, REFERENCE_TIMEOUT_S):
+            # B023: each lambda is awaited to the end before the loop moves on
+            if not await _wait_for(lambda: len(chat.replies()) > before, REFERENCE_TIMEOUT_S):  # noqa: B023
                 raise SoakError(f"no reply to {text!r} on {chat.channel} within {REFERENCE_TIMEOUT_S:.0f} s")
             while True:  # the turn is over once its replies stop coming
                 count = len(chat.replies())
@@ -740,7 +741,7 @@ class _Soak:
                 self.sent += 1
                 chat.accepted.append(await chat.send(text))
             owed = sum(len(turn) for turn in expected[: len(chat.accepted)])
-            await _wait_for(lambda: len(chat.conversation()) >= owed, REPLY_WAIT_S)
+            await _wait_for(lambda: len(chat.conversation()) >= owed, REPLY_WAIT_S)  # noqa: B023 - awaited here
             await asyncio.sleep(think.uniform(*THINK_S))
         for reply in chat.conversation():
             for code in _TICKET_CODE.findall(reply):
@@ -748,7 +749,7 @@ class _Soak:
 
     async def _kill_at(self, bot: _Bot, moments: Sequence[int]) -> None:
         for moment in moments:
-            await _wait_for(lambda: self.sent >= moment, float("inf"))
+            await _wait_for(lambda: self.sent >= moment, float("inf"))  # noqa: B023 - awaited here
             await asyncio.sleep(self.rng.uniform(0, KILL_DELAY_S))
             killed_at = time.monotonic()
             await bot.kill()

@@ -198,7 +198,7 @@ def _read_portal(file: Path, problems: list[Problem]) -> list[_Found]:
         # which line, so the line numbers are counted here the same way.
         with open_text(file) as lines:
             record_lines = [number for number, line in enumerate(lines, start=1) if line.strip()]
-        for record, line in zip(iter_portal_jsonl(file), record_lines):
+        for record, line in zip(iter_portal_jsonl(file), record_lines, strict=True):
             records.append(_Found(str(file), LocatedEntry(record.procedure, default_line=line)))
     except PortalFormatError as error:
         problems.append(Problem(error.path, error.line_no, error.message))

@@ -53,7 +53,7 @@ class LogisticModel:
 
     def probability(self, features: Sequence[float]) -> float:
         z = self.intercept + sum(
-            c * (x - m) / s for c, x, m, s in zip(self.coefficients, features, self.mean, self.scale)
+            c * (x - m) / s for c, x, m, s in zip(self.coefficients, features, self.mean, self.scale, strict=True)
         )
         return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
 
@@ -103,7 +103,7 @@ def fit_temperature(rankings: Sequence[Sequence[float]], gold_positions: Sequenc
     best, best_likelihood = 1.0, -math.inf
     for temperature in np.geomspace(0.005, 2.0, 200):
         likelihood = 0.0
-        for scores, gold in zip(rankings, gold_positions):
+        for scores, gold in zip(rankings, gold_positions, strict=True):
             z = np.asarray(scores, dtype=np.float64) / temperature
             z -= z.max()
             likelihood += z[gold] - math.log(np.exp(z).sum())

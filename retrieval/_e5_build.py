@@ -373,7 +373,7 @@ def _build_tokenizer(model: _PackedModel):
     if not set("".join(ordinary)) <= single_characters:
         raise ValueError("a piece uses a character that has no piece of its own; <unk>s would differ")
 
-    vocabulary = [(piece, float(score)) for piece, score in zip(model.pieces, model.scores)]
+    vocabulary = [(piece, float(score)) for piece, score in zip(model.pieces, model.scores, strict=True)]
     tokenizer = Tokenizer(Unigram(vocabulary, model.unk_id))
     tokenizer.normalizer = normalizers.Sequence(
         [

@@ -74,7 +74,7 @@ def _ranking_metrics(outcomes: Sequence[Outcome]) -> dict[str, float]:
         "recall@1": sum(r == 1 for r in ranks) / n,
         "recall@5": sum(r is not None and r <= 5 for r in ranks) / n,
         "mrr@10": sum(1 / r for r in ranks if r is not None and r <= 10) / n,
-        "answered_wrong": sum(o.answered and r != 1 for o, r in zip(outcomes, ranks)) / n,
+        "answered_wrong": sum(o.answered and r != 1 for o, r in zip(outcomes, ranks, strict=True)) / n,
         "abstain_in_scope": sum(o.abstained for o in outcomes) / n,
     }
 
