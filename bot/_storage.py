@@ -346,7 +346,7 @@ class Storage(SqliteWorker):
 
         def insert() -> int | None:
             try:
-                return self._db["messages"].insert(row).last_pk
+                return self._db.table("messages").insert(row).last_pk
             except sqlite3.IntegrityError:
                 return None
 
@@ -403,8 +403,8 @@ class Storage(SqliteWorker):
 
         def write() -> list[PendingReply]:
             with self._write():
-                message = self._db["messages"].get(message_id)
-                self._db["messages"].update(
+                message = self._db.table("messages").get(message_id)
+                self._db.table("messages").update(
                     message_id,
                     {
                         "status": MessageStatus.HANDLED.value,
@@ -426,7 +426,7 @@ class Storage(SqliteWorker):
                     }
                     for seq, reply in enumerate(replies)
                 ]
-                self._db["outbox"].insert_all(rows)
+                self._db.table("outbox").insert_all(rows)
             return self._pending_of(message_id)
 
         return await self._run(write)
@@ -464,7 +464,7 @@ class Storage(SqliteWorker):
 
     async def mark_delivered(self, reply_id: int) -> None:
         values = {"status": DeliveryStatus.DELIVERED.value, "delivered_at": _timestamp(self._clock())}
-        await self._run(lambda: self._db["outbox"].update(reply_id, values))
+        await self._run(lambda: self._db.table("outbox").update(reply_id, values))
 
     async def record_delivery_failure(self, reply_id: int, error: str, *, retry_at: dt.datetime | None) -> None:
         """Count a failed attempt; the reply stays pending until ``retry_at``, or fails for good,
@@ -472,7 +472,7 @@ class Storage(SqliteWorker):
 
         def write() -> None:
             with self._write():
-                row = self._db["outbox"].get(reply_id)
+                row = self._db.table("outbox").get(reply_id)
                 values: dict[str, Any] = {"attempts": row["attempts"] + 1, "last_error": error[:500]}
                 if retry_at is None:
                     values["status"] = DeliveryStatus.FAILED.value
@@ -483,7 +483,7 @@ class Storage(SqliteWorker):
                     )
                 else:
                     values["next_attempt_at"] = _timestamp(retry_at)
-                self._db["outbox"].update(reply_id, values)
+                self._db.table("outbox").update(reply_id, values)
 
         await self._run(write)
 
@@ -492,7 +492,7 @@ class Storage(SqliteWorker):
 
         def write() -> None:
             with self._write():
-                row = self._db["outbox"].get(reply_id)
+                row = self._db.table("outbox").get(reply_id)
                 self._db.execute(
                     "UPDATE outbox SET status = ?, last_error = ? WHERE message = ? AND seq >= ? AND status = ?",
                     [DeliveryStatus.HELD.value, error[:500], row["message"], row["seq"], DeliveryStatus.PENDING.value],
@@ -522,7 +522,7 @@ class Storage(SqliteWorker):
 
         def write() -> SettledMessage | None:
             with self._write():
-                message = self._db["messages"].get(message_id)
+                message = self._db.table("messages").get(message_id)
                 if message["status"] != MessageStatus.HANDLED.value:
                     return None
                 statuses = Counter(
@@ -546,8 +546,8 @@ class Storage(SqliteWorker):
             latency_ms = max(0, round(elapsed.total_seconds() * 1000))
         outcome = message["outcome"] or ERROR_OUTCOME
         # The payload holds raw platform ids; once settled, nothing needs it any more.
-        self._db["messages"].update(message["id"], {"status": status.value, "payload": None})
-        self._db["compliance_log"].insert(
+        self._db.table("messages").update(message["id"], {"status": status.value, "payload": None})
+        self._db.table("compliance_log").insert(
             {
                 "message": message["id"],
                 "channel": message["channel"],
@@ -593,7 +593,7 @@ class Storage(SqliteWorker):
         """Close a message unanswered without handling it again (it crashed the bot before)."""
         def write() -> SettledMessage:
             with self._write():
-                return self._close(self._db["messages"].get(message_id), MessageStatus.FAILED, replied_at=None)
+                return self._close(self._db.table("messages").get(message_id), MessageStatus.FAILED, replied_at=None)
 
         return await self._run(write)
 
@@ -620,10 +620,10 @@ class Storage(SqliteWorker):
 
         def write() -> None:
             with self._write():
-                row = self._db["outbox"].get(reply_id)
+                row = self._db.table("outbox").get(reply_id)
                 self._insert_mail(row["chat_id"], row["reply"], now)
                 values = {"status": DeliveryStatus.DELIVERED.value, "delivered_at": _timestamp(now)}
-                self._db["outbox"].update(reply_id, values)
+                self._db.table("outbox").update(reply_id, values)
 
         await self._run(write)
 
@@ -631,7 +631,7 @@ class Storage(SqliteWorker):
         """Insert one mailbox row (inside a write transaction); its number."""
         last = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM web_mailbox").fetchone()[0]
         number = max(last + 1, round(now.timestamp() * 1_000_000))
-        self._db["web_mailbox"].insert(
+        self._db.table("web_mailbox").insert(
             {"id": number, "chat_id": chat_id, "reply": reply_json, "posted_at": _timestamp(now)}
         )
         return number
@@ -674,7 +674,7 @@ class Storage(SqliteWorker):
             "state": json.dumps(state, ensure_ascii=False),
             "updated_at": _timestamp(self._clock()),
         }
-        await self._run(lambda: self._db["conversations"].upsert(row, pk=("channel", "chat_id")))
+        await self._run(lambda: self._db.table("conversations").upsert(row, pk=("channel", "chat_id")))
 
     async def record_unanswered(self, message: IncomingMessage, question: str) -> None:
         row = {
@@ -684,7 +684,7 @@ class Storage(SqliteWorker):
             "question": question,
             "asked_at": _timestamp(self._clock()),
         }
-        await self._run(lambda: self._db["unanswered"].insert(row))
+        await self._run(lambda: self._db.table("unanswered").insert(row))
 
     async def record_vote(self, message: IncomingMessage, entry_id: str, helpful: bool) -> None:
         row = {
@@ -694,7 +694,7 @@ class Storage(SqliteWorker):
             "helpful": int(helpful),
             "voted_at": _timestamp(self._clock()),
         }
-        await self._run(lambda: self._db["votes"].insert(row))
+        await self._run(lambda: self._db.table("votes").insert(row))
 
     # --- Reports ------------------------------------------------------------------------------
 
