@@ -512,7 +512,7 @@ def _fee_parts(value: str) -> tuple[str, str]:
     latest = max((_until(sentence) for sentence, kind in sentences if kind == _DATED), default=None)
     quoted = []
     for sentence, kind in sorted(sentences, key=lambda pair: pair[1]):
-        if kind == _DATED and _until(sentence) < latest:
+        if kind == _DATED and latest is not None and _until(sentence) < latest:  # (not None: this one is dated)
             continue  # an earlier period the record also lists, superseded by a later one
         if kind == _DETAIL and sentence.startswith("/") and len(sentence) < 40:
             headline = f"{headline}{sentence}"  # "/hồ sơ": what the amount is for
