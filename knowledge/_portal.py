@@ -485,7 +485,9 @@ def _ends_entry(body: str, row_start: int, start: int, end: int) -> bool:
     rest = body[end:]
     if not rest.strip():
         return True
-    if rest[_NUMBER_PREFIX_START.match(rest).end() :].startswith(body[start:end]):
+    prefix = _NUMBER_PREFIX_START.match(rest)
+    assert prefix is not None  # the pattern matches the empty string too
+    if rest[prefix.end() :].startswith(body[start:end]):
         return False  # the number cell repeats the number the name ends with: "Luật 60/2014/QH1360/…"
     first = rest[0]
     if first.isdigit():

@@ -110,6 +110,7 @@ def _read_national(file: Path, cache_dir: str | Path | None) -> tuple[list[Entry
     if cache_dir is not None:
         key = hashlib.sha256(file.read_bytes())
         for module in (_portal, _markdown, _schema):  # a changed parser converts again
+            assert module.__file__ is not None  # our own modules, loaded from files
             key.update(Path(module.__file__).read_bytes())
         cache = Path(cache_dir) / f"national-{key.hexdigest()[:16]}.pickle"
         try:
