@@ -119,7 +119,7 @@ class Calibration:
     temperature: float = DEFAULT_TEMPERATURE  # softmax over fused scores, for the hits below the top
     fitted_on: str = ""
 
-    def hit_probabilities(self, fused_top: Sequence[float], top_confidence: float) -> list[float]:
+    def hit_probabilities(self, fused_top: Sequence[float] | np.ndarray, top_confidence: float) -> list[float]:
         """A probability for each ranked hit: the top's calibrated confidence, the others scaled
         from it by their softmax share relative to the top."""
         z = np.asarray(fused_top, dtype=np.float64) / self.temperature

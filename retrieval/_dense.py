@@ -47,7 +47,10 @@ class SentenceTransformerEmbedder:
         self._model.eval()
         self._batch_size = batch_size
         self.name = model_name(Path(model_path))
-        self.dimension = self._model.get_embedding_dimension()
+        dimension = self._model.get_embedding_dimension()
+        if dimension is None:  # only a model whose last module does not say it (never a pooled one)
+            raise ValueError(f"{model_path}: the model does not say the dimension of its embeddings")
+        self.dimension = dimension
         prompts = self._model.prompts or {}
         self._query_prompt = "query" if "query" in prompts else None
         self._passage_prompt = "passage" if "passage" in prompts else None

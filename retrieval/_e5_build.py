@@ -209,7 +209,7 @@ def _tensor_shapes(model: _PackedModel) -> dict[str, tuple[int, ...]]:
         "emb.ln.w": (h,),
         "emb.ln.b": (h,),
     }
-    layer_shapes = {suffix: (h,) for suffix in _LAYER_TENSORS}  # biases and LayerNorms
+    layer_shapes: dict[str, tuple[int, ...]] = {suffix: (h,) for suffix in _LAYER_TENSORS}  # biases and LayerNorms
     layer_shapes.update({"q.w": (h, h), "k.w": (h, h), "v.w": (h, h), "ao.w": (h, h)})
     layer_shapes.update({"fi.w": (f, h), "fi.b": (f,), "fo.w": (h, f)})
     for layer in range(model.layers):

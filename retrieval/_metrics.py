@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +84,7 @@ def summarize(outcomes: Sequence[Outcome]) -> dict:
     """Recall@1/@5 and MRR@10 over in-scope questions, overall and per style; OOS abstention."""
     in_scope = [o for o in outcomes if not o.question.out_of_scope]
     oos = [o for o in outcomes if o.question.out_of_scope]
-    summary = _ranking_metrics(in_scope) | {
+    summary: dict[str, Any] = _ranking_metrics(in_scope) | {
         "n_oos": len(oos),
         "abstain_oos": (sum(o.abstained for o in oos) / len(oos)) if oos else None,
     }

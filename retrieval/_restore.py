@@ -134,7 +134,7 @@ def _match_case(form: str, typed: str) -> str:
 def _confusable(folded: str) -> list[str]:
     """Syllables spelt like ``folded`` but for an initial or final that many Vietnamese
     pronounce alike (ch/tr, s/x, d/gi/r, l/n; n/ng, t/c)."""
-    variants = []
+    variants: list[str] = []
     for initial, others in _CONFUSED_INITIALS:
         if folded.startswith(initial) and not folded.startswith(_LONGER_INITIALS.get(initial, ("\0",))):
             variants.extend(other + folded[len(initial) :] for other in others)
