@@ -35,7 +35,7 @@ from ._config import Config
 from ._http import HttpServer
 from ._limits import Lockout, Rate, RateLimiter, client_key, retry_after
 from ._metrics import Metrics
-from ._officials import OfficialsDesk
+from ._officials import OfficialsDesk, RatePrompter
 from ._pipeline import Pipeline, RetryPolicy, TurnHandler
 from ._privacy import Privacy
 from ._search import load_snapshot, open_search_engine, save_snapshot
@@ -60,8 +60,9 @@ ADMIN_LOCK_S = 900
 LOOKUP_GUESSES = Rate(burst=5, per_s=1 / 60)
 
 
-class SwappableDialogue(TurnHandler, Protocol):
-    """What the application needs of ``handlers.Dialogue``: ``handle`` and a swappable ``engine``."""
+class SwappableDialogue(TurnHandler, RatePrompter, Protocol):
+    """What the application needs of ``handlers.Dialogue``: ``handle``, ``rate_prompt`` (for the
+    officials' desk) and a swappable ``engine``."""
 
     engine: SearchEngine
 

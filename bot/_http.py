@@ -20,6 +20,7 @@ import time
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 log = logging.getLogger(__name__)
 
@@ -139,7 +140,7 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def _client_behind(proxies: frozenset[str]) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def _client_behind(proxies: frozenset[str]) -> Middleware:
     """A middleware that gives a request from one of ``proxies`` the address of the client the
     proxies forwarded it for: the last address of ``X-Forwarded-For`` that is not one of them
     (each proxy appends the address it saw, so those before could be written by anyone)."""

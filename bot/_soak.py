@@ -829,7 +829,7 @@ class _Soak:
 
     def _figures(self, tickets: Sequence[dict[str, Any]], seconds: float) -> dict[str, Any]:
         scores = self._scores()
-        channels = {channel: Counter() for channel in CHANNELS}
+        channels: dict[str, Counter[str]] = {channel: Counter() for channel in CHANNELS}
         for chat, score in scores:
             row = channels[chat.channel]
             row.update(
@@ -843,7 +843,9 @@ class _Soak:
         total = sum(channels.values(), Counter())
         ticket_figures = self._tickets(tickets)
         # A few cases of each, for whoever looks into them: the chat, and the message or reply.
-        lost, duplicated, off_script = [], [], []
+        lost: list[dict[str, Any]] = []
+        duplicated: list[dict[str, Any]] = []
+        off_script: list[dict[str, Any]] = []
         for chat, score in scores:
             where = {"channel": chat.channel, "chat_id": chat.chat_id}
             if score.lost:

@@ -31,7 +31,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -246,7 +246,7 @@ def _user_problem(user: object) -> str:
     return "" if isinstance(user, dict) and _is_int(user.get("id")) else "not a user"
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
