@@ -174,7 +174,7 @@ def _is_id(value: object) -> bool:
 def _place(latitude: object, longitude: object) -> tuple[float, float] | None:
     """(latitude, longitude) from numbers or numeric strings (Zalo sends strings), or None."""
     try:
-        point = (float(latitude), float(longitude))  # type: ignore[arg-type]
+        point = (float(latitude), float(longitude))  # type: ignore[arg-type]  # any object: TypeError below
     except (TypeError, ValueError):
         return None
     if isinstance(latitude, bool) or isinstance(longitude, bool) or not all(map(math.isfinite, point)):
