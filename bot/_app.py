@@ -38,7 +38,7 @@ from ._metrics import Metrics
 from ._search import load_snapshot, open_search_engine, save_snapshot
 from .channels import UPLOADS_DIR, Channel
 from .delivery import Pipeline, RetryPolicy, TurnHandler
-from .officials import OfficialsDesk, TicketService
+from .officials import OfficialsDesk, RatePrompter, TicketService
 from .privacy import Privacy
 from .storage import Clock, Storage, load_pseudonym_key, utc_now
 
@@ -58,8 +58,9 @@ ADMIN_LOCK_S = 900
 LOOKUP_GUESSES = Rate(burst=5, per_s=1 / 60)
 
 
-class SwappableDialogue(TurnHandler, Protocol):
-    """What the application needs of ``handlers.Dialogue``: ``handle`` and a swappable ``engine``."""
+class SwappableDialogue(TurnHandler, RatePrompter, Protocol):
+    """What the application needs of ``handlers.Dialogue``: ``handle``, ``rate_prompt`` (for the
+    officials' desk) and a swappable ``engine``."""
 
     engine: SearchEngine
 

@@ -395,9 +395,9 @@ def _section(name: str, raw: Any, source: str, env: Mapping[str, str]) -> Any:
         else:
             values[key] = _coerce(f"{name}.{key}", value, getattr(defaults, key), source)
     for f in fields(cls):
-        variable = f.metadata.get("env")
-        if variable and env.get(variable):
-            values[f.name] = _parse_env(variable, env[variable], getattr(defaults, f.name))
+        env_variable = f.metadata.get("env")
+        if env_variable and env.get(env_variable):
+            values[f.name] = _parse_env(env_variable, env[env_variable], getattr(defaults, f.name))
     return cls(**values)
 
 

@@ -13,12 +13,14 @@ client address (:mod:`bot._limits`) do not lump every citizen together as the pr
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import logging
 import time
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 
 log = logging.getLogger(__name__)
 
@@ -138,7 +140,7 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def _client_behind(proxies: frozenset[str]) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+def _client_behind(proxies: frozenset[str]) -> Middleware:
     """A middleware that gives a request from one of ``proxies`` the address of the client the
     proxies forwarded it for: the last address of ``X-Forwarded-For`` that is not one of them
     (each proxy appends the address it saw, so those before could be written by anyone)."""
@@ -149,10 +151,8 @@ def _client_behind(proxies: frozenset[str]) -> Callable[[web.Request, Handler], 
             forwarded = ",".join(request.headers.getall("X-Forwarded-For", [])).split(",")
             for address in reversed([part.strip() for part in forwarded]):
                 if address not in proxies:
-                    try:
+                    with contextlib.suppress(ValueError):  # not an address: the proxy's own stands
                         request = request.clone(remote=str(ipaddress.ip_address(address)))
-                    except ValueError:
-                        pass  # not an address: the proxy's own stands
                     break
         return await handler(request)
 

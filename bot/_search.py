@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from handlers import SearchEngine
 from knowledge import KnowledgeBase, bundled_national_path, load_knowledge_base, search_docs
@@ -76,7 +77,8 @@ class _Bar:
     """A tqdm bar on stderr for index builds, created lazily once the total is known."""
 
     def __init__(self, label: str, enabled: bool) -> None:
-        self._label, self._enabled, self._bar = label, enabled, None
+        self._label, self._enabled = label, enabled
+        self._bar: Any = None  # a tqdm bar (tqdm has no types)
 
     def __call__(self, done: int, total: int) -> None:
         if not self._enabled or total == 0:

@@ -108,7 +108,7 @@ def _entry_name(entry: Entry) -> str:
 
 def _shared_prefix(words: Sequence[str], other: Sequence[str]) -> int:
     count = 0
-    for mine, theirs in zip(words, other):
+    for mine, theirs in zip(words, other, strict=False):
         if fold(mine) != fold(theirs):
             break
         count += 1
@@ -512,7 +512,7 @@ def _fee_parts(value: str) -> tuple[str, str]:
     latest = max((_until(sentence) for sentence, kind in sentences if kind == _DATED), default=None)
     quoted = []
     for sentence, kind in sorted(sentences, key=lambda pair: pair[1]):
-        if kind == _DATED and _until(sentence) < latest:
+        if kind == _DATED and latest is not None and _until(sentence) < latest:  # (not None: this one is dated)
             continue  # an earlier period the record also lists, superseded by a later one
         if kind == _DETAIL and sentence.startswith("/") and len(sentence) < 40:
             headline = f"{headline}{sentence}"  # "/hồ sơ": what the amount is for
@@ -576,7 +576,7 @@ def _method_labels(methods: Sequence[SubmissionMethod]) -> list[str]:
             continue
         cases = [_method_case(methods[i]) for i in rows]
         if all(cases) and len(set(cases)) == len(cases):
-            for i, case in zip(rows, cases):
+            for i, case in zip(rows, cases, strict=True):
                 labels[i] = case
     return labels
 
@@ -585,7 +585,7 @@ def _by_channel(methods: Sequence[SubmissionMethod], value: Callable[[Submission
     """``(channels, value)`` with the channels that share a value (and case) joined, in the
     portal's order; a case that tells two rows of one channel apart follows the channels."""
     groups: dict[tuple[str, str], list[str]] = {}
-    for method, case in zip(methods, _method_labels(methods)):
+    for method, case in zip(methods, _method_labels(methods), strict=True):
         channel = text.CHANNEL_NAMES[method.channel]
         names = groups.setdefault((case, value(method)), [])
         if channel not in names:
@@ -841,7 +841,7 @@ def _details_text(procedure: Procedure, ward_name: str) -> str:
     """What "Xem thêm" shows at once: who files, every way of filing as the portal describes it,
     the result, where, the source; the long parts wait behind their buttons."""
     methods = []
-    for method, following in zip(procedure.methods, [*procedure.methods[1:], None]):
+    for method, following in zip(procedure.methods, [*procedure.methods[1:], None], strict=True):
         methods.append(
             text.METHOD_DETAIL.format(
                 channel=text.CHANNEL_NAMES[method.channel],

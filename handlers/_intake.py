@@ -116,16 +116,17 @@ class IntakeState:
         if not isinstance(data, dict) or data.get("step") not in _STEPS:
             return None
         location = data.get("location")
-        valid_location = (
+        if not (
             isinstance(location, list) and len(location) == 2 and all(isinstance(v, (int, float)) for v in location)
-        )
-        strings = {
-            key: data.get(key) if isinstance(data.get(key), str) else ""
+        ):
+            location = None
+        strings: dict[str, str] = {
+            key: data[key] if isinstance(data.get(key), str) else ""
             for key in ("text", "address", "photo", "contact")
         }
         return cls(
             step=data["step"],
-            location=(float(location[0]), float(location[1])) if valid_location else None,
+            location=(float(location[0]), float(location[1])) if location is not None else None,
             consent=data.get("consent") is True,
             editing=data.get("editing") is True,
             noted=data.get("noted") is True,

@@ -118,7 +118,12 @@ class Intent:
     :class:`Plain`. Intents are frozen dataclasses, equal when kind and fields are."""
 
     __slots__ = ()
-    kind: IntentKind
+
+    # A read-only property here, so that each class may give it as a class constant or, like
+    # Plain, as a field.
+    @property
+    def kind(self) -> IntentKind:
+        raise NotImplementedError
 
 
 # The kinds whose intent is the kind alone.

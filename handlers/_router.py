@@ -467,7 +467,7 @@ class Dialogue:
         if not entries:
             return self._say(text.CLARIFY_UNSURE, (_SEND_ROW,), Outcome.ABSTAINED, score=result.confidence)
         titles = choice_titles(entries)
-        rows = [(Button(title, data=pick_data(entry.entry_id)),) for entry, title in zip(entries, titles)]
+        rows = [(Button(title, data=pick_data(entry.entry_id)),) for entry, title in zip(entries, titles, strict=True)]
         rows.append((Button(text.NONE_OF_THESE_BUTTON, data=NONE_DATA),))
         reply = Reply(text.CLARIFY, tuple(rows))
         return Turn((reply,), Outcome.CLARIFIED, entry_id=entries[0].entry_id, score=result.confidence)
@@ -676,7 +676,7 @@ def _offered_entries(pending: list[str], engine: SearchEngine) -> list[tuple[str
         entry = engine.kb.get(intent.entry_id) if isinstance(intent, Pick) else None
         if entry is not None:
             offered.append(entry)
-    return [(entry.entry_id, title) for entry, title in zip(offered, choice_titles(offered))]
+    return [(entry.entry_id, title) for entry, title in zip(offered, choice_titles(offered), strict=True)]
 
 
 # "Ý anh/chị là…?" is asked only when at least one choice is plausible: the best of them (the top

@@ -610,7 +610,7 @@ class _Body:
         sections: dict[str, tuple[Any, dict[FieldKey, int]]] = {}
         for position, (index, name) in enumerate(headings):
             end = headings[position + 1][0] if position + 1 < len(headings) else len(self.lines)
-            lines = {(name,): self.first_line + index}
+            lines: dict[FieldKey, int] = {(name,): self.first_line + index}
             start, end = _trimmed(self.lines, index + 1, end)
             if name == "steps":
                 sections[name] = (self._steps(start, end, lines), lines)

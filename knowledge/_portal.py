@@ -205,7 +205,7 @@ def _parse_methods(text: str) -> tuple[tuple[SubmissionMethod, ...], bool, list[
         ok = False
         notes.append("methods: text before the first row")
     methods = []
-    for row, following in zip(rows, [*rows[1:], None]):
+    for row, following in zip(rows, [*rows[1:], None], strict=True):
         rest = body[row.end() : following.start() if following else len(body)]
         if row["glued"] is not None:
             readings = _split_glued_time_fee(row["glued"])
@@ -486,7 +486,9 @@ def _ends_entry(body: str, row_start: int, start: int, end: int) -> bool:
     rest = body[end:]
     if not rest.strip():
         return True
-    if rest[_NUMBER_PREFIX_START.match(rest).end() :].startswith(body[start:end]):
+    prefix = _NUMBER_PREFIX_START.match(rest)
+    assert prefix is not None  # the pattern matches the empty string too
+    if rest[prefix.end() :].startswith(body[start:end]):
         return False  # the number cell repeats the number the name ends with: "Luật 60/2014/QH1360/…"
     first = rest[0]
     if first.isdigit():
@@ -525,8 +527,9 @@ def _parse_legal(text: str) -> tuple[tuple[LegalBasis, ...], bool, list[str]]:
         number = match["number"]
         cell = _NUMBER_PREFIX.sub("", body[row_start : match.start("number")])
         # Put back the space lost between a cited number and the word after it ("TT-BCAngày").
-        cell = _LEGAL_NUMBER.sub(
-            lambda cited: cited.group() + (" " if _GLUED_CONTINUATION.match(cell, cited.end()) else ""), cell
+        cell = _LEGAL_NUMBER.sub(  # the lambda reads this row's cell: sub calls it before the loop moves on
+            lambda cited: cited.group() + (" " if _GLUED_CONTINUATION.match(cell, cited.end()) else ""),  # noqa: B023
+            cell,
         )
         name = _one_line(_tidy(cell)).strip(" ;,.")
         row_start = match.end()
@@ -597,13 +600,13 @@ def _parse_steps(text: str) -> tuple[str, ...]:
                 cuts.append(line_start)  # cut before the bullet or label so it goes with its step
             elif re.search(r"[.;:!?]\s*$", text[line_start : match.start()]):
                 cuts.append(match.start())
-        pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)])]
+        pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
     else:
         lines = [line for line in text.split("\n") if line.strip()]
         kinds = [_line_kind(line) for line in lines]
         top = next((kind for kind in kinds if kind), "")
         pieces = []
-        for line, kind in zip(lines, kinds):
+        for line, kind in zip(lines, kinds, strict=True):
             if not pieces or not top or kind == top:
                 pieces.append(line)
             else:

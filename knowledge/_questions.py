@@ -99,7 +99,7 @@ def _duplicates(found: Mapping[str, Iterable[_Question]]) -> list[Problem]:
     for places in owners.values():
         if len({code for code, _ in places}) < 2:
             continue
-        for code, question in places:
+        for _code, question in places:
             others = ", ".join(f"{other} ({q.path}:{q.line})" for other, q in places if q is not question)
             problems.append(
                 Problem(question.path, question.line, f"the same question is listed for procedure {others}: "

@@ -112,6 +112,7 @@ def _read_national(file: Path, cache_dir: str | Path | None) -> tuple[list[Entry
     if cache_dir is not None:
         key = hashlib.sha256(file.read_bytes())
         for module in (_portal, _markdown, _schema):  # a changed parser converts again
+            assert module.__file__ is not None  # our own modules, loaded from files
             key.update(Path(module.__file__).read_bytes())
         cache = Path(cache_dir) / f"national-{key.hexdigest()[:16]}.pickle"
         try:
@@ -200,7 +201,7 @@ def _read_portal(file: Path, problems: list[Problem]) -> list[_Found]:
         # which line, so the line numbers are counted here the same way.
         with open_text(file) as lines:
             record_lines = [number for number, line in enumerate(lines, start=1) if line.strip()]
-        for record, line in zip(iter_portal_jsonl(file), record_lines):
+        for record, line in zip(iter_portal_jsonl(file), record_lines, strict=True):
             records.append(_Found(str(file), LocatedEntry(record.procedure, default_line=line)))
     except PortalFormatError as error:
         problems.append(Problem(error.path, error.line_no, error.message))

@@ -101,7 +101,8 @@ class LoraAdapter:
         try:
             with safe_open(str(path), framework="np") as handle:
                 metadata = handle.metadata() or {}
-                tensors = {key: handle.get_tensor(key) for key in handle.keys()}
+                # not a mapping: keys() is the only way to list what the file holds
+                tensors = {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118
         except (OSError, SafetensorError) as error:
             raise AdapterError(f"{path}: not a readable adapter file ({error})") from None
         if metadata.get("format") != ADAPTER_FORMAT:

@@ -53,7 +53,7 @@ class LogisticModel:
 
     def probability(self, features: Sequence[float]) -> float:
         z = self.intercept + sum(
-            c * (x - m) / s for c, x, m, s in zip(self.coefficients, features, self.mean, self.scale)
+            c * (x - m) / s for c, x, m, s in zip(self.coefficients, features, self.mean, self.scale, strict=True)
         )
         return 1.0 / (1.0 + math.exp(-max(min(z, 40.0), -40.0)))
 
@@ -103,7 +103,7 @@ def fit_temperature(rankings: Sequence[Sequence[float]], gold_positions: Sequenc
     best, best_likelihood = 1.0, -math.inf
     for temperature in np.geomspace(0.005, 2.0, 200):
         likelihood = 0.0
-        for scores, gold in zip(rankings, gold_positions):
+        for scores, gold in zip(rankings, gold_positions, strict=True):
             z = np.asarray(scores, dtype=np.float64) / temperature
             z -= z.max()
             likelihood += z[gold] - math.log(np.exp(z).sum())
@@ -119,7 +119,7 @@ class Calibration:
     temperature: float = DEFAULT_TEMPERATURE  # softmax over fused scores, for the hits below the top
     fitted_on: str = ""
 
-    def hit_probabilities(self, fused_top: Sequence[float], top_confidence: float) -> list[float]:
+    def hit_probabilities(self, fused_top: Sequence[float] | np.ndarray, top_confidence: float) -> list[float]:
         """A probability for each ranked hit: the top's calibrated confidence, the others scaled
         from it by their softmax share relative to the top."""
         z = np.asarray(fused_top, dtype=np.float64) / self.temperature

@@ -47,7 +47,10 @@ class SentenceTransformerEmbedder:
         self._model.eval()
         self._batch_size = batch_size
         self.name = model_name(Path(model_path))
-        self.dimension = self._model.get_embedding_dimension()
+        dimension = self._model.get_embedding_dimension()
+        if dimension is None:  # only a model whose last module does not say it (never a pooled one)
+            raise ValueError(f"{model_path}: the model does not say the dimension of its embeddings")
+        self.dimension = dimension
         prompts = self._model.prompts or {}
         self._query_prompt = "query" if "query" in prompts else None
         self._passage_prompt = "passage" if "passage" in prompts else None
@@ -143,14 +146,16 @@ def embed_passages(
     known = cache.get_many(keys) if cache is not None else {}
     # Shortest first: each batch holds texts of similar length and pads little (attention cost
     # grows with the square of the padded length).
-    missing = sorted({k: t for k, t in zip(keys, texts) if k not in known}.items(), key=lambda item: len(item[1]))
+    missing = sorted(
+        {k: t for k, t in zip(keys, texts, strict=True) if k not in known}.items(), key=lambda item: len(item[1])
+    )
     done = 0
     if progress:
         progress(0, len(missing))
     for start in range(0, len(missing), batch_size):
         batch = missing[start : start + batch_size]
         vectors = embedder.encode_passages([t for _, t in batch])
-        fresh = dict(zip((k for k, _ in batch), vectors))
+        fresh = dict(zip((k for k, _ in batch), vectors, strict=True))
         if cache is not None:
             cache.put_many(fresh)
         known.update(fresh)

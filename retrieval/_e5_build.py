@@ -209,7 +209,7 @@ def _tensor_shapes(model: _PackedModel) -> dict[str, tuple[int, ...]]:
         "emb.ln.w": (h,),
         "emb.ln.b": (h,),
     }
-    layer_shapes = {suffix: (h,) for suffix in _LAYER_TENSORS}  # biases and LayerNorms
+    layer_shapes: dict[str, tuple[int, ...]] = {suffix: (h,) for suffix in _LAYER_TENSORS}  # biases and LayerNorms
     layer_shapes.update({"q.w": (h, h), "k.w": (h, h), "v.w": (h, h), "ao.w": (h, h)})
     layer_shapes.update({"fi.w": (f, h), "fi.b": (f,), "fo.w": (h, f)})
     for layer in range(model.layers):
@@ -373,7 +373,7 @@ def _build_tokenizer(model: _PackedModel):
     if not set("".join(ordinary)) <= single_characters:
         raise ValueError("a piece uses a character that has no piece of its own; <unk>s would differ")
 
-    vocabulary = [(piece, float(score)) for piece, score in zip(model.pieces, model.scores)]
+    vocabulary = [(piece, float(score)) for piece, score in zip(model.pieces, model.scores, strict=True)]
     tokenizer = Tokenizer(Unigram(vocabulary, model.unk_id))
     tokenizer.normalizer = normalizers.Sequence(
         [

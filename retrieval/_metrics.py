@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from wardbot_errors import WardbotError
 
@@ -78,7 +79,7 @@ def _ranking_metrics(outcomes: Sequence[Outcome]) -> dict[str, float]:
         "recall@1": sum(r == 1 for r in ranks) / n,
         "recall@5": sum(r is not None and r <= 5 for r in ranks) / n,
         "mrr@10": sum(1 / r for r in ranks if r is not None and r <= 10) / n,
-        "answered_wrong": sum(o.answered and r != 1 for o, r in zip(outcomes, ranks)) / n,
+        "answered_wrong": sum(o.answered and r != 1 for o, r in zip(outcomes, ranks, strict=True)) / n,
         "abstain_in_scope": sum(o.abstained for o in outcomes) / n,
     }
 
@@ -87,7 +88,7 @@ def summarize(outcomes: Sequence[Outcome]) -> dict:
     """Recall@1/@5 and MRR@10 over in-scope questions, overall and per style; OOS abstention."""
     in_scope = [o for o in outcomes if not o.question.out_of_scope]
     oos = [o for o in outcomes if o.question.out_of_scope]
-    summary = _ranking_metrics(in_scope) | {
+    summary: dict[str, Any] = _ranking_metrics(in_scope) | {
         "n_oos": len(oos),
         "abstain_oos": (sum(o.abstained for o in oos) / len(oos)) if oos else None,
     }

@@ -72,7 +72,7 @@ def syllables(text: str) -> list[str]:
 def bigrams(tokens: Iterable[str]) -> list[str]:
     """Adjacent token pairs joined with "_" (``["dang", "ky"]`` -> ``["dang_ky"]``)."""
     tokens = list(tokens)
-    return [f"{left}_{right}" for left, right in zip(tokens, tokens[1:])]
+    return [f"{left}_{right}" for left, right in zip(tokens, tokens[1:], strict=False)]
 
 
 # --- Teencode and abbreviation tables ----------------------------------------------------------

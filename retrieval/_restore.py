@@ -134,7 +134,7 @@ def _match_case(form: str, typed: str) -> str:
 def _confusable(folded: str) -> list[str]:
     """Syllables spelt like ``folded`` but for an initial or final that many Vietnamese
     pronounce alike (ch/tr, s/x, d/gi/r, l/n; n/ng, t/c)."""
-    variants = []
+    variants: list[str] = []
     for initial, others in _CONFUSED_INITIALS:
         if folded.startswith(initial) and not folded.startswith(_LONGER_INITIALS.get(initial, ("\0",))):
             variants.extend(other + folded[len(initial) :] for other in others)
@@ -227,7 +227,7 @@ class DiacriticRestorer:
         sequence = np.array(ids, dtype=np.int64)
         unigram_counts = np.bincount(sequence, minlength=len(words)).tolist()
         forms: dict[str, dict[str, int]] = defaultdict(dict)
-        for word, count in zip(words[1:], unigram_counts[1:]):
+        for word, count in zip(words[1:], unigram_counts[1:], strict=True):
             forms[fold(word)][word] = count
         # A pair between two syllables with a single accented form each, and no confusable
         # spelling, scores the same for every path through the lattice, so dropping it changes
@@ -241,11 +241,11 @@ class DiacriticRestorer:
         )
         left_ids, right_ids = np.divmod(pair_codes, len(words))
         types = np.bincount(left_ids, minlength=len(words)).tolist()
-        follower_types = {word: n for word, n in zip(words, types) if n}
+        follower_types = {word: n for word, n in zip(words, types, strict=True) if n}
         keep = ambiguous[left_ids] | ambiguous[right_ids]
         bigram_counts: dict[str, dict[str, int]] = defaultdict(dict)
         for left_id, right_id, count in zip(
-            left_ids[keep].tolist(), right_ids[keep].tolist(), pair_counts[keep].tolist()
+            left_ids[keep].tolist(), right_ids[keep].tolist(), pair_counts[keep].tolist(), strict=True
         ):
             bigram_counts[words[left_id]][words[right_id]] = count
         chains = unigram_counts[0] - 1  # one boundary more than chains

@@ -209,8 +209,9 @@ class Retriever:
         probabilities = self.calibration.hit_probabilities(fused[order], confidence)
         hits = tuple(
             Hit(self.docs[i].id, p, float(fused[i]), float(parts.lexical[i]), float(parts.dense[i]))
-            for i, p in zip(order, probabilities)
+            for i, p in zip(order, probabilities, strict=True)
         )
+        choices: tuple[Hit, ...]
         if in_scope < s.min_in_scope:
             decision, choices = Decision.ABSTAIN, ()
         elif confidence >= s.answer_confidence:

@@ -88,8 +88,10 @@ class _Encoder:
         model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
         self.tokenizer = model.tokenizer
         prompts = model.prompts or {}
-        self.query_prompt, self.passage_prompt = prompts.get("query", ""), prompts.get("passage", "")
-        self.bert = model[0].auto_model
+        self.query_prompt, self.passage_prompt = prompts.get("query") or "", prompts.get("passage") or ""
+        bert = model[0].auto_model
+        assert isinstance(bert, torch.nn.Module)  # the transformers model under sentence-transformers' wrapper
+        self.bert = bert
         self.bert.requires_grad_(False)
         weights = {name: p.detach().numpy() for name, p in self.bert.state_dict().items()}
         self.modules = [m for m in target_modules(list(weights)) if _layer(m) >= settings.first_layer]

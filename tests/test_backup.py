@@ -215,7 +215,7 @@ def test_the_commands_put_back_the_ward_files_too(
     monkeypatch.setenv("WARDBOT_DATA_DIR", str(tmp_path / "new"))
     entry = ward / "kb" / "procedures" / "1.001193.md"
     original = entry.read_bytes()
-    entry.write_bytes(original.replace("khai sinh".encode(), "khai tử".encode()))
+    entry.write_bytes(original.replace(b"khai sinh", "khai tử".encode()))
     (ward / "lich.csv").unlink()
     assert main(["restore", "--from", str(tmp_path / "backup")]) == 1
     assert capsys.readouterr().err == (

@@ -4,6 +4,7 @@ reads back as written; the nesting is measured exactly; text is made fit to stor
 
 from __future__ import annotations
 
+import contextlib
 import json
 from typing import Any
 
@@ -79,10 +80,8 @@ def test_json_within_the_bound_reads_back_as_written_and_deeper_is_refused(
 @example(b'{"a": NaN}')
 @example(b"\xff\xfe[]")
 def test_load_json_gives_a_value_or_a_payload_error(raw: bytes) -> None:
-    try:
+    with contextlib.suppress(PayloadError):
         load_json(raw)
-    except PayloadError:
-        pass
 
 
 # Zalo's events are stamped in milliseconds since 1970; this one is in 2026.

@@ -528,11 +528,19 @@ async def test_fake_server_long_polls_with_offsets_and_conflicts() -> None:
 # --------------------------------------------------------------------------------- benchmark
 
 
+@pytest.mark.parametrize("handling_s", [0, 0.05])
 @async_test
-async def test_the_end_to_end_benchmark_measures_every_turn() -> None:
-    def echo_factory(channel: Channel) -> Callable[[IncomingMessage], Coroutine[Any, Any, None]]:
-        async def echo(message: IncomingMessage) -> None:
-            await channel.send(message.chat_id, Reply(message.text))
+async def test_the_end_to_end_benchmark_measures_every_turn(handling_s: float) -> None:
+    """As the pipeline does, the dispatch returns once the message is recorded, with a future that
+    is done when the turn is over: at once, or after the handlers' ``handling_s``."""
+
+    def echo_factory(channel: Channel) -> Callable[[IncomingMessage], Coroutine[Any, Any, asyncio.Future[None]]]:
+        async def echo(message: IncomingMessage) -> asyncio.Future[None]:
+            async def turn() -> None:
+                await asyncio.sleep(handling_s)
+                await channel.send(message.chat_id, Reply(message.text))
+
+            return asyncio.ensure_future(turn())
 
         return echo
 

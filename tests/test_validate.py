@@ -275,7 +275,7 @@ def test_export_writes_one_file_per_entry(tree: Path, tmp_path: Path) -> None:
         out / "procedures" / "2.000001.md",
         out / "faq" / "vneid.md",
     ]
-    for path, entry in zip(written, kb.entries()):
+    for path, entry in zip(written, kb.entries(), strict=True):
         assert path.read_bytes() == dump_entry(entry).encode("utf-8")
         assert parse_entry(path.read_text(encoding="utf-8")) == entry
 

@@ -295,10 +295,9 @@ async def test_invalid_messages_are_refused_with_a_vietnamese_explanation(body: 
 @pytest.mark.parametrize("query", [{"session": "x"}, {"session": SESSION_A, "after": "abc"}, {}])
 @async_test
 async def test_invalid_polls_are_refused(query: dict[str, str]) -> None:
-    async with running_bot() as bot:
-        async with bot.http.get(f"{bot.server.url}/api/messages", params=query) as response:
-            assert response.status == 400
-            assert (await response.json())["error"] in {"bad_session", "bad_request"}
+    async with running_bot() as bot, bot.http.get(f"{bot.server.url}/api/messages", params=query) as response:
+        assert response.status == 400
+        assert (await response.json())["error"] in {"bad_session", "bad_request"}
 
 
 @async_test
@@ -387,11 +386,10 @@ async def test_healthz_is_503_when_the_health_callback_fails() -> None:
 
 @async_test
 async def test_metrics_serves_the_callbacks_text_as_prometheus_exposition() -> None:
-    async with running_bot() as bot:
-        async with bot.http.get(f"{bot.server.url}/metrics") as response:
-            assert response.status == 200
-            assert response.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
-            assert await response.text() == "wardbot_messages_total 7\n"
+    async with running_bot() as bot, bot.http.get(f"{bot.server.url}/metrics") as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
+        assert await response.text() == "wardbot_messages_total 7\n"
 
 
 @async_test
@@ -560,9 +558,8 @@ async def test_without_an_uploads_folder_there_is_no_photo_api_and_no_photo_butt
 
 @async_test
 async def test_the_page_knows_the_photo_limit_and_its_message(tmp_path) -> None:
-    async with running_bot(uploads=tmp_path) as bot:
-        async with bot.http.get(f"{bot.server.url}/") as response:
-            page = await response.text()
+    async with running_bot(uploads=tmp_path) as bot, bot.http.get(f"{bot.server.url}/") as response:
+        page = await response.text()
     assert 'title="Gửi ảnh">' in page and 'data-max-bytes="10485760"' in page
     assert f'data-too-big="{catalogue.WEB_ERRORS["photo_too_big"].format(limit="10")}"' in page
 

@@ -49,6 +49,7 @@ that owns the connection, and the file is in WAL mode so the CLI can act beside 
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 import datetime as dt
 import functools
@@ -60,7 +61,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import sqlite_utils
 
@@ -235,11 +236,19 @@ def _utc(moment: dt.datetime) -> dt.datetime:
     return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
 
 
+@overload
+def _text(moment: dt.datetime) -> str: ...
+@overload
+def _text(moment: None) -> None: ...
 def _text(moment: dt.datetime | None) -> str | None:
     """Fixed-width UTC text, so that times compare correctly as text in SQL."""
     return None if moment is None else timestamp_text(moment)
 
 
+@overload
+def _time(text: str) -> dt.datetime: ...
+@overload
+def _time(text: None) -> None: ...
 def _time(text: str | None) -> dt.datetime | None:
     return None if text is None else dt.datetime.fromisoformat(text)
 
@@ -596,8 +605,8 @@ class TicketStore(SqliteWorker):
     def _append(self, event: TicketEvent, ticket: Ticket) -> None:
         """Write an event and the projection it leads to (inside a write transaction)."""
         # The row first: the event refers to it.
-        self._db["tickets"].upsert(_row(ticket), pk="code")
-        self._db["ticket_events"].insert(
+        self._db.table("tickets").upsert(_row(ticket), pk="code")
+        self._db.table("ticket_events").insert(
             {
                 "ticket": event.ticket,
                 "seq": event.seq,
@@ -673,7 +682,7 @@ class TicketStore(SqliteWorker):
                 ticket = apply_event(None, event)
                 self._append(event, ticket)
                 if source:
-                    self._db["ticket_sources"].insert({"source": source, "ticket": code})
+                    self._db.table("ticket_sources").insert({"source": source, "ticket": code})
             return ticket
 
         return await self._run(write)
@@ -813,9 +822,10 @@ class TicketStore(SqliteWorker):
         status: Status | str | None = None,
         category: Category | str | None = None,
         since: dt.datetime | None = None,
-    ) -> list[Ticket]:
+    ) -> builtins.list[Ticket]:  # builtins: `list` is this method in the class
         """Tickets, oldest first, optionally only of a status, a category or received from ``since`` on."""
-        where, params = [], []
+        where: list[str] = []
+        params: list[str] = []
         if status is not None:
             where, params = [*where, "status = ?"], [*params, Status(status).value]
         if category is not None:
@@ -826,26 +836,26 @@ class TicketStore(SqliteWorker):
         sql += f" ORDER BY received_at, {_NUMBER_ORDER}"
         return await self._run(lambda: [_ticket(row) for row in self._db.query(sql, params)])
 
-    async def due_between(self, start: dt.datetime, end: dt.datetime) -> list[Ticket]:
+    async def due_between(self, start: dt.datetime, end: dt.datetime) -> builtins.list[Ticket]:
         """Tickets of any status due in ``[start, end)``, soonest first (filter by status for
         reminders; reports want the answered ones too)."""
         sql = "SELECT * FROM tickets WHERE due_at >= ? AND due_at < ? ORDER BY due_at, " + _NUMBER_ORDER
         params = [_text(start), _text(end)]
         return await self._run(lambda: [_ticket(row) for row in self._db.query(sql, params)])
 
-    async def filed_by(self, channel: str, user: str) -> list[Ticket]:
+    async def filed_by(self, channel: str, user: str) -> builtins.list[Ticket]:
         """The tickets the pseudonymised ``user`` filed on ``channel``, oldest first; a redacted
         ticket is no one's any more."""
         sql = f"SELECT * FROM tickets WHERE channel = ? AND user = ? ORDER BY received_at, {_NUMBER_ORDER}"
         return await self._run(lambda: [_ticket(row) for row in self._db.query(sql, [channel, user])])
 
-    async def unredacted_closed_before(self, moment: dt.datetime) -> list[Ticket]:
+    async def unredacted_closed_before(self, moment: dt.datetime) -> builtins.list[Ticket]:
         """Closed tickets, closed before ``moment``, that still hold personal data."""
         sql = "SELECT * FROM tickets WHERE status = ? AND closed_at < ? AND redacted_at IS NULL ORDER BY closed_at"
         params = [Status.CLOSED.value, _text(moment)]
         return await self._run(lambda: [_ticket(row) for row in self._db.query(sql, params)])
 
-    async def events(self, code: str) -> list[TicketEvent]:
+    async def events(self, code: str) -> builtins.list[TicketEvent]:
         """The ticket's history, in order; :class:`TicketNotFound` if there is no such ticket."""
 
         def read() -> list[TicketEvent]:

@@ -60,7 +60,7 @@ class Channel(abc.ABC):
     # itself, in the transaction that marks it delivered, and calls :meth:`posted`.
     fetches_replies: bool = False
 
-    def posted(self, chat_id: str) -> None:
+    def posted(self, chat_id: str) -> None:  # noqa: B027 - a hook, on purpose a no-op by default
         """Replies for ``chat_id`` now wait in the mailbox (only for channels that fetch them)."""
 
     @abc.abstractmethod

@@ -34,7 +34,7 @@ def _in_daemon_thread(function: Callable[[], T]) -> asyncio.Future[T]:
         if error is not None:
             future.set_exception(error)
         else:
-            future.set_result(result)  # type: ignore[arg-type]
+            future.set_result(result)  # type: ignore[arg-type]  # a T whenever error is None
 
     def run() -> None:
         try:

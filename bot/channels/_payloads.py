@@ -31,7 +31,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -176,7 +176,7 @@ def _is_id(value: object) -> bool:
 def _place(latitude: object, longitude: object) -> tuple[float, float] | None:
     """(latitude, longitude) from numbers or numeric strings (Zalo sends strings), or None."""
     try:
-        point = (float(latitude), float(longitude))  # type: ignore[arg-type]
+        point = (float(latitude), float(longitude))  # type: ignore[arg-type]  # any object: TypeError below
     except (TypeError, ValueError):
         return None
     if isinstance(latitude, bool) or isinstance(longitude, bool) or not all(map(math.isfinite, point)):
@@ -248,7 +248,7 @@ def _user_problem(user: object) -> str:
     return "" if isinstance(user, dict) and _is_int(user.get("id")) else "not a user"
 
 
-def _is_int(value: object) -> bool:
+def _is_int(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool)
 
 

@@ -317,9 +317,10 @@ class TelegramChannel(Channel):
         limit = MAX_TEXT_CHARS if message.chat.type == ChatType.PRIVATE else TEXT_LIMIT
         text, truncated = clip_text(message.text or message.caption or "", limit)
         if text.startswith("/"):
-            text = self._without_bot_mention(text)
-            if text is None:
+            command = self._without_bot_mention(text)
+            if command is None:
                 return None
+            text = command
         location = (message.location.latitude, message.location.longitude) if message.location else None
         attachment = message.photo[-1].file_id if message.photo else ""  # the largest size
         if not (text or location or attachment):

@@ -23,6 +23,7 @@ folder, named by its SHA-256. The message carries ``web-photo:<sha256>.jpg`` as 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import html
 import importlib.resources
@@ -119,7 +120,7 @@ class WebChannel(Channel):
         max_photo_bytes: int = MAX_PHOTO_BYTES,
         max_photo_pixels: int = MAX_PHOTO_PIXELS,
         allowed_origins: Collection[str] = (),
-        limits: WebLimits = WebLimits(),
+        limits: WebLimits = WebLimits(),  # noqa: B008 - frozen, so one shared instance is safe
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._guard = WebGuard(allowed_origins=allowed_origins, limits=limits, clock=clock)
@@ -325,10 +326,8 @@ class WebChannel(Channel):
             await mailbox.acknowledge(session_id, after)  # the browser has every reply up to it
         replies = await mailbox.replies_after(session_id, after, limit=self._replies_per_poll)
         if not replies:
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(arrived.wait(), self._poll_timeout_s)
-            except TimeoutError:
-                pass
             if self._mailbox is not None:
                 replies = await mailbox.replies_after(session_id, after, limit=self._replies_per_poll)
         return web.json_response({"replies": [{"seq": seq, **_render(reply)} for seq, reply in replies]})

@@ -97,9 +97,8 @@ class WebGuard:
     def admit_session(self, request: web.Request, kind: str, session_id: str) -> Refusal | None:
         """A session new to the bot from an address that opened too many, or a session over its
         own limit for ``kind``, is refused; else None."""
-        if session_id not in self._known:
-            if refusal := _over(self._new_sessions.take(client_key(request.remote))):
-                return refusal
+        if session_id not in self._known and (refusal := _over(self._new_sessions.take(client_key(request.remote)))):
+            return refusal
         remember_recent(self._known, session_id, None, MAX_KEYS)
         limiter = self._per_session.get(kind)
         return _over(limiter.take(session_id)) if limiter is not None else None

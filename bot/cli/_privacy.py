@@ -25,13 +25,15 @@ def _cmd_privacy(args: argparse.Namespace) -> int:
     chat_id = args.chat or args.user
 
     async def run() -> dict[str, Any]:
-        async with await Storage.open(config.database_path, pseudonym_key=load_pseudonym_key(config)) as storage:
-            async with await TicketStore.open(config.data_dir / "tickets.sqlite3") as tickets:
-                privacy = Privacy(storage, tickets, config.privacy, data_dir=config.data_dir)
-                if args.privacy_command == "export":
-                    return await privacy.export(args.channel, chat_id, args.user)
-                erasure = await privacy.erase(args.channel, chat_id, args.user, actor=cli_actor())
-                return dataclasses.asdict(erasure) | {"at": erasure.at.isoformat()}
+        async with (
+            await Storage.open(config.database_path, pseudonym_key=load_pseudonym_key(config)) as storage,
+            await TicketStore.open(config.data_dir / "tickets.sqlite3") as tickets,
+        ):
+            privacy = Privacy(storage, tickets, config.privacy, data_dir=config.data_dir)
+            if args.privacy_command == "export":
+                return await privacy.export(args.channel, chat_id, args.user)
+            erasure = await privacy.erase(args.channel, chat_id, args.user, actor=cli_actor())
+            return dataclasses.asdict(erasure) | {"at": erasure.at.isoformat()}
 
     print(json.dumps(asyncio.run(run()), ensure_ascii=False, sort_keys=True, indent=2))
     return 0

@@ -280,7 +280,9 @@ class Pipeline:
         finally:
             # At once rather than in the done callback, so that a message recorded from now on
             # starts a new worker.
-            self._forget_worker(conversation, asyncio.current_task())
+            worker = asyncio.current_task()
+            assert worker is not None  # this coroutine runs as the worker's task
+            self._forget_worker(conversation, worker)
 
     async def _take(self, unhandled: UnhandledMessage) -> None:
         if unhandled.attempts >= MAX_HANDLING_ATTEMPTS:

@@ -80,7 +80,7 @@ def run_benchmark(config: Config, kb: Sequence[str | Path], questions: str | Pat
         "rebuild_one_changed_s": round(rebuild_s, 2),
         "rebuild_one_changed_passages_embedded": rebuilt.newly_embedded,
         "latency_ms_p50": round(statistics.median(latencies), 2),
-        "latency_ms_p95": round(percentile(sorted(latencies), 0.95), 2),
+        "latency_ms_p95": round(percentile(sorted(latencies), 0.95) or 0.0, 2),
         "latency_ms_max": round(max(latencies), 2),
         "queries_per_s": round(len(queries) / total_s, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),

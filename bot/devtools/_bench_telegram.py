@@ -61,11 +61,15 @@ async def bench_telegram_end_to_end(
     turn_done: dict[str, asyncio.Event] = {}
     latencies: list[float] = []
 
-    async def dispatch(message: IncomingMessage) -> None:
+    async def dispatch(message: IncomingMessage) -> asyncio.Future[None]:
+        # The dispatch returns once the message is recorded; the turn is over when its future is.
         try:
-            await handle(message)
-        finally:
+            turn = await handle(message)
+        except BaseException:
             turn_done[message.chat_id].set()
+            raise
+        turn.add_done_callback(lambda _: turn_done[message.chat_id].set())
+        return turn
 
     async def converse(user_id: int) -> None:
         server.add_user(user_id, f"Công dân {user_id - FIRST_USER_ID + 1}")

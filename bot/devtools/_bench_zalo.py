@@ -69,7 +69,7 @@ async def bench_zalo_webhook(
             await runner.setup()
             site = web.TCPSite(runner, "127.0.0.1", 0)
             await site.start()
-            port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+            port = runner.addresses[0][1]  # the bound one: port 0 lets the OS choose
             server.webhook_url = f"http://127.0.0.1:{port}{WEBHOOK_PATH}"
             await channel.start(dispatch_factory(channel))
             try:

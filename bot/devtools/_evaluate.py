@@ -81,7 +81,8 @@ def _cross_validated_outcomes(
             [questions[i] for i in train], [searched[i] for i in train], fitted_on=f"fold {fold + 1} of {folds}"
         )
         held = [i for i in range(len(questions)) if fold_of[i] == fold]
-        for i, outcome in zip(held, asyncio.run(_run_dialogues(config, engine, [questions[i] for i in held]))):
+        held_outcomes = asyncio.run(_run_dialogues(config, engine, [questions[i] for i in held]))
+        for i, outcome in zip(held, held_outcomes, strict=True):
             outcomes[i] = outcome
     return [outcomes[i] for i in range(len(questions))]
 
@@ -139,7 +140,7 @@ def _fit_rows(
     fitted_on: str,
 ) -> Calibration:
     rows, top_correct, in_scope, rankings, gold_positions = [], [], [], [], []
-    for question, (features, ranking) in zip(questions, searched):
+    for question, (features, ranking) in zip(questions, searched, strict=True):
         ids = [doc_id for doc_id, _ in ranking]
         rows.append(features)
         top_correct.append(bool(ids) and ids[0] in question.gold)

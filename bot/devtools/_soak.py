@@ -283,7 +283,8 @@ class _Soak:
             if not await chat.send(text):
                 raise SoakError(f"the bot refused {text!r} on {chat.channel}")
             chat.accepted.append(True)
-            if not await _wait_for(lambda: len(chat.replies()) > before, REFERENCE_TIMEOUT_S):
+            # B023: each lambda is awaited to the end before the loop moves on
+            if not await _wait_for(lambda: len(chat.replies()) > before, REFERENCE_TIMEOUT_S):  # noqa: B023
                 raise SoakError(f"no reply to {text!r} on {chat.channel} within {REFERENCE_TIMEOUT_S:.0f} s")
             while True:  # the turn is over once its replies stop coming
                 count = len(chat.replies())
@@ -350,7 +351,7 @@ class _Soak:
                 self.sent += 1
                 chat.accepted.append(await chat.send(text))
             owed = sum(len(turn) for turn in expected[: len(chat.accepted)])
-            await _wait_for(lambda: len(chat.conversation()) >= owed, REPLY_WAIT_S)
+            await _wait_for(lambda: len(chat.conversation()) >= owed, REPLY_WAIT_S)  # noqa: B023 - awaited here
             await asyncio.sleep(think.uniform(*THINK_S))
         for reply in chat.conversation():
             for code in _TICKET_CODE.findall(reply):
@@ -358,7 +359,7 @@ class _Soak:
 
     async def _kill_at(self, bot: _Bot, moments: Sequence[int]) -> None:
         for moment in moments:
-            await _wait_for(lambda: self.sent >= moment, float("inf"))
+            await _wait_for(lambda: self.sent >= moment, float("inf"))  # noqa: B023 - awaited here
             await asyncio.sleep(self.rng.uniform(0, KILL_DELAY_S))
             killed_at = time.monotonic()
             await bot.kill()
@@ -438,7 +439,7 @@ class _Soak:
 
     def _figures(self, tickets: Sequence[dict[str, Any]], seconds: float) -> dict[str, Any]:
         scores = self._scores()
-        channels = {channel: Counter() for channel in CHANNELS}
+        channels: dict[str, Counter[str]] = {channel: Counter() for channel in CHANNELS}
         for chat, score in scores:
             row = channels[chat.channel]
             row.update(
@@ -452,7 +453,9 @@ class _Soak:
         total = sum(channels.values(), Counter())
         ticket_figures = self._tickets(tickets)
         # A few cases of each, for whoever looks into them: the chat, and the message or reply.
-        lost, duplicated, off_script = [], [], []
+        lost: list[dict[str, Any]] = []
+        duplicated: list[dict[str, Any]] = []
+        off_script: list[dict[str, Any]] = []
         for chat, score in scores:
             where = {"channel": chat.channel, "chat_id": chat.chat_id}
             if score.lost:

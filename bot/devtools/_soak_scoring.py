@@ -69,6 +69,6 @@ def score_chat(expected: Sequence[Sequence[str]], accepted: Sequence[bool], deli
             duplicates.append(text)
         else:
             strays.append(text)
-    unanswered = tuple(turn for turn, (ok, count) in enumerate(zip(accepted, got)) if ok and not count)
+    unanswered = tuple(turn for turn, (ok, count) in enumerate(zip(accepted, got, strict=False)) if ok and not count)
     lost = max(0, len(unanswered) - len(strays))
     return ChatScore(sum(accepted), lost, unanswered, tuple(duplicates), tuple(strays))

@@ -33,7 +33,7 @@ def dense_recall(embedder: OnnxEmbedder, titles: Sequence[str], ids: Sequence[st
     names, _ = embed_passages(embedder, titles, cache)
     vectors = embedder.encode_queries([q.query for q in questions])
     order = np.argsort(-(vectors @ names.T), axis=1)[:, :5]
-    hits = [[ids[i] in q.gold for i in row] for q, row in zip(questions, order)]
+    hits = [[ids[i] in q.gold for i in row] for q, row in zip(questions, order, strict=True)]
     return {"questions": len(questions), "recall_at_1": round(float(np.mean([h[0] for h in hits])), 3),
             "recall_at_5": round(float(np.mean([any(h) for h in hits])), 3)}  # fmt: skip
 

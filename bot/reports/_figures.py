@@ -49,7 +49,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeGuard
 
 from tickets import (
     SIPAS_FACTORS,
@@ -88,12 +88,9 @@ class TimeStats:
         values = sorted(hours)
         if not values:
             return cls(0, None, None, None)
-        return cls(
-            len(values),
-            round(percentile(values, 0.50), 2),
-            round(percentile(values, 0.95), 2),
-            round(statistics.fmean(values), 2),
-        )
+        p50, p95 = percentile(values, 0.50), percentile(values, 0.95)
+        assert p50 is not None and p95 is not None  # there are values
+        return cls(len(values), round(p50, 2), round(p95, 2), round(statistics.fmean(values), 2))
 
 
 @dataclass(frozen=True)
@@ -304,7 +301,7 @@ def _ticket_figures(
 ) -> dict[str, Any]:
     start, end = period.start, period.end
 
-    def in_period(moment: dt.datetime | None) -> bool:
+    def in_period(moment: dt.datetime | None) -> TypeGuard[dt.datetime]:
         return moment is not None and start <= moment < end
 
     received = closed = still_open = due = on_time = apologies = 0
@@ -336,7 +333,7 @@ def _ticket_figures(
         deadline = _deadline(replay_events(events[:1]), events)
         if start <= deadline < as_of:
             due += 1
-            if is_closed and ticket.closed_at <= deadline:
+            if is_closed and ticket.closed_at is not None and ticket.closed_at <= deadline:
                 on_time += 1
             else:
                 closed_at = ticket.closed_at if is_closed else None

@@ -3,6 +3,7 @@ chat's mailbox and the compliance log (``_storage.py``), dialogue state, unanswe
 votes (``_dialogue.py``), the queries of the privacy rules (``_personal.py``); its tables
 (``_schema.py``), how it writes moments and replies (``_encoding.py``); the pseudonym key."""
 
+from ._base import keyed_pseudonym
 from ._encoding import Clock, utc_now
 from ._schema import MIGRATIONS, PendingReply, SettledMessage, UnhandledMessage
 from ._storage import (
@@ -11,7 +12,6 @@ from ._storage import (
     PSEUDONYM_KEY_FILE,
     LogStats,
     Storage,
-    keyed_pseudonym,
     load_pseudonym_key,
     percentile,
 )

@@ -8,10 +8,11 @@ from typing import Any
 
 from handlers import IncomingMessage
 
+from ._base import _StorageBase
 from ._encoding import _timestamp
 
 
-class _DialogueState:
+class _DialogueState(_StorageBase):
     """:class:`handlers.DialogueStore` over the store's connection (``Storage`` is one)."""
 
     # --- handlers.DialogueStore ----------------------------------------------------------------
@@ -33,7 +34,7 @@ class _DialogueState:
             "state": json.dumps(state, ensure_ascii=False),
             "updated_at": _timestamp(self._clock()),
         }
-        await self._run(lambda: self._db["conversations"].upsert(row, pk=("channel", "chat_id")))
+        await self._run(lambda: self._db.table("conversations").upsert(row, pk=("channel", "chat_id")))
 
     async def record_unanswered(self, message: IncomingMessage, question: str) -> None:
         row = {
@@ -43,7 +44,7 @@ class _DialogueState:
             "question": question,
             "asked_at": _timestamp(self._clock()),
         }
-        await self._run(lambda: self._db["unanswered"].insert(row))
+        await self._run(lambda: self._db.table("unanswered").insert(row))
 
     async def record_vote(self, message: IncomingMessage, entry_id: str, helpful: bool) -> None:
         row = {
@@ -53,4 +54,4 @@ class _DialogueState:
             "helpful": int(helpful),
             "voted_at": _timestamp(self._clock()),
         }
-        await self._run(lambda: self._db["votes"].insert(row))
+        await self._run(lambda: self._db.table("votes").insert(row))

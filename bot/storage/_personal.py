@@ -11,10 +11,11 @@ from typing import Any
 
 from handlers import Reply
 
+from ._base import _StorageBase
 from ._encoding import _timestamp, reply_from_json, reply_to_json
 
 
-class _PersonalData:
+class _PersonalData(_StorageBase):
     """Retention and erasure over the store's connection (``Storage`` is one)."""
 
     # --- Personal data: retention and erasure (bot.privacy) -------------------------------------

@@ -14,8 +14,6 @@ process, such as ``wardbot chat`` beside ``wardbot run``, read and write alongsi
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import logging
 import math
 import os
@@ -23,15 +21,11 @@ import secrets
 import sqlite3
 from collections import Counter
 from collections.abc import Collection, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-import sqlite_utils
-
 from handlers import IncomingMessage, Reply
-from tickets import SqliteWorker
 
 from .._config import Config
 from ._dialogue import _DialogueState
@@ -57,13 +51,6 @@ PSEUDONYM_KEY_FILE = "pseudonym.key"
 # because handlers never decide it; the compliance log counts it beside theirs.
 ERROR_OUTCOME = "error"
 OFFICIALS_OUTCOME = "officials"  # a message in the officials' group, not a citizen's question
-
-
-def keyed_pseudonym(key: bytes, channel: str, user_id: str) -> str:
-    """The pseudonym of a platform id under ``key`` (:meth:`Storage.pseudonym`); log lines show
-    its first characters (``bot._logging.chat_ref``), so that they match the compliance log."""
-    digest = hmac.new(key, f"{channel}\0{user_id}".encode(), hashlib.sha256)
-    return digest.hexdigest()[:32]
 
 
 def load_pseudonym_key(config: Config) -> bytes:
@@ -118,17 +105,12 @@ class LogStats:
         }
 
 
-class Storage(_DialogueState, _PersonalData, SqliteWorker):
+class Storage(_DialogueState, _PersonalData):
     """Async access to the SQLite file; implements :class:`handlers.DialogueStore`.
 
     Open with :meth:`open` (which creates the file and applies migrations) and close with
     :meth:`close`, or use ``async with await Storage.open(...)``.
     """
-
-    def __init__(self, executor: ThreadPoolExecutor, db: sqlite_utils.Database, key: bytes, clock: Clock) -> None:
-        super().__init__(executor, db)
-        self._key = key
-        self._clock = clock
 
     @classmethod
     async def open(cls, path: str | Path, *, pseudonym_key: bytes, clock: Clock = utc_now) -> Storage:
@@ -136,11 +118,6 @@ class Storage(_DialogueState, _PersonalData, SqliteWorker):
             raise ValueError("a pseudonym key is required")
         executor, db = await cls._connect(path, MIGRATIONS, thread_name="wardbot-sqlite")
         return cls(executor, db, pseudonym_key, clock)
-
-    def pseudonym(self, channel: str, user_id: str) -> str:
-        """A stable stand-in for a platform user id: keyed HMAC, so it cannot be reversed or
-        recomputed without the key; the channel is included because ids are per platform."""
-        return keyed_pseudonym(self._key, channel, user_id)
 
     # --- Inbound messages and the outbox -------------------------------------------------------
 
@@ -160,7 +137,7 @@ class Storage(_DialogueState, _PersonalData, SqliteWorker):
 
         def insert() -> int | None:
             try:
-                return self._db["messages"].insert(row).last_pk
+                return self._db.table("messages").insert(row).last_pk
             except sqlite3.IntegrityError:
                 return None
 
@@ -217,8 +194,8 @@ class Storage(_DialogueState, _PersonalData, SqliteWorker):
 
         def write() -> list[PendingReply]:
             with self._write():
-                message = self._db["messages"].get(message_id)
-                self._db["messages"].update(
+                message = self._db.table("messages").get(message_id)
+                self._db.table("messages").update(
                     message_id,
                     {
                         "status": MessageStatus.HANDLED.value,
@@ -240,7 +217,7 @@ class Storage(_DialogueState, _PersonalData, SqliteWorker):
                     }
                     for seq, reply in enumerate(replies)
                 ]
-                self._db["outbox"].insert_all(rows)
+                self._db.table("outbox").insert_all(rows)
             return self._pending_of(message_id)
 
         return await self._run(write)
@@ -278,7 +255,7 @@ class Storage(_DialogueState, _PersonalData, SqliteWorker):
 
     async def mark_delivered(self, reply_id: int) -> None:
         values = {"status": DeliveryStatus.DELIVERED.value, "delivered_at": _timestamp(self._clock())}
-        await self._run(lambda: self._db["outbox"].update(reply_id, values))
+        await self._run(lambda: self._db.table("outbox").update(reply_id, values))
 
     async def record_delivery_failure(self, reply_id: int, error: str, *, retry_at: dt.datetime | None) -> None:
         """Count a failed attempt; the reply stays pending until ``retry_at``, or fails for good,
@@ -286,7 +263,7 @@ class Storage(_DialogueState, _PersonalData, SqliteWorker):
 
         def write() -> None:
             with self._write():
-                row = self._db["outbox"].get(reply_id)
+                row = self._db.table("outbox").get(reply_id)
                 values: dict[str, Any] = {"attempts": row["attempts"] + 1, "last_error": error[:500]}
                 if retry_at is None:
                     values["status"] = DeliveryStatus.FAILED.value
@@ -297,7 +274,7 @@ class Storage(_DialogueState, _PersonalData, SqliteWorker):
                     )
                 else:
                     values["next_attempt_at"] = _timestamp(retry_at)
-                self._db["outbox"].update(reply_id, values)
+                self._db.table("outbox").update(reply_id, values)
 
         await self._run(write)
 
@@ -306,7 +283,7 @@ class Storage(_DialogueState, _PersonalData, SqliteWorker):
 
         def write() -> None:
             with self._write():
-                row = self._db["outbox"].get(reply_id)
+                row = self._db.table("outbox").get(reply_id)
                 self._db.execute(
                     "UPDATE outbox SET status = ?, last_error = ? WHERE message = ? AND seq >= ? AND status = ?",
                     [DeliveryStatus.HELD.value, error[:500], row["message"], row["seq"], DeliveryStatus.PENDING.value],
@@ -336,7 +313,7 @@ class Storage(_DialogueState, _PersonalData, SqliteWorker):
 
         def write() -> SettledMessage | None:
             with self._write():
-                message = self._db["messages"].get(message_id)
+                message = self._db.table("messages").get(message_id)
                 if message["status"] != MessageStatus.HANDLED.value:
                     return None
                 statuses = Counter(
@@ -360,8 +337,8 @@ class Storage(_DialogueState, _PersonalData, SqliteWorker):
             latency_ms = max(0, round(elapsed.total_seconds() * 1000))
         outcome = message["outcome"] or ERROR_OUTCOME
         # The payload holds raw platform ids; once settled, nothing needs it any more.
-        self._db["messages"].update(message["id"], {"status": status.value, "payload": None})
-        self._db["compliance_log"].insert(
+        self._db.table("messages").update(message["id"], {"status": status.value, "payload": None})
+        self._db.table("compliance_log").insert(
             {
                 "message": message["id"],
                 "channel": message["channel"],
@@ -407,7 +384,7 @@ class Storage(_DialogueState, _PersonalData, SqliteWorker):
         """Close a message unanswered without handling it again (it crashed the bot before)."""
         def write() -> SettledMessage:
             with self._write():
-                return self._close(self._db["messages"].get(message_id), MessageStatus.FAILED, replied_at=None)
+                return self._close(self._db.table("messages").get(message_id), MessageStatus.FAILED, replied_at=None)
 
         return await self._run(write)
 
@@ -434,10 +411,10 @@ class Storage(_DialogueState, _PersonalData, SqliteWorker):
 
         def write() -> None:
             with self._write():
-                row = self._db["outbox"].get(reply_id)
+                row = self._db.table("outbox").get(reply_id)
                 self._insert_mail(row["chat_id"], row["reply"], now)
                 values = {"status": DeliveryStatus.DELIVERED.value, "delivered_at": _timestamp(now)}
-                self._db["outbox"].update(reply_id, values)
+                self._db.table("outbox").update(reply_id, values)
 
         await self._run(write)
 
@@ -445,7 +422,7 @@ class Storage(_DialogueState, _PersonalData, SqliteWorker):
         """Insert one mailbox row (inside a write transaction); its number."""
         last = self._db.execute("SELECT COALESCE(MAX(id), 0) FROM web_mailbox").fetchone()[0]
         number = max(last + 1, round(now.timestamp() * 1_000_000))
-        self._db["web_mailbox"].insert(
+        self._db.table("web_mailbox").insert(
             {"id": number, "chat_id": chat_id, "reply": reply_json, "posted_at": _timestamp(now)}
         )
         return number

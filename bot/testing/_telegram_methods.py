@@ -40,6 +40,31 @@ if TYPE_CHECKING:
 class _BotApiMethods:
     """Telegram's side of the API over :class:`~bot.testing.telegram.FakeTelegramServer`'s state."""
 
+    # The server's state and helpers these methods use, declared for the type checker; the server
+    # sets and defines them.
+    bot_user: dict[str, Any]
+    _per_chat_min_interval: float | None
+    _webhook: dict[str, Any]
+    _webhook_error: tuple[int, str] | None
+    _changed: asyncio.Event
+    _photo_ids: set[str]
+    _updates: list[dict[str, Any]]
+    _open_callbacks: set[str]
+    _outbox: dict[int, list[SentMessage]]
+    _last_send: dict[int, float]
+    _poll: _Poll | None
+
+    if TYPE_CHECKING:
+
+        @property
+        def webhook_url(self) -> str: ...
+
+        def _notify(self) -> None: ...
+
+        def _chat_for_sending(self, params: dict[str, Any]) -> tuple[int, _Chat]: ...
+
+        def _find_sent(self, chat_id: int, message_id: int) -> SentMessage: ...
+
     # ------------------------------------------------------------------------------- methods
 
     async def _get_me(self, params: dict[str, Any]) -> dict[str, Any]:

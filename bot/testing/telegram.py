@@ -428,7 +428,7 @@ class FakeTelegramServer(_BotApiMethods):
     def _chat_for_sending(self, params: dict[str, Any]) -> tuple[int, _Chat]:
         """The chat a send or edit targets, or the error Telegram gives for it."""
         try:
-            chat_id = int(params.get("chat_id"))  # type: ignore[arg-type]
+            chat_id = int(params.get("chat_id"))  # type: ignore[arg-type]  # None: the TypeError below
         except (TypeError, ValueError):
             raise BotApiError(400, "Bad Request: chat not found") from None
         chat = self._chats.get(chat_id)

@@ -138,7 +138,7 @@ class FakeZaloServer:
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()
-        port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        port = self._runner.addresses[0][1]  # the bound one: port 0 lets the OS choose
         self.url = f"http://127.0.0.1:{port}"
         self._session = aiohttp.ClientSession()
 
