@@ -10,6 +10,7 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from fakes.aio import async_test
 from fakes.channels import CollectingChannel
 from fakes.embedders import HashingEmbedder
 from fakes.kb import TINY_PROCEDURE
@@ -56,24 +57,20 @@ def application(cfg: Config, channels: list, *, serve_http: bool = True) -> Appl
     )
 
 
-def test_serves_health_metrics_and_messages_then_stops(tmp_path: Path, tiny_kb: Path) -> None:
+@async_test
+async def test_serves_health_metrics_and_messages_then_stops(tmp_path: Path, tiny_kb: Path) -> None:
     channel = CollectingChannel()
     app = application(config(tmp_path, tiny_kb), [channel])
-
-    async def scenario() -> tuple[dict, str]:
-        await app.start()
-        try:
-            await channel.receive(IncomingMessage("test", "c1", "u1", text="xin chào"))
-            async with aiohttp.ClientSession(app.http.url) as http:
-                async with http.get("/healthz") as response:
-                    health = await response.json()
-                async with http.get("/metrics") as response:
-                    metrics = await response.text()
-        finally:
-            await app.stop()
-        return health, metrics
-
-    health, metrics = asyncio.run(scenario())
+    await app.start()
+    try:
+        await channel.receive(IncomingMessage("test", "c1", "u1", text="xin chào"))
+        async with aiohttp.ClientSession(app.http.url) as http:
+            async with http.get("/healthz") as response:
+                health = await response.json()
+            async with http.get("/metrics") as response:
+                metrics = await response.text()
+    finally:
+        await app.stop()
     assert health["kb_entries"] == 3 and health["channels"] == ["test"]
     assert 'wardbot_messages_total{channel="test"} 1.0' in metrics
     assert "wardbot_reply_latency_seconds_bucket" in metrics
@@ -81,22 +78,20 @@ def test_serves_health_metrics_and_messages_then_stops(tmp_path: Path, tiny_kb: 
     assert channel.dispatch is None  # stopped
 
 
-def test_a_message_left_unanswered_by_a_crash_is_answered_at_start(tmp_path: Path, tiny_kb: Path) -> None:
+@async_test
+async def test_a_message_left_unanswered_by_a_crash_is_answered_at_start(tmp_path: Path, tiny_kb: Path) -> None:
     cfg = config(tmp_path, tiny_kb)
     channel = CollectingChannel()
-
-    async def scenario() -> None:
-        async with await Storage.open(cfg.database_path, pseudonym_key=load_pseudonym_key(cfg)) as storage:
-            await storage.record_inbound(IncomingMessage("test", "c1", "u1", text="lệ phí?", message_id="1"))
-        app = application(cfg, [channel])
-        await app.start()
-        await app.stop()
-
-    asyncio.run(scenario())
+    async with await Storage.open(cfg.database_path, pseudonym_key=load_pseudonym_key(cfg)) as storage:
+        await storage.record_inbound(IncomingMessage("test", "c1", "u1", text="lệ phí?", message_id="1"))
+    app = application(cfg, [channel])
+    await app.start()
+    await app.stop()
     assert channel.texts == ["Phường Mẫu: 3 mục"]
 
 
-def test_admin_reload_swaps_a_valid_kb_and_keeps_the_old_one_when_broken(
+@async_test
+async def test_admin_reload_swaps_a_valid_kb_and_keeps_the_old_one_when_broken(
     tmp_path: Path, tiny_kb: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     channel = CollectingChannel()
@@ -118,7 +113,7 @@ def test_admin_reload_swaps_a_valid_kb_and_keeps_the_old_one_when_broken(
 
     bodies: list[dict] = []
 
-    async def scenario() -> list[object]:
+    with caplog.at_level(logging.ERROR, logger="bot._app"):
         await app.start()
         seen: list[object] = []
         try:
@@ -132,10 +127,6 @@ def test_admin_reload_swaps_a_valid_kb_and_keeps_the_old_one_when_broken(
                 seen += [await reload(http), await ask(), await health(http)]
         finally:
             await app.stop()
-        return seen
-
-    with caplog.at_level(logging.ERROR, logger="bot._app"):
-        seen = asyncio.run(scenario())
     assert seen[:3] == [401, 422, "Phường Mẫu: 3 mục"]
     # The admin is told why, file:line, in the answer itself; /healthz and /metrics say so too.
     refused = bodies[1]
@@ -150,7 +141,8 @@ def test_admin_reload_swaps_a_valid_kb_and_keeps_the_old_one_when_broken(
     assert "reload refused" in caplog.text and f"{broken}:2:" in caplog.text
 
 
-def test_a_restart_with_a_broken_entry_serves_the_last_good_kb(
+@async_test
+async def test_a_restart_with_a_broken_entry_serves_the_last_good_kb(
     tmp_path: Path, tiny_kb: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     channel = CollectingChannel()
@@ -165,10 +157,10 @@ def test_a_restart_with_a_broken_entry_serves_the_last_good_kb(
         finally:
             await app.stop()
 
-    asyncio.run(start_and_ask())  # a good start keeps its KB as the last good one
+    await start_and_ask()  # a good start keeps its KB as the last good one
     (tiny_kb / "faq" / "vneid.md").write_text("no front matter\n", encoding="utf-8")
     with caplog.at_level(logging.ERROR, logger="bot._app"):
-        answer, health = asyncio.run(start_and_ask())
+        answer, health = await start_and_ask()
     assert answer == "Phường Mẫu: 3 mục" and health["kb_from_snapshot"] is True
     assert health["last_reload"]["outcome"] == "refused"
     assert health["last_reload"]["problems"][0].startswith(str(tiny_kb / "faq" / "vneid.md"))
@@ -176,12 +168,13 @@ def test_a_restart_with_a_broken_entry_serves_the_last_good_kb(
     # With no good KB ever served, the problems stop the start.
     cfg.kb_snapshot_path.unlink()
     with pytest.raises(KnowledgeBaseError):
-        asyncio.run(start_and_ask())
+        await start_and_ask()
 
 
-def test_wardbot_chat_talks_on_the_console_until_quit(tmp_path: Path, tiny_kb: Path) -> None:
+@async_test
+async def test_wardbot_chat_talks_on_the_console_until_quit(tmp_path: Path, tiny_kb: Path) -> None:
     output = io.StringIO()
     console = ConsoleChannel(input=io.StringIO("xin chào\n/quit\n"), output=output)
     app = application(config(tmp_path, tiny_kb), [console], serve_http=False)
-    asyncio.run(asyncio.wait_for(app.run(until=console.closed.wait()), 30))
+    await asyncio.wait_for(app.run(until=console.closed.wait()), 30)
     assert "Phường Mẫu: 3 mục" in output.getvalue()
