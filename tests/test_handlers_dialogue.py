@@ -687,16 +687,18 @@ async def test_turns_of_one_conversation_do_not_interleave(answering, desk) -> N
     assert store.calls == ["load", "save", "load", "save"]
 
 
-def test_the_memory_store_only_keeps_json() -> None:
+@async_test
+async def test_the_memory_store_only_keeps_json() -> None:
     store = MemoryDialogueStore()
     with pytest.raises(TypeError):
-        asyncio.run(store.save_state(("test", "c1"), {"entry_id": {1, 2}}))
+        await store.save_state(("test", "c1"), {"entry_id": {1, 2}})
 
 
-def test_the_tester_wants_text_or_a_button(answering, desk) -> None:
+@async_test
+async def test_the_tester_wants_text_or_a_button(answering, desk) -> None:
     bot = talk_to(answering, desk)
     with pytest.raises(ValueError):
-        asyncio.run(bot.push())
+        await bot.push()
     with pytest.raises(AssertionError):
         bot.pop()
 

@@ -3,12 +3,12 @@ chat, on a clock the tests move by hand."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from pathlib import Path
 
 import aiohttp
 import pytest
+from fakes.aio import async_test
 from fakes.channels import CollectingChannel
 from fakes.clocks import ManualClock, SecondsClock
 from fakes.embedders import HashingEmbedder
@@ -79,7 +79,8 @@ def test_clients_are_keyed_by_address_and_ipv6_by_its_64_bit_network() -> None:
     assert client_key(None) == "unknown"  # a Unix socket: no address at all
 
 
-def test_admin_reload_locks_out_an_address_after_repeated_wrong_tokens(
+@async_test
+async def test_admin_reload_locks_out_an_address_after_repeated_wrong_tokens(
     tmp_path: Path, tiny_kb: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     clock = ManualClock()
@@ -103,7 +104,7 @@ def test_admin_reload_locks_out_an_address_after_repeated_wrong_tokens(
             await response.read()
             return response.status, response.headers.get("Retry-After")
 
-    async def scenario() -> list[tuple[int, str | None]]:
+    with caplog.at_level(logging.WARNING, logger="bot._app"):
         await app.start()
         try:
             async with aiohttp.ClientSession(app.http.url) as http:
@@ -114,10 +115,6 @@ def test_admin_reload_locks_out_an_address_after_repeated_wrong_tokens(
                 seen.append(await reload(http, "admin-token"))
         finally:
             await app.stop()
-        return seen
-
-    with caplog.at_level(logging.WARNING, logger="bot._app"):
-        seen = asyncio.run(scenario())
     assert seen[:ADMIN_FAILURES] == [(401, None)] * ADMIN_FAILURES
     assert seen[ADMIN_FAILURES:-1] == [(429, str(ADMIN_LOCK_S))] * 2
     assert seen[-1] == (200, None)
