@@ -6,7 +6,15 @@ from ._portal import ParsedRecord, PortalFormatError, bundled_national_path, ite
 from ._questions import bundled_questions_path, question_key, read_question_corpus
 from ._schema import Channel, DocumentItem, Entry, Faq, LegalBasis, Procedure, SubmissionMethod
 from ._search_docs import search_docs, service_popularity
-from ._validate import KnowledgeBaseError, Problem, export_entries, load_knowledge_base, validate_paths
+from ._validate import (
+    KnowledgeBaseError,
+    Problem,
+    export_entries,
+    file_name_problem,
+    load_knowledge_base,
+    read_national_layer,
+    validate_paths,
+)
 
 __all__ = (
     # entry types
@@ -37,7 +45,9 @@ __all__ = (
     "KnowledgeBaseError",
     "Problem",
     "export_entries",
+    "file_name_problem",
     "load_knowledge_base",
+    "read_national_layer",
     "validate_paths",
     # what the retriever indexes
     "search_docs",

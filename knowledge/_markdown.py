@@ -454,12 +454,12 @@ class _Reader:
         value = self.text(node, label)
         allowed = [channel.value for channel in Channel]
         if value not in allowed:
-            self.fail(node, f"field {label} must be one of {', '.join(allowed)}; got {value!r}{_suggestion(value, allowed)}")
+            self.fail(
+                node, f"field {label} must be one of {', '.join(allowed)}; got {value!r}{_suggestion(value, allowed)}"
+            )
         return Channel(value)
 
-    def items(
-        self, node: yaml.Node, key: str, build: Callable[[yaml.Node, str, FieldKey], Any]
-    ) -> tuple[Any, ...]:
+    def items(self, node: yaml.Node, key: str, build: Callable[[yaml.Node, str, FieldKey], Any]) -> tuple[Any, ...]:
         """A list of mappings, each built by ``build(item node, where, field key)``."""
         if isinstance(node, yaml.ScalarNode) and node.tag == _NULL_TAG:
             return ()

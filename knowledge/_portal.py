@@ -216,9 +216,7 @@ def _parse_methods(text: str) -> tuple[tuple[SubmissionMethod, ...], bool, list[
             else:
                 if len(readings) > 1:
                     ok = False
-                    notes.append(
-                        f"methods: time and fee run together in {row['glued']!r}; read as {readings[0]}"
-                    )
+                    notes.append(f"methods: time and fee run together in {row['glued']!r}; read as {readings[0]}")
                 time, fee = readings[0][0], f"{readings[0][1]} {row['currency']}"
         else:
             time = "" if row["time"] == NO_INFO else row["time"].strip()
@@ -428,8 +426,7 @@ _ISSUERS = {
 # Longest first, so that an alternation picks "BNNPTNT" over a shorter code it starts with.
 # Quốc hội numbers carry the legislature: "QH15".
 _ISSUER_CODE = "|".join(
-    re.escape(code) + (r"\d{2}" if code in ("QH", "UBTVQH") else "")
-    for code in sorted(_ISSUERS, key=len, reverse=True)
+    re.escape(code) + (r"\d{2}" if code in ("QH", "UBTVQH") else "") for code in sorted(_ISSUERS, key=len, reverse=True)
 )
 # Numbers carry the year ("123/2015/NĐ-CP"), except individual decisions ("2338/QĐ-BTP"). The
 # look-behind keeps dates ("ngày 31/12/2023") out; a year glued in front ("Luật Cư trú

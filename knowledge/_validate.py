@@ -105,6 +105,21 @@ def _read_and_check(
     return ward, {code: qs for code, qs in questions.items() if code in codes}, problems, digests
 
 
+def read_national_layer(file: str | Path, *, cache_dir: str | Path | None = None) -> list[Entry]:
+    """The entries of the national layer ``file`` alone (from the cache when ``cache_dir`` holds
+    it, as :func:`load_knowledge_base` reads it); raises ``KnowledgeBaseError`` on problems."""
+    entries, _, problems = _read_national(Path(file), cache_dir)
+    if problems:
+        raise KnowledgeBaseError(problems)
+    return entries
+
+
+def file_name_problem(name: str) -> str:
+    """Why ``name`` (an FAQ id, a procedure code, a part of a path) cannot name a file of the
+    knowledge base, or "" if it can."""
+    return "" if _FILE_NAME.fullmatch(name) else f"it may contain only {_NAME_RULE}"
+
+
 def _read_national(file: Path, cache_dir: str | Path | None) -> tuple[list[Entry], dict[str, str], list[Problem]]:
     """The national layer's entries and their digests, from the cache when it was converted
     before by this version of the parser (a layer with problems is never cached)."""
@@ -313,8 +328,9 @@ def export_entries(entries: Iterable[Entry], out_dir: str | Path) -> list[Path]:
     planned: dict[Path, Entry] = {}
     for entry in entries:
         folder = "procedures" if isinstance(entry, Procedure) else "faq"
-        if not _FILE_NAME.fullmatch(entry.entry_id):
-            raise ValueError(f"cannot name a file after the id {entry.entry_id!r}: it may contain only {_NAME_RULE}")
+        reason = file_name_problem(entry.entry_id)
+        if reason:
+            raise ValueError(f"cannot name a file after the id {entry.entry_id!r}: {reason}")
         target = Path(out_dir) / folder / f"{entry.entry_id}.md"
         if target in planned:
             raise ValueError(f"two entries have the id {entry.entry_id!r}")

@@ -40,6 +40,17 @@ BOT_FORBIDDEN = {
     "bot.privacy": ("bot._app", "bot.delivery", "bot.officials", "bot.reports", "bot.ops", *TOOLS),
     "bot.reports": ("bot._app", "bot.channels", "bot.delivery", "bot.officials", "bot.privacy", "bot.ops", *TOOLS),
     "bot.ops": ("bot._app", "bot.channels", "bot.delivery", "bot.officials", "bot.privacy", "bot.reports", *TOOLS),
+    # The knowledge base as the console manages it: files and the store, below any front end.
+    "bot.kbadmin": (
+        "bot._app",
+        "bot.channels",
+        "bot.delivery",
+        "bot.officials",
+        "bot.privacy",
+        "bot.reports",
+        "bot.ops",
+        *TOOLS,
+    ),
     "bot.testing": ("bot",),  # fakes of the platforms, knowing nothing of the bot they talk to
     "bot.devtools": ("bot.cli",),
     "bot.cli": (),  # the top: it may use everything

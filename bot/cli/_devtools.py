@@ -78,7 +78,9 @@ def add_commands(commands: Commands) -> None:
 def _add_eval(commands: Commands) -> None:
     ev = commands.add_parser("eval", help="measure retrieval quality on a labelled question set")
     ev.add_argument("--kb", nargs="+", required=True, help="KB folders or portal JSONL files")
-    ev.add_argument("--questions", nargs="+", required=True, help='JSONL files: {"id", "query", "gold": [codes], "style"} a line')
+    ev.add_argument(
+        "--questions", nargs="+", required=True, help='JSONL files: {"id", "query", "gold": [codes], "style"} a line'
+    )
     ev.add_argument("--json", action="store_true", help="end with one JSON line holding every figure")
     calibration = ev.add_mutually_exclusive_group()
     calibration.add_argument(

@@ -67,10 +67,9 @@ def _cmd_kb_import_portal(args: argparse.Namespace) -> int:
 def _import_national_layer(args: argparse.Namespace) -> int:
     """Replace the national layer with a newer portal file: checked in full first, then written
     compressed into the data directory, where the bot reads it on its next start or reload."""
-    import lzma
-    import os
-
     from knowledge import bundled_national_path, validate_paths
+
+    from ..kbadmin import install_national_layer
 
     config = load_config(args.config)
     entries, problems = validate_paths([args.file])
@@ -80,12 +79,7 @@ def _import_national_layer(args: argparse.Namespace) -> int:
         print(f"{len(problems)} problem(s): the national layer was not changed", file=sys.stderr)
         return 1
     target = config.national_dir / bundled_national_path().name
-    target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".partial")
-    with open(args.file, "rb") as source, lzma.open(partial, "wb", preset=9) as out:
-        for chunk in iter(lambda: source.read(1 << 20), b""):
-            out.write(chunk)
-    os.replace(partial, target)  # whole or not at all: a reader never sees half a file
+    install_national_layer(Path(args.file), target)
     print(f"National layer: {len(entries)} procedures written to {target}; reload the bot to use them", file=sys.stderr)
     return 0
 

@@ -48,7 +48,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
 def add_commands(commands: Commands) -> None:
     report = commands.add_parser("report", help="compliance report of a period: tickets, deadlines, bot, SIPAS")
     report.add_argument(
-        "--period", required=True, metavar="PERIOD", help="2026-Q3, 2026-H1, 2026 or 2026-07-01..2026-09-30 (Vietnam time)"
+        "--period",
+        required=True,
+        metavar="PERIOD",
+        help="2026-Q3, 2026-H1, 2026 or 2026-07-01..2026-09-30 (Vietnam time)",
     )
     report.add_argument("--format", choices=("text", "csv", "xlsx", "html", "png"), default="text")
     report.add_argument("--out", type=Path, metavar="PATH", help="write here (required for xlsx and png; else stdout)")

@@ -56,7 +56,10 @@ def format_ticket_table(tickets: Sequence[Ticket]) -> str:
         for t in tickets
     ]
     widths = [max(len(row[column]) for row in [header, *rows]) for column in range(len(header))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in [header, *rows]]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        for row in [header, *rows]
+    ]
     return "\n".join([*lines, f"{len(tickets)} ticket(s)"])
 
 

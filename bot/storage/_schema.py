@@ -119,6 +119,15 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE messages ADD COLUMN state_before TEXT;
     """,
+    # 4: the console's feedback queue: which question, by a key that holds no text of it, an
+    # admin handled (with the FAQ written for it), so it leaves the queue until asked again.
+    """
+    CREATE TABLE feedback_handled (
+        key TEXT PRIMARY KEY,                    -- bot.kbadmin's key of the folded question
+        faq_id TEXT NOT NULL DEFAULT '',         -- the FAQ written for it, if any
+        handled_at TEXT NOT NULL
+    );
+    """,
 )
 
 

@@ -39,6 +39,7 @@ from ._encoding import (
     reply_to_json,
     utc_now,
 )
+from ._feedback import _FeedbackQueue
 from ._personal import _PersonalData
 from ._schema import MIGRATIONS, DeliveryStatus, MessageStatus, PendingReply, SettledMessage, UnhandledMessage
 
@@ -105,7 +106,7 @@ class LogStats:
         }
 
 
-class Storage(_DialogueState, _PersonalData):
+class Storage(_DialogueState, _PersonalData, _FeedbackQueue):
     """Async access to the SQLite file; implements :class:`handlers.DialogueStore`.
 
     Open with :meth:`open` (which creates the file and applies migrations) and close with
@@ -228,7 +229,9 @@ class Storage(_DialogueState, _PersonalData):
             [message_id, DeliveryStatus.PENDING.value],
         )
         return [
-            PendingReply(r["id"], r["message"], r["seq"], r["channel"], r["chat_id"], reply_from_json(r["reply"]), r["attempts"])
+            PendingReply(
+                r["id"], r["message"], r["seq"], r["channel"], r["chat_id"], reply_from_json(r["reply"]), r["attempts"]
+            )
             for r in rows
         ]
 
@@ -298,7 +301,9 @@ class Storage(_DialogueState, _PersonalData):
             where = "status = ? AND channel = ? AND chat_id = ?"
             params = [DeliveryStatus.HELD.value, channel, chat_id]
             with self._write():
-                messages = sorted({row["message"] for row in self._db.query(f"SELECT message FROM outbox WHERE {where}", params)})
+                messages = sorted(
+                    {row["message"] for row in self._db.query(f"SELECT message FROM outbox WHERE {where}", params)}
+                )
                 self._db.execute(
                     f"UPDATE outbox SET status = ?, next_attempt_at = ? WHERE {where}",
                     [DeliveryStatus.PENDING.value, _timestamp(self._clock()), *params],
@@ -323,7 +328,9 @@ class Storage(_DialogueState, _PersonalData):
                     return self._close(message, MessageStatus.FAILED, replied_at=None)
                 if statuses[DeliveryStatus.PENDING.value] or statuses[DeliveryStatus.HELD.value]:
                     return None
-                last = self._db.execute("SELECT MAX(delivered_at) FROM outbox WHERE message = ?", [message_id]).fetchone()[0]
+                last = self._db.execute(
+                    "SELECT MAX(delivered_at) FROM outbox WHERE message = ?", [message_id]
+                ).fetchone()[0]
                 # A turn without replies (nothing to say) counts as answered when it was handled.
                 return self._close(message, MessageStatus.ANSWERED, replied_at=last or message["handled_at"])
 
@@ -382,6 +389,7 @@ class Storage(_DialogueState, _PersonalData):
 
     async def give_up(self, message_id: int) -> SettledMessage:
         """Close a message unanswered without handling it again (it crashed the bot before)."""
+
         def write() -> SettledMessage:
             with self._write():
                 return self._close(self._db.table("messages").get(message_id), MessageStatus.FAILED, replied_at=None)
@@ -432,7 +440,9 @@ class Storage(_DialogueState, _PersonalData):
         query = "SELECT id, reply FROM web_mailbox WHERE chat_id = ? AND id > ? ORDER BY id LIMIT ?"
 
         def read() -> list[tuple[int, Reply]]:
-            return [(row["id"], reply_from_json(row["reply"])) for row in self._db.query(query, [chat_id, after, limit])]
+            return [
+                (row["id"], reply_from_json(row["reply"])) for row in self._db.query(query, [chat_id, after, limit])
+            ]
 
         return await self._run(read)
 
