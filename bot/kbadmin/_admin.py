@@ -97,7 +97,7 @@ class ChangeResult:
     problems: tuple[Problem, ...] = ()
     paths: tuple[Path, ...] = ()  # the files written (or, for a save, the entry's file)
     content_hash: str = ""  # a save's new content hash, to edit on from
-    entries: int = 0  # an upload's entry or procedure count
+    entries: int = 0  # how many entries the knowledge base holds with the change
     reloaded: bool | None = None
 
 
@@ -286,11 +286,11 @@ class KbAdmin:
                 raise EditConflict(entry_id, base_hash, current)
             if errors:
                 return ChangeResult(False, tuple(Problem(str(files[0]), 0, error) for error in errors))
-            problems = self._check(changes, {})
+            problems, count = self._check(changes, {})
             if problems:
                 return ChangeResult(False, tuple(problems), (files[0],))
             self._install(changes)
-            return ChangeResult(True, (), (files[0],), content_hash(*files), 1)
+            return ChangeResult(True, (), (files[0],), content_hash(*files), count)
 
     # --- uploads ----------------------------------------------------------------------------------
 
@@ -307,11 +307,11 @@ class KbAdmin:
             changes: dict[Path, bytes | None] = {self.ward_dir / file.relative: file.data for file in files}
             names = {self.ward_dir / file.relative: file.name for file in files}
             with self._disk_lock:
-                problems = self._check(changes, names)
+                problems, count = self._check(changes, names)
                 if problems:
                     return ChangeResult(False, tuple(problems))
                 self._install(changes)
-            return ChangeResult(True, (), tuple(changes), entries=sum(1 for f in files if f.relative.endswith(".md")))
+            return ChangeResult(True, (), tuple(changes), entries=count)
 
         return await self._change(upload)
 
@@ -346,8 +346,7 @@ class KbAdmin:
                 self.national = self._index.national = self.national_target
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
-            national = sum(1 for entry in entries if isinstance(entry, Procedure))
-            return ChangeResult(True, (), (self.national_target,), entries=national)
+            return ChangeResult(True, (), (self.national_target,), entries=len(entries))
 
         return await self._change(upload)
 
@@ -360,19 +359,20 @@ class KbAdmin:
                 result = dataclasses.replace(result, reloaded=await self.reload())
             return result
 
-    def _check(self, changes: Mapping[Path, bytes | None], names: Mapping[Path, str]) -> list[Problem]:
-        """The problems of the knowledge base with ``changes`` made: validated in a staging copy
-        of the ward folder, each problem naming the real file (or its name in the upload)."""
+    def _check(self, changes: Mapping[Path, bytes | None], names: Mapping[Path, str]) -> tuple[list[Problem], int]:
+        """The problems of the knowledge base with ``changes`` made, validated in a staging copy
+        of the ward folder, each naming the real file (or its name in the upload); and, without
+        problems, how many entries it holds."""
         relative = {str(path.relative_to(self.ward_dir)): data for path, data in changes.items()}
         with staged_copy(self.ward_dir, relative) as staging:
             paths = [staging if path == self.ward_dir else path for path in self.paths]
             try:
-                load_knowledge_base(paths, national=self.national, cache_dir=self.cache_dir)
+                kb = load_knowledge_base(paths, national=self.national, cache_dir=self.cache_dir)
             except KnowledgeBaseError as error:
                 renames = {str(staging / path.relative_to(self.ward_dir)): name for path, name in names.items()}
                 renames[str(staging)] = str(self.ward_dir)
-                return [_renamed(problem, renames) for problem in error.problems]
-        return []
+                return [_renamed(problem, renames) for problem in error.problems], 0
+        return [], len(kb)
 
     def _install(self, changes: Mapping[Path, bytes | None]) -> None:
         for path, data in changes.items():
