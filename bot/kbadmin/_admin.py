@@ -268,6 +268,7 @@ class KbAdmin:
         if found is not None and isinstance(found[1], Faq) != isinstance(form, FaqForm):
             return ChangeResult(False, (Problem(where, 0, f"{entry_id!r} is already the id of another kind of entry"),))
         ward_path = found[0].path if found is not None else None
+        entry: Entry
         if isinstance(form, FaqForm):
             entry, errors = form.to_entry()
             files = self._files_of(entry, ward_path)
