@@ -130,7 +130,7 @@ def test_an_answer_given_meanwhile_is_not_replaced(store_path, capsys, monkeypat
     assert main(["tickets", "reply", feedback.code, "Trả lời của Lan"]) == 1
     # The officials' one conflict message, as the group and the web console give it.
     assert capsys.readouterr().err == (
-        f"wardbot: ⚠️ {feedback.code} vừa được người khác thay đổi (nay: đã trả lời · minh). "
+        f"wardbot: ⚠️ {feedback.code} vừa được người khác thay đổi (nay: đã có trả lời · minh). "
         "Anh/chị xem lại phiếu rồi thử lại.\n"
     )
     monkeypatch.undo()
