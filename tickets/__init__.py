@@ -23,6 +23,7 @@ from ._desk import (
     WorkingPeriod,
     deadline_state,
     paused_intervals,
+    working_days_late,
 )
 from ._redact import REDACTED, contact_values, redact_text
 from ._sqlite import SchemaTooNewError, SqliteWorker, timestamp_text
@@ -78,4 +79,5 @@ __all__ = (
     "redact_text",
     "replay_events",
     "timestamp_text",
+    "working_days_late",
 )

@@ -35,6 +35,7 @@ __all__ = [
     "WorkingPeriod",
     "deadline_state",
     "paused_intervals",
+    "working_days_late",
 ]
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,13 @@ def deadline_state(
     if calendar.due(now, warn.amount, warn.unit) >= ticket.due_at:
         return DeadlineState.DUE_SOON
     return DeadlineState.ON_TRACK
+
+
+def working_days_late(calendar: WorkingCalendar, due_at: dt.datetime, until: dt.datetime) -> int:
+    """How many working days after its due moment ``until`` falls (0 if not after it, or the same day)."""
+    if until <= due_at:
+        return 0
+    return calendar.working_days_between(due_at.astimezone(calendar.tz).date(), until.astimezone(calendar.tz).date())
 
 
 def paused_intervals(events: Sequence[TicketEvent], now: dt.datetime) -> list[tuple[dt.datetime, dt.datetime, str]]:

@@ -16,7 +16,6 @@ from ._actions import (
     pending_apology_draft,
     refusal_message,
     ticket_deadline,
-    working_days_late,
 )
 from ._officials import OfficialsDesk, map_url
 from ._ticket_service import TicketService
@@ -37,5 +36,4 @@ __all__ = (
     "pending_apology_draft",
     "refusal_message",
     "ticket_deadline",
-    "working_days_late",
 )

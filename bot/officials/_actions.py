@@ -56,6 +56,7 @@ from tickets import (
     TicketStateError,
     WorkingCalendar,
     paused_intervals,
+    working_days_late,
 )
 
 from ..channels import DeliveryError
@@ -183,13 +184,6 @@ def ticket_deadline(ticket: Ticket, desk: TicketDesk, events: list[TicketEvent],
     return TicketDeadline(state, time, days, round(paused, 2), " · ".join(parts))
 
 
-def working_days_late(calendar: WorkingCalendar, due_at: dt.datetime, until: dt.datetime) -> int:
-    """How many working days after its due moment ``until`` falls (0 if not after it)."""
-    if until <= due_at:
-        return 0
-    return calendar.working_days_between(due_at.astimezone(calendar.tz).date(), until.astimezone(calendar.tz).date())
-
-
 class OfficialActions:
     """The officials' actions on the tickets of ``desk``. With ``service`` and ``prompts`` (the
     running bot), messages reach the citizen; without them (the CLI), changes are only recorded."""
@@ -232,7 +226,8 @@ class OfficialActions:
         if self.service is None:
             return ActionOutcome(ticket, catalogue.OFFICIALS_REPLY_RECORDED.format(code=ticket.code))
         error = await self.service.deliver_answer(ticket)
-        return self._sent(ticket, catalogue.OFFICIALS_REPLY_SENT, error)
+        # As the delivery left it: the version the official's next action expects.
+        return self._sent(await self.store.get(ticket.code), catalogue.OFFICIALS_REPLY_SENT, error)
 
     async def ask_info(self, code: str, question: str, *, actor: str, expected_version: int | None) -> ActionOutcome:
         """Pause the ticket (the question is the pause's reason) and send the citizen the question;
