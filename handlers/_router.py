@@ -17,6 +17,7 @@ the citizen can look up ("tra cứu PA-2026-000123") and rate when closed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -531,10 +532,9 @@ class Dialogue:
     async def _supplement(self, code: str, answer: str) -> Turn:
         """Attach the citizen's answer to the official's question; the ticket's clock runs again.
         A ticket changed meanwhile still gets the answer as a note: only the resume is skipped."""
-        try:
+        # An official resumed (or answered) it meanwhile: the note is recorded all the same.
+        with contextlib.suppress(TicketConflict, TicketStateError):
             await self.desk.supplement(code, answer)
-        except (TicketConflict, TicketStateError):
-            pass  # an official resumed (or answered) it meanwhile; the note is recorded
         return Turn((Reply(self._format(text.TICKET_SUPPLEMENT_RECEIVED, code=code)),), Outcome.CONVERSATION)
 
     async def _take_report(self, intent: Feedback, context: _Context) -> Turn:

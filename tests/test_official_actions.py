@@ -112,7 +112,9 @@ async def test_an_answer_reaches_the_citizen_then_close_and_reopen(engine, tmp_p
         reopened = await office.actions.reopen(
             code, "Đèn lại hỏng", actor="console:lan", expected_version=closed.ticket.version
         )
-    assert answered.notice == catalogue.OFFICIALS_REPLY_SENT.format(code=code) and answered.ticket.delivery == "delivered"
+    assert (
+        answered.notice == catalogue.OFFICIALS_REPLY_SENT.format(code=code) and answered.ticket.delivery == "delivered"
+    )
     texts = [reply.text for _, reply in office.web.sent]
     assert "Đã thay bóng đèn." in texts[0] and code in texts[1]  # the answer, then the closing
     assert len(texts) == 3  # and the first SIPAS question
@@ -138,7 +140,9 @@ async def test_asking_for_information_pauses_and_the_citizens_reply_is_attached_
     async with office.store:
         code = await office.file()
         due = (await office.store.get(code)).due_at
-        asked = await office.actions.ask_info(code, "Ngõ 5 thuộc tổ dân phố nào?", actor="console:lan", expected_version=1)
+        asked = await office.actions.ask_info(
+            code, "Ngõ 5 thuộc tổ dân phố nào?", actor="console:lan", expected_version=1
+        )
         assert asked.ticket.paused and asked.notice == catalogue.OFFICIALS_INFO_ASKED.format(code=code)
         [(chat, question)] = office.web.sent
         assert chat == CITIZEN_CHAT and "Ngõ 5 thuộc tổ dân phố nào?" in question.text
@@ -152,7 +156,9 @@ async def test_asking_for_information_pauses_and_the_citizens_reply_is_attached_
     assert code in thanks
     assert not ticket.paused
     supplement = [e for e in events if e.kind is EventKind.NOTE and "supplement" in e.data]
-    assert [(e.actor, e.data["supplement"], e.data["text"]) for e in supplement] == [("citizen", "Tổ dân phố số 3 ạ", "")]
+    assert [(e.actor, e.data["supplement"], e.data["text"]) for e in supplement] == [
+        ("citizen", "Tổ dân phố số 3 ạ", "")
+    ]
     # The days waited do not count: two working days later than at receipt.
     assert ticket.due_at == CALENDAR.due(MONDAY, 10, paused=[(MONDAY, MONDAY + dt.timedelta(days=2))])
     assert ticket.due_at.astimezone(WARD_TZ).date() - due.astimezone(WARD_TZ).date() == dt.timedelta(days=2)

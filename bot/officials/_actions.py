@@ -54,7 +54,6 @@ from tickets import (
     TicketError,
     TicketEvent,
     TicketStateError,
-    WorkingCalendar,
     paused_intervals,
     working_days_late,
 )
@@ -247,9 +246,7 @@ class OfficialActions:
         moves past the time it waited."""
         with _as_action_conflict():
             ticket = await self.desk.resume(code, actor=actor, expected_version=expected_version)
-        return ActionOutcome(
-            ticket, catalogue.OFFICIALS_RESUMED.format(code=ticket.code, time=self._due_text(ticket))
-        )
+        return ActionOutcome(ticket, catalogue.OFFICIALS_RESUMED.format(code=ticket.code, time=self._due_text(ticket)))
 
     async def reassign(self, code: str, assignee: str, *, actor: str, expected_version: int | None) -> ActionOutcome:
         """Give an open ticket to another official (a leader's action)."""
@@ -361,7 +358,9 @@ class OfficialActions:
     def _sent(ticket: Ticket, template: str, error: DeliveryError | None) -> ActionOutcome:
         """The notice of an action that messaged the citizen: ``template``, or the failure flag."""
         if error is not None:
-            return ActionOutcome(ticket, catalogue.OFFICIALS_DELIVERY_FAILED.format(code=ticket.code, error=error), error)
+            return ActionOutcome(
+                ticket, catalogue.OFFICIALS_DELIVERY_FAILED.format(code=ticket.code, error=error), error
+            )
         return ActionOutcome(ticket, template.format(code=ticket.code))
 
 

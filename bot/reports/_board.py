@@ -142,7 +142,5 @@ async def build_board(
                 key=lambda u: (u.state is not DeadlineState.OVERDUE, -u.working_days_late, u.ticket.due_at),
             )
         ),
-        load=tuple(
-            OfficialLoad(name, open_assigned[name], overdue[name], len(answered[name])) for name in officials
-        ),
+        load=tuple(OfficialLoad(name, open_assigned[name], overdue[name], len(answered[name])) for name in officials),
     )
