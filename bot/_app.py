@@ -38,7 +38,7 @@ from ._metrics import Metrics
 from ._search import load_snapshot, open_search_engine, save_snapshot
 from .channels import UPLOADS_DIR, Channel
 from .delivery import Pipeline, RetryPolicy, TurnHandler
-from .officials import OfficialsDesk, RatePrompter, TicketService
+from .officials import CitizenPrompts, OfficialActions, OfficialsDesk, TicketService
 from .privacy import Privacy
 from .storage import Clock, Storage, load_pseudonym_key, utc_now
 
@@ -58,9 +58,9 @@ ADMIN_LOCK_S = 900
 LOOKUP_GUESSES = Rate(burst=5, per_s=1 / 60)
 
 
-class SwappableDialogue(TurnHandler, RatePrompter, Protocol):
-    """What the application needs of ``handlers.Dialogue``: ``handle``, ``rate_prompt`` (for the
-    officials' desk) and a swappable ``engine``."""
+class SwappableDialogue(TurnHandler, CitizenPrompts, Protocol):
+    """What the application needs of ``handlers.Dialogue``: ``handle``, ``rate_prompt`` and
+    ``info_request`` (for the officials' actions) and a swappable ``engine``."""
 
     engine: SearchEngine
 
@@ -173,6 +173,7 @@ class Application:
         self.ticket_service: TicketService | None = None
         self.privacy: Privacy | None = None
         self.officials: OfficialsDesk | None = None
+        self.actions: OfficialActions | None = None  # the officials' actions, for the web console
         self.pipeline: Pipeline | None = None
         self._embedder = embedder
         self._dialogue_factory = dialogue_factory
@@ -247,6 +248,7 @@ class Application:
             clock=self._clock,
             retry=self._retry,
         )
+        self.actions = OfficialActions(self.desk, service=self.ticket_service, prompts=self.dialogue)
         if config.officials.group_chat_id:
             self.officials = OfficialsDesk(
                 self.ticket_service,
@@ -300,7 +302,7 @@ class Application:
             await self.http.stop()
         if self.tickets is not None:
             tickets, self.tickets, self.desk = self.tickets, None, None
-            self.ticket_service, self.officials, self.privacy = None, None, None
+            self.ticket_service, self.officials, self.actions, self.privacy = None, None, None, None
             await tickets.close()
         if self.storage is not None:
             storage, self.storage = self.storage, None

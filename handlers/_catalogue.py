@@ -358,6 +358,17 @@ DATE_TIME = "%Hh%M ngày %d/%m/%Y"
 
 LOOKUP_RESULT = "Phản ánh, câu hỏi {code}:\n• Tình trạng: {label}\n• Hạn trả lời: {time}"
 LOOKUP_PAUSED = "• Đang chờ anh/chị bổ sung thông tin, thời hạn tạm dừng tính."
+# An official's request for more information (the web console's or the CLI's "ask the citizen"):
+# sent on the citizen's channel; their next message is attached to the ticket.
+TICKET_INFO_REQUEST = (
+    "Cán bộ {ward_name} cần anh/chị bổ sung thông tin cho phản ánh, câu hỏi {code}:\n{question}\n"
+    "Anh/chị vui lòng trả lời ngay trong cuộc trò chuyện này. Thời hạn xử lý tạm dừng tính cho tới khi "
+    "nhận được thông tin bổ sung."
+)
+TICKET_SUPPLEMENT_RECEIVED = (
+    "Cảm ơn anh/chị. {ward_name} đã nhận thông tin bổ sung cho {code} và tiếp tục xử lý; "
+    "để theo dõi, anh/chị nhắn: «tra cứu {code}»."
+)
 LOOKUP_ANSWER = "• Trả lời của cán bộ:\n{text}"
 TICKET_STATUSES = {
     "new": "đã tiếp nhận, đang chờ phân công cán bộ",
@@ -469,7 +480,10 @@ OFFICIALS_DELIVERY_FAILED = (
 )
 OFFICIALS_CLOSED = "✅ {code}: đã đóng phiếu và mời người dân đánh giá."
 OFFICIALS_REOPENED = "↩️ {code}: đã mở lại phiếu."
-OFFICIALS_CONFLICT = "⚠️ {code} vừa được người khác thay đổi (nay: {label}{assignee}). Xem lại bằng /tickets."
+# The one conflict message, on every front end (the group, `wardbot tickets`, the web console).
+OFFICIALS_CONFLICT = (
+    "⚠️ {code} vừa được người khác thay đổi (nay: {label}{assignee}). Anh/chị xem lại phiếu rồi thử lại."
+)
 OFFICIALS_REFUSED = "⚠️ {code} đang ở tình trạng «{label}», không {action} được."
 OFFICIALS_ACTIONS = {
     "claim": "nhận xử lý",
@@ -477,8 +491,59 @@ OFFICIALS_ACTIONS = {
     "close": "đóng phiếu",
     "reopen": "mở lại",
     "apology": "gửi phiếu xin lỗi",
+    # the console's own names of the same and further actions (OfficialActions' methods)
+    "answer": "trả lời",
+    "ask_info": "đề nghị bổ sung thông tin",
+    "resume": "tiếp tục tính thời hạn",
+    "reassign": "giao lại",
+    "draft_apology": "lập dự thảo phiếu xin lỗi",
+    "approve_apology": "duyệt phiếu xin lỗi",
 }
 OFFICIALS_PAUSED = "⚠️ {code} đang chờ người dân bổ sung thông tin, chưa trả lời được."
+
+# --- the officials' actions (bot/officials/_actions.py: the group, the CLI and the web console) ---
+OFFICIALS_REPLY_RECORDED = "✅ {code}: đã ghi câu trả lời; hệ thống sẽ gửi tới người dân trong giây lát."
+OFFICIALS_INFO_ASKED = "✅ {code}: đã gửi câu hỏi tới người dân; thời hạn tạm dừng tính tới khi người dân trả lời."
+OFFICIALS_INFO_EMPTY = "⚠️ Anh/chị vui lòng nhập nội dung cần người dân bổ sung."
+OFFICIALS_RESUMED = "▶️ {code}: tiếp tục tính thời hạn; hạn trả lời mới: {time}."
+OFFICIALS_REASSIGNED = "✅ {code}: đã giao cho {name}."
+OFFICIALS_CLOSED_QUIETLY = "✅ {code}: đã đóng phiếu."
+OFFICIALS_APOLOGY_DRAFTED = "📝 {code}: đã lập dự thảo phiếu xin lỗi, hẹn ngày {date}; chờ lãnh đạo duyệt."
+OFFICIALS_APOLOGY_NO_DRAFT = "⚠️ {code} chưa có dự thảo phiếu xin lỗi nào chờ duyệt."
+OFFICIALS_APOLOGY_NO_REASON = "⚠️ Phiếu xin lỗi cần ghi rõ lý do chậm trả lời."
+OFFICIALS_NEEDS_BOT = "⚠️ Thao tác này cần gửi tin tới người dân, chỉ thực hiện được khi hệ thống đang chạy."
+# The note recorded with a draft slip (the ticket's history).
+APOLOGY_DRAFT_NOTE = "Dự thảo phiếu xin lỗi, hẹn ngày {date}: {reason}"
+# A ticket's deadline line (the console's queue and ticket page), parts joined by " · ".
+DEADLINE_DUE = "Hạn {time}"
+DEADLINE_DAYS_LEFT = "còn {days} ngày làm việc"
+DEADLINE_LATE_DAYS = "quá hạn {days} ngày làm việc"
+DEADLINE_LATE = "đã quá hạn"
+DEADLINE_PAUSED = "đang tạm dừng, chờ người dân bổ sung"
+DEADLINE_WAS_PAUSED = "đã tạm dừng {hours} giờ chờ người dân"
+# Answer templates offered by the console's answer form: (label, text); the official edits the text.
+OFFICIALS_ANSWER_TEMPLATES = (
+    (
+        "Hẹn lịch làm việc",
+        "Kính gửi anh/chị, Ủy ban nhân dân phường xin hẹn anh/chị đến bộ phận một cửa vào "
+        "ngày ... lúc ... giờ để trao đổi, giải quyết nội dung anh/chị phản ánh. Trân trọng.",
+    ),
+    (
+        "Đề nghị bổ sung giấy tờ",
+        "Kính gửi anh/chị, để giải quyết nội dung anh/chị gửi, đề nghị anh/chị bổ sung các giấy tờ "
+        "sau: ... Anh/chị có thể nộp tại bộ phận một cửa của phường trong giờ hành chính. Trân trọng.",
+    ),
+    (
+        "Đã chuyển bộ phận chuyên môn",
+        "Kính gửi anh/chị, nội dung anh/chị phản ánh đã được chuyển tới bộ phận chuyên môn để xem xét, "
+        "xử lý. Phường sẽ thông báo kết quả tới anh/chị trong thời hạn quy định. Trân trọng.",
+    ),
+    (
+        "Đã xử lý xong",
+        "Kính gửi anh/chị, Ủy ban nhân dân phường đã xử lý xong nội dung anh/chị phản ánh: ... "
+        "Cảm ơn anh/chị đã đồng hành cùng chính quyền phường. Trân trọng.",
+    ),
+)
 # The deadline watch: a warning before the due moment, an apology slip to approve, late tickets.
 OFFICIALS_DEADLINE_WARNING = "⏰ {code} sắp đến hạn trả lời: {time}{assignee}. Tình trạng: {label}."
 OFFICIALS_APOLOGY_DRAFT = (

@@ -17,6 +17,7 @@ the citizen can look up ("tra cứu PA-2026-000123") and rate when closed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
@@ -24,7 +25,7 @@ from typing import Any
 
 from knowledge import Procedure
 from retrieval import Decision, Hit, SearchResult
-from tickets import SIPAS_FACTORS, Category, Ticket, TicketDesk, contact_values
+from tickets import SIPAS_FACTORS, Category, Ticket, TicketConflict, TicketDesk, TicketStateError, contact_values
 
 from . import _catalogue as text
 from ._cards import answer_reply, choice_titles, details_reply, entry_title, procedure_sections
@@ -71,6 +72,9 @@ MENU_FAQS = 6  # FAQ buttons the menu offers
 # What the next typed message is, when the bot has just asked for it: a question for an official.
 # (Reports are taken by the intake instead.)
 AWAITING_QUESTION = "question"
+# + a ticket's code: an official asked the citizen for more information (Dialogue.info_request), and
+# the next typed message is their answer, attached to that ticket.
+AWAITING_SUPPLEMENT = "supplement:"
 # Intents that still work while the bot waits for a question to record.
 _NOT_RECORDED = frozenset({IntentKind.GREETING, IntentKind.HELP, IntentKind.RESET, IntentKind.THANKS})
 # Intents handled wherever the conversation stands: they are never the question awaited, and
@@ -85,7 +89,7 @@ class DialogueState:
     entry_id: str = ""  # the entry under discussion
     pending: list[str] = field(default_factory=list)  # callback data of the last reply's buttons
     question: str = ""  # the last question, to send to an official on request
-    awaiting: str = ""  # AWAITING_QUESTION: record the next message
+    awaiting: str = ""  # AWAITING_QUESTION: record the next message; AWAITING_SUPPLEMENT + code: attach it
     intake: IntakeState | None = None  # a report being taken
     erasing: bool = False  # asked whether to erase the citizen's data: only then does "confirm" erase
 
@@ -123,7 +127,7 @@ class DialogueState:
             entry_id=string("entry_id"),
             pending=pending,
             question=string("question"),
-            awaiting=awaiting if awaiting == AWAITING_QUESTION else "",
+            awaiting=awaiting if awaiting == AWAITING_QUESTION or awaiting.startswith(AWAITING_SUPPLEMENT) else "",
             intake=IntakeState.from_dict(data.get("intake")),
             erasing=data.get("erasing") is True,
         )
@@ -221,6 +225,18 @@ class Dialogue:
         async with self._lock(conversation):
             state = DialogueState.from_dict(await self.store.load_state(conversation))
             state.pending = _last_choices((reply,))
+            await self.store.save_state(conversation, state.to_dict())
+        return reply
+
+    async def info_request(self, ticket: Ticket, question: str) -> Reply:
+        """An official's question about ``ticket``, to send to its filer's chat. The conversation
+        then awaits the citizen's answer: their next typed message (not a greeting, help, reset
+        or thanks) is attached to the ticket, which resumes it (:meth:`TicketDesk.supplement`)."""
+        reply = Reply(self._format(text.TICKET_INFO_REQUEST, code=ticket.code, question=question))
+        conversation = (ticket.channel, ticket.chat_id)
+        async with self._lock(conversation):
+            state = DialogueState.from_dict(await self.store.load_state(conversation))
+            state.awaiting, state.intake, state.pending = AWAITING_SUPPLEMENT + ticket.code, None, []
             await self.store.save_state(conversation, state.to_dict())
         return reply
 
@@ -508,8 +524,18 @@ class Dialogue:
         return Turn((reply,), Outcome.ESCALATED)
 
     async def _record_awaited(self, message: IncomingMessage, state: DialogueState) -> Turn:
-        state.awaiting = ""
+        awaiting, state.awaiting = state.awaiting, ""
+        if awaiting.startswith(AWAITING_SUPPLEMENT):
+            return await self._supplement(awaiting.removeprefix(AWAITING_SUPPLEMENT), message.text.strip())
         return await self._record(message, message.text.strip())
+
+    async def _supplement(self, code: str, answer: str) -> Turn:
+        """Attach the citizen's answer to the official's question; the ticket's clock runs again.
+        A ticket changed meanwhile still gets the answer as a note: only the resume is skipped."""
+        # An official resumed (or answered) it meanwhile: the note is recorded all the same.
+        with contextlib.suppress(TicketConflict, TicketStateError):
+            await self.desk.supplement(code, answer)
+        return Turn((Reply(self._format(text.TICKET_SUPPLEMENT_RECEIVED, code=code)),), Outcome.CONVERSATION)
 
     async def _take_report(self, intent: Feedback, context: _Context) -> Turn:
         # The report in the message, or the grievance kept by "only send it as feedback"; a typed

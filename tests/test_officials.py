@@ -201,7 +201,8 @@ async def test_two_officials_claiming_at_once_one_wins_the_other_hears_of_the_co
         ticket = await ward.tickets.get(code)
     assert answers[0] == [f"✅ {code}: {ALICE} đã nhận xử lý."]
     assert answers[1] == [
-        f"⚠️ {code} vừa được người khác thay đổi (nay: cán bộ đang xử lý · telegram:{ALICE}). Xem lại bằng /tickets."
+        f"⚠️ {code} vừa được người khác thay đổi (nay: cán bộ đang xử lý · telegram:{ALICE}). "
+        "Anh/chị xem lại phiếu rồi thử lại."
     ]
     assert ticket.assignee == f"telegram:{ALICE}" and ticket.version == 2
 

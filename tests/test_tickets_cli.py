@@ -128,9 +128,10 @@ def test_an_answer_given_meanwhile_is_not_replaced(store_path, capsys, monkeypat
 
     monkeypatch.setattr(TicketStore, "get", get_then_someone_answers)
     assert main(["tickets", "reply", feedback.code, "Trả lời của Lan"]) == 1
+    # The officials' one conflict message, as the group and the web console give it.
     assert capsys.readouterr().err == (
-        f"wardbot: {feedback.code} was changed meanwhile: now version 2 (answered, assignee minh), not 1; "
-        "reload it and try again\n"
+        f"wardbot: ⚠️ {feedback.code} vừa được người khác thay đổi (nay: đã có trả lời · minh). "
+        "Anh/chị xem lại phiếu rồi thử lại.\n"
     )
     monkeypatch.undo()
     assert in_store(store_path, lambda store: store.get(feedback.code)).answer == "Trả lời của Minh"

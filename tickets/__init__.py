@@ -14,7 +14,17 @@ from ._calendar import (
     check_hours,
     load_overrides,
 )
-from ._desk import DEFAULT_POLICIES, SIPAS_FACTORS, DeadlinePolicy, TicketDesk, WorkingPeriod
+from ._desk import (
+    DEFAULT_POLICIES,
+    SIPAS_FACTORS,
+    DeadlinePolicy,
+    DeadlineState,
+    TicketDesk,
+    WorkingPeriod,
+    deadline_state,
+    paused_intervals,
+    working_days_late,
+)
 from ._redact import REDACTED, contact_values, redact_text
 from ._sqlite import SchemaTooNewError, SqliteWorker, timestamp_text
 from ._store import (
@@ -40,6 +50,7 @@ __all__ = (
     "DEFAULT_HOURS",
     "DEFAULT_POLICIES",
     "DeadlinePolicy",
+    "DeadlineState",
     "EventKind",
     "Override",
     "OverridesError",
@@ -62,8 +73,11 @@ __all__ = (
     "bundled_overrides_path",
     "check_hours",
     "contact_values",
+    "deadline_state",
     "load_overrides",
+    "paused_intervals",
     "redact_text",
     "replay_events",
     "timestamp_text",
+    "working_days_late",
 )

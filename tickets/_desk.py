@@ -6,6 +6,12 @@ code, and records the citizen's SIPAS rating after closing (SIPAS, Bộ Nội v�
 of Public Administration Services, set by Nghị quyết 30c/NQ-CP). Officials' actions
 go through :class:`~tickets.TicketStore` directly. Whoever must hear of each new ticket (the
 officials' group) adds an async callback to :attr:`TicketDesk.on_opened`.
+
+Pauses (the ticket waits for the citizen): an official pauses a ticket; the citizen's answer is
+attached with :meth:`TicketDesk.supplement`, which resumes it. Resuming (:meth:`TicketDesk.resume`)
+moves the due moment to the policy's deadline counted from receipt with every paused interval left
+out (:meth:`WorkingCalendar.due`'s ``paused``), recorded as a ``due_change`` whose reason is the
+pause's. :func:`deadline_state` says where an unpaused ticket stands against its due moment.
 """
 
 from __future__ import annotations
@@ -13,13 +19,24 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from enum import Enum
 from typing import Literal
 
 from ._calendar import WorkingCalendar
-from ._store import Category, Status, Ticket, TicketNotFound, TicketStore
+from ._store import Category, EventKind, Status, Ticket, TicketEvent, TicketNotFound, TicketStore
 
-__all__ = ["DEFAULT_POLICIES", "SIPAS_FACTORS", "DeadlinePolicy", "TicketDesk", "WorkingPeriod"]
+__all__ = [
+    "DEFAULT_POLICIES",
+    "SIPAS_FACTORS",
+    "DeadlinePolicy",
+    "DeadlineState",
+    "TicketDesk",
+    "WorkingPeriod",
+    "deadline_state",
+    "paused_intervals",
+    "working_days_late",
+]
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +82,55 @@ DEFAULT_POLICIES: Mapping[Category, DeadlinePolicy] = {
 }
 
 
+class DeadlineState(str, Enum):
+    """Where a ticket stands against its due moment (the console colours its queue by it)."""
+
+    OVERDUE = "overdue"  # not closed, and the due moment has passed
+    DUE_SOON = "due_soon"  # within its policy's ``warn_before`` of the due moment
+    ON_TRACK = "on_track"
+    PAUSED = "paused"  # waiting for the citizen: the clock stands still
+    CLOSED = "closed"  # done; whether on time is the report's business
+
+
+def deadline_state(
+    ticket: Ticket, calendar: WorkingCalendar, policy: DeadlinePolicy, now: dt.datetime
+) -> DeadlineState:
+    """The ticket's deadline state at ``now``. An answered ticket still counts against its due
+    moment until it is closed, as the report counts it (on time means closed by the deadline)."""
+    if ticket.status is Status.CLOSED:
+        return DeadlineState.CLOSED
+    if ticket.paused:
+        return DeadlineState.PAUSED
+    if ticket.due_at < now:
+        return DeadlineState.OVERDUE
+    warn = policy.warn_before
+    if calendar.due(now, warn.amount, warn.unit) >= ticket.due_at:
+        return DeadlineState.DUE_SOON
+    return DeadlineState.ON_TRACK
+
+
+def working_days_late(calendar: WorkingCalendar, due_at: dt.datetime, until: dt.datetime) -> int:
+    """How many working days after its due moment ``until`` falls (0 if not after it, or the same day)."""
+    if until <= due_at:
+        return 0
+    return calendar.working_days_between(due_at.astimezone(calendar.tz).date(), until.astimezone(calendar.tz).date())
+
+
+def paused_intervals(events: Sequence[TicketEvent], now: dt.datetime) -> list[tuple[dt.datetime, dt.datetime, str]]:
+    """Each pause in the history as ``(start, end, reason)``; a pause still running ends at ``now``."""
+    intervals: list[tuple[dt.datetime, dt.datetime, str]] = []
+    started: TicketEvent | None = None
+    for event in events:
+        if event.kind is EventKind.PAUSE:
+            started = event
+        elif event.kind is EventKind.RESUME and started is not None:
+            intervals.append((started.at, event.at, str(started.data.get("reason", ""))))
+            started = None
+    if started is not None:
+        intervals.append((started.at, max(now, started.at), str(started.data.get("reason", ""))))
+    return intervals
+
+
 class TicketDesk:
     """Files and shows citizens' tickets. ``policies`` default per category to :data:`DEFAULT_POLICIES`."""
 
@@ -85,6 +151,35 @@ class TicketDesk:
         """When a ticket of ``category`` received at ``received_at`` is due under the ward's policy."""
         policy = self.policies[Category(category)]
         return self.calendar.due(received_at, policy.amount, policy.unit)
+
+    def deadline_state(self, ticket: Ticket, now: dt.datetime) -> DeadlineState:
+        """:func:`deadline_state` under this ward's calendar and the ticket's category's policy."""
+        return deadline_state(ticket, self.calendar, self.policies[ticket.category], now)
+
+    async def resume(self, code: str, *, actor: str, expected_version: int | None) -> Ticket:
+        """Restart the clock of a paused ticket and move its due moment past the time it waited:
+        the policy's deadline from receipt with every pause left out. A resume whose new due moment
+        equals the old one records no ``due_change``. Two events, not one transaction: a crash
+        between them leaves the earlier (stricter) due moment."""
+        ticket = await self.store.resume(code, actor=actor, expected_version=expected_version)
+        pauses = paused_intervals(await self.store.events(ticket.code), ticket.updated_at)
+        policy = self.policies[ticket.category]
+        due = self.calendar.due(
+            ticket.received_at, policy.amount, policy.unit, paused=[(start, end) for start, end, _ in pauses]
+        )
+        if due == ticket.due_at:
+            return ticket
+        reason = pauses[-1][2] if pauses else ""
+        return await self.store.change_due(ticket.code, due, reason, actor=actor, expected_version=ticket.version)
+
+    async def supplement(self, code: str, text: str) -> Ticket:
+        """Attach what the citizen sent in answer to an official's question (a note whose
+        ``supplement`` payload holds it, its text left empty so that the report does not read it
+        as an official's reason), then resume the ticket if it is still paused."""
+        ticket = await self.store.note(code, "", actor="citizen", payload={"supplement": text})
+        if not ticket.paused:  # an official resumed it meanwhile
+            return ticket
+        return await self.resume(ticket.code, actor="citizen", expected_version=ticket.version)
 
     async def open_ticket(
         self,

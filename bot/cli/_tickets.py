@@ -16,6 +16,8 @@ from ._common import Commands, cli_actor
 if TYPE_CHECKING:
     from tickets import Ticket, TicketEvent, TicketStore
 
+    from ..officials import OfficialActions
+
 # Officials read Vietnamese status and category names (the catalogue's short forms); the code keeps
 # the English ones.
 
@@ -109,7 +111,8 @@ def format_ticket(ticket: Ticket, events: Sequence[TicketEvent], *, uploads: Pat
 
 def _with_ticket_store(args: argparse.Namespace, action: Callable[[TicketStore], Awaitable[int]]) -> int:
     """Run ``action`` on the tickets file; an unknown code, a refused change or a conflict
-    with another official is a ``TicketError``: ``main`` prints it as one line, exit status 1."""
+    with another official is a ``TicketError``: ``main`` prints it as one line, exit status 1
+    (a conflict in the officials' one conflict message, ``bot.officials.ActionConflict``)."""
     from tickets import TicketStore
 
     path = load_config(args.config).data_dir / "tickets.sqlite3"
@@ -119,6 +122,17 @@ def _with_ticket_store(args: argparse.Namespace, action: Callable[[TicketStore],
             return await action(store)
 
     return asyncio.run(run())
+
+
+def _actions(args: argparse.Namespace, store: TicketStore) -> OfficialActions:
+    """The officials' actions without the running bot's channels: changes are recorded, and the
+    running bot's ticket service delivers a recorded answer."""
+    from tickets import TicketDesk
+
+    from ..officials import OfficialActions
+
+    config = load_config(args.config)
+    return OfficialActions(TicketDesk(store, config.calendar.working_calendar(), config.tickets.policies))
 
 
 def _cmd_tickets_list(args: argparse.Namespace) -> int:
@@ -158,7 +172,10 @@ def _cmd_tickets_reply(args: argparse.Namespace) -> int:
     async def reply(store: TicketStore) -> int:
         ticket = await store.get(args.code)
         # The version read here guards the write: an answer given meanwhile is never replaced.
-        ticket = await store.reply(ticket.code, args.text, actor=cli_actor(), expected_version=ticket.version)
+        outcome = await _actions(args, store).answer(
+            ticket.code, args.text, actor=cli_actor(), expected_version=ticket.version
+        )
+        ticket = outcome.ticket
         print(f"{ticket.code}: answer recorded ({_ticket_status(ticket)}); it is delivered by the running bot")
         return 0
 
@@ -168,8 +185,8 @@ def _cmd_tickets_reply(args: argparse.Namespace) -> int:
 def _cmd_tickets_close(args: argparse.Namespace) -> int:
     async def close(store: TicketStore) -> int:
         ticket = await store.get(args.code)
-        ticket = await store.close_ticket(ticket.code, actor=cli_actor(), expected_version=ticket.version)
-        print(f"{ticket.code}: {_ticket_status(ticket)}")
+        outcome = await _actions(args, store).close(ticket.code, actor=cli_actor(), expected_version=ticket.version)
+        print(f"{outcome.ticket.code}: {_ticket_status(outcome.ticket)}")
         return 0
 
     return _with_ticket_store(args, close)

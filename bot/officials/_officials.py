@@ -14,6 +14,10 @@ reported to the ward leader (or the group). An approved slip is sent to the citi
 as a note with an ``apology`` payload; the due moment is never changed, so a late ticket stays
 late in reports.
 
+Each command is one of the :class:`~bot.officials.OfficialActions`, the same code the CLI and
+the web console call: a command that conflicts with another official's change gets the same
+conflict message everywhere.
+
 The pipeline routes the group's messages here (see ``Pipeline.officials``), so they are logged
 like every other message, and the group's replies go through the outbox like any reply.
 """
@@ -24,13 +28,13 @@ import datetime as dt
 import logging
 from collections.abc import Collection
 from pathlib import Path
-from typing import Protocol
 
 from handlers import Button, IncomingMessage, Reply, catalogue
-from tickets import EventKind, Status, Ticket, TicketConflict, TicketNotFound, TicketStateError
+from tickets import Status, Ticket, TicketNotFound, TicketStateError
 
 from ..channels import PHOTO_PREFIX, DeliveryError, stored_photo
-from ._ticket_service import OPEN_STATUSES, TicketService, status_fields
+from ._actions import ActionConflict, ActionRefused, CitizenPrompts, OfficialActions, refusal_message
+from ._ticket_service import TicketService, status_fields
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +66,6 @@ def place_and_photo_lines(ticket: Ticket) -> list[str]:
     return lines
 
 
-class RatePrompter(Protocol):
-    """What the desk needs of ``handlers.Dialogue``: the first SIPAS question for a closed ticket."""
-
-    async def rate_prompt(self, ticket: Ticket) -> Reply: ...
-
-
 class OfficialsDesk:
     """Announces new tickets to the officials' group and carries out its members' commands; the
     front end of ``service`` in the group.
@@ -82,7 +80,7 @@ class OfficialsDesk:
         *,
         group_chat_id: str,
         members: Collection[str],
-        dialogue: RatePrompter,
+        dialogue: CitizenPrompts,
         photos: Path | None = None,
     ) -> None:
         if not group_chat_id:
@@ -93,8 +91,7 @@ class OfficialsDesk:
         self.group_chat_id = group_chat_id
         self.members = frozenset(members)
         self.photos = photos  # where the web chat stores citizens' photos
-        self._dialogue = dialogue
-        self._ward_name = service.ward_name
+        self.actions = OfficialActions(service.desk, service=service, prompts=dialogue)
         self._clock = service.clock
         self.desk.on_opened.append(self.notify_new)
         service.officials = self
@@ -168,76 +165,37 @@ class OfficialsDesk:
             return [await self._act(action, code, rest, actor, message.display_name or actor)]
         except TicketNotFound:
             return [Reply(catalogue.OFFICIALS_NOT_FOUND.format(code=code))]
-        except TicketConflict as conflict:
-            current = conflict.current
-            return [Reply(catalogue.OFFICIALS_CONFLICT.format(code=current.code, **self._status(current)))]
+        except (ActionConflict, ActionRefused) as refused:
+            return [Reply(str(refused))]
         except TicketStateError:
-            current = await self.store.get(code)
-            refusal = catalogue.OFFICIALS_REFUSED.format(
-                code=current.code, action=catalogue.OFFICIALS_ACTIONS[action], **self._status(current)
-            )
-            return [Reply(refusal)]
+            return [Reply(refusal_message(action, await self.store.get(code)))]
 
     async def _act(self, action: str, code: str, rest: str, actor: str, name: str) -> Reply:
-        """Carry out one command on the ticket as the official saw it (its current version)."""
+        """Carry out one command on the ticket as the official saw it (its current version),
+        through the one set of officials' actions."""
         ticket = await self.store.get(code)
         version = ticket.version
         match action:
             case "claim":
-                ticket = await self.store.claim(code, actor=actor, expected_version=version)
-                return Reply(catalogue.OFFICIALS_CLAIMED.format(code=ticket.code, name=name))
+                outcome = await self.actions.claim(ticket.code, actor=actor, expected_version=version, name=name)
             case "reply":
-                if ticket.paused:
-                    return Reply(catalogue.OFFICIALS_PAUSED.format(code=ticket.code))
-                ticket = await self.store.reply(code, rest, actor=actor, expected_version=version)
-                error = await self.service.deliver_answer(ticket)
-                return self._flag(ticket, error) if error is not None else self._sent(ticket)
+                outcome = await self.actions.answer(ticket.code, rest, actor=actor, expected_version=version)
             case "close":
-                ticket = await self.store.close_ticket(code, actor=actor, expected_version=version)
-                closing = Reply(catalogue.TICKET_CLOSED.format(ward_name=self._ward_name, code=ticket.code))
-                for reply in (closing, await self._dialogue.rate_prompt(ticket)):
-                    if (error := await self.send(ticket.channel, ticket.chat_id, reply)) is not None:
-                        return self._flag(ticket, error)
-                return Reply(catalogue.OFFICIALS_CLOSED.format(code=ticket.code))
+                outcome = await self.actions.close(ticket.code, actor=actor, expected_version=version)
             case "reopen":
-                ticket = await self.store.reopen(code, rest, actor=actor, expected_version=version)
-                return Reply(catalogue.OFFICIALS_REOPENED.format(code=ticket.code))
-            case _:  # apology
-                return await self._apologise(ticket, rest, actor)
-
-    async def _apologise(self, ticket: Ticket, rest: str, actor: str) -> Reply:
-        """Send the citizen an apology slip with a new date (``rest``: "YYYY-MM-DD reason") and
-        record it; the ticket's due moment stays as it was."""
-        day_text, _, reason = rest.partition(" ")
-        reason = reason.strip()
-        calendar = self.desk.calendar
-        try:
-            day = dt.date.fromisoformat(day_text)
-        except ValueError:
-            return Reply(catalogue.OFFICIALS_APOLOGY_BAD_DATE)
-        if not reason:
-            return Reply(catalogue.OFFICIALS_HELP)
-        if day <= self._clock().astimezone(calendar.tz).date() or not calendar.is_working_day(day):
-            return Reply(catalogue.OFFICIALS_APOLOGY_BAD_DATE)
-        if ticket.status not in OPEN_STATUSES:
-            refusal = catalogue.OFFICIALS_REFUSED.format(
-                code=ticket.code, action=catalogue.OFFICIALS_ACTIONS["apology"], **self._status(ticket)
-            )
-            return Reply(refusal)
-        new_due = dt.datetime.combine(day, calendar.hours[-1][1], tzinfo=calendar.tz).isoformat()
-        date = day.strftime(catalogue.DATE)
-        for event in await self.store.events(ticket.code):
-            if event.kind is EventKind.NOTE and event.data.get("apology", {}).get("new_due") == new_due:
-                return Reply(catalogue.OFFICIALS_APOLOGY_ALREADY.format(code=ticket.code, date=date))
-        slip = catalogue.APOLOGY_SLIP.format(
-            ward_name=self._ward_name, code=ticket.code, time=self._time(ticket), reason=reason, date=date
-        )
-        if (error := await self.send(ticket.channel, ticket.chat_id, Reply(slip))) is not None:
-            return self._flag(ticket, error)
-        payload = {"apology": {"reason": reason, "new_due": new_due}}
-        note = catalogue.APOLOGY_NOTE.format(date=date, reason=reason)
-        await self.store.note(ticket.code, note, actor=actor, payload=payload)
-        return Reply(catalogue.OFFICIALS_APOLOGY_SENT.format(code=ticket.code, date=date))
+                outcome = await self.actions.reopen(ticket.code, rest, actor=actor, expected_version=version)
+            case _:  # apology: "YYYY-MM-DD reason", sent at once (the group has no approval step)
+                day_text, _, reason = rest.partition(" ")
+                try:
+                    day = dt.date.fromisoformat(day_text)
+                except ValueError:
+                    return Reply(catalogue.OFFICIALS_APOLOGY_BAD_DATE)
+                if not reason.strip():
+                    return Reply(catalogue.OFFICIALS_HELP)
+                outcome = await self.actions.approve_apology(
+                    ticket.code, actor=actor, expected_version=None, day=day, reason=reason
+                )
+        return Reply(outcome.notice)
 
     async def _list(self) -> Reply:
         """The tickets not yet closed, soonest due first."""
@@ -299,7 +257,8 @@ class OfficialsDesk:
 
     # --- wording -----------------------------------------------------------------------------------
 
-    def _flag(self, ticket: Ticket, error: DeliveryError) -> Reply:
+    @staticmethod
+    def _flag(ticket: Ticket, error: DeliveryError) -> Reply:
         return Reply(catalogue.OFFICIALS_DELIVERY_FAILED.format(code=ticket.code, error=error))
 
     @staticmethod

@@ -289,6 +289,23 @@ def _late_reason(events: Sequence[TicketEvent]) -> str:
     return reason
 
 
+def deadline_outcome(
+    ticket: Ticket, events: Sequence[TicketEvent], period: Period, as_of: dt.datetime
+) -> bool | LateItem | None:
+    """How ``ticket`` (replayed from ``events``) counts in the on-time figures of ``period``:
+    None when its deadline is not due in the period before ``as_of``, True when it was closed by
+    its deadline, else the late item with its reason (the report's and the deadline board's one
+    definition)."""
+    deadline = _deadline(replay_events(events[:1]), events)
+    if not period.start <= deadline < as_of:
+        return None
+    is_closed = ticket.status is Status.CLOSED
+    if is_closed and ticket.closed_at is not None and ticket.closed_at <= deadline:
+        return True
+    closed_at = ticket.closed_at if is_closed else None
+    return LateItem(ticket.code, ticket.category.value, ticket.channel, deadline, closed_at, _late_reason(events))
+
+
 def normalise_question(text: str) -> str:
     """A question as it is grouped for "most frequent": NFC, lower case, single spaces, no
     punctuation around it (so "Làm CCCD ở đâu?" and "làm cccd ở đâu" count as one)."""
@@ -330,15 +347,13 @@ def _ticket_figures(
             hours = working_hours(calendar, ticket.received_at, first_reply.at)
             for group in [("all", ""), *groups]:
                 first_responses[group].append(hours)
-        deadline = _deadline(replay_events(events[:1]), events)
-        if start <= deadline < as_of:
+        outcome = deadline_outcome(ticket, events, period, as_of)
+        if outcome is not None:
             due += 1
-            if is_closed and ticket.closed_at is not None and ticket.closed_at <= deadline:
-                on_time += 1
+            if isinstance(outcome, LateItem):
+                late.append(outcome)
             else:
-                closed_at = ticket.closed_at if is_closed else None
-                reason = _late_reason(events)
-                late.append(LateItem(ticket.code, ticket.category.value, ticket.channel, deadline, closed_at, reason))
+                on_time += 1
         for event in events:
             if event.kind is not EventKind.NOTE or not in_period(event.at):
                 continue
