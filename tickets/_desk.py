@@ -86,6 +86,12 @@ class TicketDesk:
         policy = self.policies[Category(category)]
         return self.calendar.due(received_at, policy.amount, policy.unit)
 
+    def in_warning_period(self, ticket: Ticket, now: dt.datetime) -> bool:
+        """Whether the policy's ``warn_before`` from ``now`` reaches the ticket's due moment: the
+        deadline watch warns then, and the officials' queue shows the ticket as due soon."""
+        warn = self.policies[ticket.category].warn_before
+        return self.calendar.due(now, warn.amount, warn.unit) >= ticket.due_at
+
     async def open_ticket(
         self,
         category: Category,
