@@ -172,11 +172,10 @@ def _requiring(role: Role | None, handler: Handler) -> Handler:
     return guarded
 
 
-# Keys of what the middleware leaves on the request for the helpers below.
-_CONSOLE = "wardbot_console"
-_USER = "wardbot_console_user"
-_NONCE = "wardbot_console_nonce"
-_FLASHES = "wardbot_console_flashes"
+# What the middleware leaves on the request for the helpers below.
+_USER: web.RequestKey[User | None] = web.RequestKey("wardbot_console_user")
+_NONCE = web.RequestKey("wardbot_console_nonce", str)
+_FLASHES: web.RequestKey[list[tuple[str, str]]] = web.RequestKey("wardbot_console_flashes")
 
 
 def url(path: str) -> str:
@@ -202,13 +201,12 @@ def services(request: web.Request) -> Services:
 
 def signed_in_user(request: web.Request) -> User | None:
     """The user of the request's session, or None (a page anyone may open: the login page)."""
-    user: User | None = request.get(_USER)
-    return user
+    return request.get(_USER)
 
 
 def current_user(request: web.Request) -> User:
     """The user of a request to a page registered with a role (there always is one)."""
-    user: User | None = request.get(_USER)
+    user = request.get(_USER)
     if user is None:
         raise RuntimeError("current_user() on a page anyone may open")
     return user
@@ -455,4 +453,4 @@ class Console:
         return web.Response(body=self._static_files[name], headers={"Content-Type": kind, "Cache-Control": "no-cache"})
 
 
-_CONSOLE_KEY = web.AppKey(_CONSOLE, Console)
+_CONSOLE_KEY = web.AppKey("wardbot_console", Console)
