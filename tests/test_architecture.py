@@ -39,8 +39,26 @@ BOT_FORBIDDEN = {
     "bot.delivery": _ABOVE_DELIVERY,
     "bot.officials": ("bot._app", "bot.console", "bot.privacy", "bot.reports", "bot.ops", *TOOLS),
     "bot.privacy": ("bot._app", "bot.console", "bot.delivery", "bot.officials", "bot.reports", "bot.ops", *TOOLS),
-    "bot.reports": ("bot._app", "bot.console", "bot.channels", "bot.delivery", "bot.officials", "bot.privacy", "bot.ops", *TOOLS),
-    "bot.ops": ("bot._app", "bot.console", "bot.channels", "bot.delivery", "bot.officials", "bot.privacy", "bot.reports", *TOOLS),
+    "bot.reports": (
+        "bot._app",
+        "bot.console",
+        "bot.channels",
+        "bot.delivery",
+        "bot.officials",
+        "bot.privacy",
+        "bot.ops",
+        *TOOLS,
+    ),
+    "bot.ops": (
+        "bot._app",
+        "bot.console",
+        "bot.channels",
+        "bot.delivery",
+        "bot.officials",
+        "bot.privacy",
+        "bot.reports",
+        *TOOLS,
+    ),
     # The web console: on top of the parts whose work it shows (tickets' service, reports, storage).
     "bot.console": ("bot._app", "bot.ops", *TOOLS),
     "bot.testing": ("bot",),  # fakes of the platforms, knowing nothing of the bot they talk to

@@ -75,7 +75,11 @@ def file_earlier_tickets(bot: RunningBot) -> None:
         ("Hỏi thủ tục xác nhận tình trạng hôn nhân khi đang ở nước ngoài", 6, 3, Category.QUESTION, "telegram"),
     ):
         received, due = now - dt.timedelta(days=received_days), now + dt.timedelta(hours=due_hours)
-        bot.run(tickets.create(category, channel=channel, chat_id="c", user="u", text=text, due_at=due, received_at=received))
+        bot.run(
+            tickets.create(
+                category, channel=channel, chat_id="c", user="u", text=text, due_at=due, received_at=received
+            )
+        )
 
 
 def citizen_files_a_report(page: Page, bot: RunningBot) -> None:

@@ -79,9 +79,7 @@ def test_wardbot_users_reads_the_password_from_stdin_lists_and_disables(
     monkeypatch.setenv("WARDBOT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.delenv("WARDBOT_CONFIG", raising=False)
     assert users_cli(["add", "admin", "--role", "admin"], "ngắn\n", monkeypatch) == 1
-    assert capsys.readouterr().err == (
-        "wardbot: the password is too short: 4 characters, at least 8 are required\n"
-    )
+    assert capsys.readouterr().err == ("wardbot: the password is too short: 4 characters, at least 8 are required\n")
     assert not (tmp_path / "data" / CONSOLE_DB).exists()  # refused before anything was written
     assert users_cli(["add", "admin", "--role", "admin"], "mật khẩu quản trị\n", monkeypatch) == 0
     assert users_cli(["add", "lan", "--role", "official"], "mật khẩu cán bộ\r\n", monkeypatch) == 0

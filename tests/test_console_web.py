@@ -19,8 +19,7 @@ from fakes.embedders import HashingEmbedder
 from bot._app import Application
 from bot._config import Config, ConsoleSettings, HttpSettings, KnowledgeSettings
 from bot.console import CONSOLE_DB, ConsoleStore
-from handlers import IncomingMessage, Outcome, Reply, SearchEngine, Turn, catalogue
-from handlers import DialogueStore
+from handlers import DialogueStore, IncomingMessage, Outcome, Reply, SearchEngine, Turn, catalogue
 from tickets import WARD_TZ, Category
 
 PROXY = "127.0.0.1"  # the test client, trusted as a proxy so that X-Forwarded-For names the client
@@ -84,7 +83,9 @@ class Running:
 
 
 @async_test
-async def test_the_console_is_off_until_the_first_admin_then_on_without_a_restart(tmp_path: Path, tiny_kb: Path) -> None:
+async def test_the_console_is_off_until_the_first_admin_then_on_without_a_restart(
+    tmp_path: Path, tiny_kb: Path
+) -> None:
     async with Running(tmp_path, tiny_kb) as bot, bot.client() as client:
         for path in ("/console/", "/console/login", "/console/users", "/console/static/console.css"):
             status, html, _ = await client.get(path)
@@ -133,7 +134,9 @@ async def test_a_post_without_a_valid_csrf_token_is_refused(tmp_path: Path, tiny
         await client.get("/console/login")  # the CSRF cookie, but no token in the form
         status, html, _ = await client.post("/console/login", {"username": "admin", "password": PASSWORD})
         assert status == 403 and catalogue.CONSOLE_CSRF_REFUSED in html
-        status, html, _ = await client.post("/console/login", {"username": "admin", "password": PASSWORD}, token="forged")
+        status, html, _ = await client.post(
+            "/console/login", {"username": "admin", "password": PASSWORD}, token="forged"
+        )
         assert status == 403
         assert (await client.login("admin"))[0] == 303
         # Signed in, a form posted without the token changes nothing.
@@ -144,12 +147,16 @@ async def test_a_post_without_a_valid_csrf_token_is_refused(tmp_path: Path, tiny
         # Another browser's token (another CSRF cookie) is worth nothing here either.
         async with bot.client() as other:
             foreign = await other.token()
-        status, _, _ = await client.post("/console/users", {"username": "lan", "role": "admin", "password": PASSWORD}, token=foreign)
+        status, _, _ = await client.post(
+            "/console/users", {"username": "lan", "role": "admin", "password": PASSWORD}, token=foreign
+        )
         assert status == 403
 
 
 @async_test
-async def test_wrong_passwords_for_one_name_are_throttled_even_from_new_addresses(tmp_path: Path, tiny_kb: Path) -> None:
+async def test_wrong_passwords_for_one_name_are_throttled_even_from_new_addresses(
+    tmp_path: Path, tiny_kb: Path
+) -> None:
     async with Running(tmp_path, tiny_kb) as bot:
         await bot.add_user("admin", "admin")
         await bot.add_user("lan", "official")
@@ -195,7 +202,9 @@ async def test_roles_are_checked_on_every_request(tmp_path: Path, tiny_kb: Path)
         for path in ("/console/users", "/console/audit"):
             status, html, _ = await official.get(path)
             assert status == 403 and catalogue.CONSOLE_FORBIDDEN in html
-        status, _, _ = await official.post("/console/users", {"username": "x1", "role": "admin", "password": PASSWORD}, token=token)
+        status, _, _ = await official.post(
+            "/console/users", {"username": "x1", "role": "admin", "password": PASSWORD}, token=token
+        )
         assert status == 403
         # Promoted by an admin (here the CLI's store), the same session may open them at its next request.
         async with await ConsoleStore.open(bot.config.data_dir / CONSOLE_DB) as store:
@@ -212,7 +221,9 @@ async def test_disabling_a_user_or_resetting_the_password_ends_their_sessions(tm
         await lan.login("lan")
         assert (await lan.get("/console/"))[0] == 200
         status, html, _ = await admin.get("/console/users")
-        status, _, response = await admin.post("/console/users/lan/password", {"password": "mật khẩu mới tinh"}, token=csrf_token(html))
+        status, _, response = await admin.post(
+            "/console/users/lan/password", {"password": "mật khẩu mới tinh"}, token=csrf_token(html)
+        )
         assert status == 303
         assert (await lan.get("/console/"))[0] == 302  # the old session is over
         assert (await lan.login("lan", "mật khẩu mới tinh"))[0] == 303
@@ -272,7 +283,9 @@ async def test_the_queue_sorts_colours_filters_searches_and_escapes(tmp_path: Pa
         assert status == 200
         assert "<title>(3) Hàng đợi" in html
         # Soonest due first, each row coloured by its deadline state, its code linking to its page.
-        rows = re.findall(r'<tr class="ticket state-(\w+)">\s*<td class="code"><a href="/console/tickets/([^"]+)">', html)
+        rows = re.findall(
+            r'<tr class="ticket state-(\w+)">\s*<td class="code"><a href="/console/tickets/([^"]+)">', html
+        )
         assert rows == [("overdue", late), ("soon", soon), ("on_track", fresh)]
         # The citizen's script is text.
         assert "<script>alert" not in html and "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;" in html
@@ -298,7 +311,7 @@ async def test_the_queue_sorts_colours_filters_searches_and_escapes(tmp_path: Pa
         html = (await client.get("/console/"))[1]
         assert fresh not in html and "<title>(2) Hàng đợi" in html
         html = (await client.get("/console/?status=all&q=thu+gom"))[1]  # the answer is searched too
-        assert f'class="ticket state-done"' in html and fresh in html
+        assert 'class="ticket state-done"' in html and fresh in html
 
 
 @async_test
@@ -325,7 +338,7 @@ def test_the_console_settings_are_checked_when_loaded(tmp_path: Path) -> None:
         return load_config(tmp_path / "bot.toml", environ={"WARDBOT_DATA_DIR": str(tmp_path)} | environ)
 
     assert not load("").console.separate
-    settings = load("[console]\nhost = \"10.0.0.5\"\nport = 8081\nsession_hours = 4\n").console
+    settings = load('[console]\nhost = "10.0.0.5"\nport = 8081\nsession_hours = 4\n').console
     assert settings == ConsoleSettings(host="10.0.0.5", port=8081, session_hours=4.0) and settings.separate
     assert load("", WARDBOT_CONSOLE_PORT="9090", WARDBOT_CONSOLE_HOST="10.1.1.1").console == dataclasses.replace(
         ConsoleSettings(), host="10.1.1.1", port=9090
@@ -335,9 +348,9 @@ def test_the_console_settings_are_checked_when_loaded(tmp_path: Path) -> None:
         ("", {"WARDBOT_CONSOLE_PORT": "99999"}, "WARDBOT_CONSOLE_PORT"),
         ("[console]\nport = 8080\n", {}, "console.port"),  # the web chat's own port
         ("[console]\nsession_hours = 0\n", {}, "console.session_hours"),
-        ("[console]\nport = \"8081\"\n", {}, "console.port"),
-        ("[console]\nsecret = \"x\"\n", {}, "console.secret"),
-        ("[console]\ncolour = \"red\"\n", {}, "console.colour"),
+        ('[console]\nport = "8081"\n', {}, "console.port"),
+        ('[console]\nsecret = "x"\n', {}, "console.secret"),
+        ('[console]\ncolour = "red"\n', {}, "console.colour"),
     ):
         try:
             load(text, **environ)

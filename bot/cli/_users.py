@@ -58,7 +58,7 @@ def _cmd_users_list(args: argparse.Namespace) -> int:
     async def show(store: ConsoleStore) -> int:
         users = await store.users()
         if not users:
-            print("No console users. The first admin: echo \"$PW\" | wardbot users add NAME --role admin")
+            print('No console users. The first admin: echo "$PW" | wardbot users add NAME --role admin')
             return 0
         width = max(len("USERNAME"), *(len(user.username) for user in users))
         print(f"{'USERNAME'.ljust(width)}  ROLE      STATE     CREATED")

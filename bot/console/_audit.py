@@ -21,9 +21,7 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
         page = 1
     entries, total = await services(request).store.audit(offset=(page - 1) * PER_PAGE, limit=PER_PAGE)
     pages = max(1, math.ceil(total / PER_PAGE))
-    rows = [
-        {"entry": entry, "at": entry.at.astimezone(WARD_TZ).strftime("%d/%m/%Y %H:%M:%S")} for entry in entries
-    ]
+    rows = [{"entry": entry, "at": entry.at.astimezone(WARD_TZ).strftime("%d/%m/%Y %H:%M:%S")} for entry in entries]
     return render(request, "audit.html", {"rows": rows, "page": min(page, pages), "pages": pages, "total": total})
 
 

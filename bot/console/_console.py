@@ -96,19 +96,19 @@ class Services:
 
     @property
     def tickets(self) -> TicketStore:
-        return self._started(self._parts.tickets, "tickets")  # type: ignore[no-any-return]
+        return self._started(self._parts.tickets, "tickets")
 
     @property
     def desk(self) -> TicketDesk:
-        return self._started(self._parts.desk, "desk")  # type: ignore[no-any-return]
+        return self._started(self._parts.desk, "desk")
 
     @property
     def ticket_service(self) -> TicketService:
-        return self._started(self._parts.ticket_service, "ticket service")  # type: ignore[no-any-return]
+        return self._started(self._parts.ticket_service, "ticket service")
 
     @property
     def storage(self) -> Storage:
-        return self._started(self._parts.storage, "storage")  # type: ignore[no-any-return]
+        return self._started(self._parts.storage, "storage")
 
     def request_reload(self) -> bool:
         """Start rebuilding the knowledge base in the background (False if one is running)."""
@@ -186,7 +186,11 @@ def url(path: str) -> str:
 def texts() -> dict[str, Any]:
     """The catalogue's ``CONSOLE_*`` words, as templates read them: ``t.login_title`` is
     ``catalogue.CONSOLE_LOGIN_TITLE``, ``t.roles["admin"]`` ``catalogue.CONSOLE_ROLES["admin"]``."""
-    return {name.removeprefix("CONSOLE_").lower(): value for name, value in vars(catalogue).items() if name.startswith("CONSOLE_")}
+    return {
+        name.removeprefix("CONSOLE_").lower(): value
+        for name, value in vars(catalogue).items()
+        if name.startswith("CONSOLE_")
+    }
 
 
 def console_of(request: web.Request) -> Console:
@@ -232,7 +236,9 @@ def flash(response: web.StreamResponse, text: str, kind: str = "ok") -> None:
     )
 
 
-def redirect(request: web.Request, location: str, *, status: int = 303, message: str = "", kind: str = "ok") -> web.Response:
+def redirect(
+    request: web.Request, location: str, *, status: int = 303, message: str = "", kind: str = "ok"
+) -> web.Response:
     """Go to ``location`` (a console address, see :func:`url`), with a flash ``message`` if given;
     303 after a form is posted, so that reloading the next page posts nothing again."""
     response = web.Response(status=status, headers={"Location": location})
@@ -261,7 +267,9 @@ def _csrf_field(token: str) -> Callable[[], markupsafe.Markup]:
     return lambda: markup
 
 
-def render(request: web.Request, template: str, context: Mapping[str, Any] | None = None, *, status: int = 200) -> web.Response:
+def render(
+    request: web.Request, template: str, context: Mapping[str, Any] | None = None, *, status: int = 200
+) -> web.Response:
     """The page ``template`` (in bot/console/templates/, extending ``base.html``) with
     ``context``, plus what every page reads: ``t`` (the catalogue's words), ``user``, ``nav``,
     ``flashes``, ``ward_name``, ``url`` and ``csrf_field()``, every form's hidden token. Autoescaped."""
@@ -335,7 +343,7 @@ class Console:
 
     async def start(self) -> None:
         config = self._parts.config
-        secret = config.secrets.console_secret.encode() or key_file(config.data_dir / KEY_FILE)
+        secret = config.secrets.console_secret.encode() or key_file(config.data_dir / KEY_FILE, "console session key")
         self._signer = Signer(secret)
         self._store = await ConsoleStore.open(config.data_dir / CONSOLE_DB, clock=self._clock)
 
@@ -372,7 +380,9 @@ class Console:
         request[_FLASHES] = _read_flashes(request)
         if request.method not in SAFE_METHODS and not await self._csrf_valid(request, nonce):
             log.warning("console: %s %s refused, no valid CSRF token", request.method, request.path)
-            response: web.StreamResponse = render(request, "error.html", {"message": catalogue.CONSOLE_CSRF_REFUSED}, status=403)
+            response: web.StreamResponse = render(
+                request, "error.html", {"message": catalogue.CONSOLE_CSRF_REFUSED}, status=403
+            )
         else:
             try:
                 response = await handler(request)

@@ -39,7 +39,10 @@ async def log_in(request: web.Request) -> web.StreamResponse:
     user = await console.store.verify(username, password) if username and password else None
     if user is None:
         if console.throttle.fail(username, request.remote):
-            log.warning("console: logins locked for %d s after repeated wrong passwords", int(console.throttle.locked_for(username, request.remote)))
+            log.warning(
+                "console: logins locked for %d s after repeated wrong passwords",
+                int(console.throttle.locked_for(username, request.remote)),
+            )
             return _throttled(request, context, console.throttle.locked_for(username, request.remote))
         return render(request, "login.html", context | {"error": catalogue.CONSOLE_LOGIN_FAILED}, status=401)
     console.throttle.succeed(username, request.remote)

@@ -165,7 +165,7 @@ class ConsoleStore(SqliteWorker):
         return rows[0]
 
     def _log(self, actor: str, action: str, target: str, detail: str) -> None:
-        self._db["audit"].insert(
+        self._db.table("audit").insert(
             {"at": timestamp_text(self._clock()), "actor": actor, "action": action, "target": target, "detail": detail}
         )
 
@@ -187,7 +187,7 @@ class ConsoleStore(SqliteWorker):
                 if list(self._db.query("SELECT 1 FROM users WHERE username = ?", [name])):
                     raise ConsoleUserError(f"a console user named {name!r} already exists")
                 row = {"username": name, "role": role.value, "password_hash": password_hash}
-                self._db["users"].insert(row | {"created_at": now, "updated_at": now})
+                self._db.table("users").insert(row | {"created_at": now, "updated_at": now})
                 self._log(actor, "user.add", name, f"role={role.value}")
                 return _user(self._read(name))
 
@@ -215,7 +215,7 @@ class ConsoleStore(SqliteWorker):
                 values = dict(changes, updated_at=timestamp_text(self._clock()))
                 if end_sessions:
                     values["generation"] = before.generation + 1
-                self._db["users"].update(name, values)
+                self._db.table("users").update(name, values)
                 self._log(actor, action, name, detail)
                 return _user(self._read(name))
 
@@ -224,12 +224,16 @@ class ConsoleStore(SqliteWorker):
     async def set_disabled(self, username: str, disabled: bool, *, actor: str) -> User:
         """Disable (every session of the user ends at its next request) or enable again."""
         action = "user.disable" if disabled else "user.enable"
-        return await self._change(username, {"disabled": int(disabled)}, actor=actor, action=action, end_sessions=disabled)
+        return await self._change(
+            username, {"disabled": int(disabled)}, actor=actor, action=action, end_sessions=disabled
+        )
 
     async def set_role(self, username: str, role: Role | str, *, actor: str) -> User:
         role = Role(role)
         changes = {"role": role.value}
-        return await self._change(username, changes, actor=actor, action="user.role", detail=f"role={role.value}", end_sessions=False)
+        return await self._change(
+            username, changes, actor=actor, action="user.role", detail=f"role={role.value}", end_sessions=False
+        )
 
     async def set_password(self, username: str, password: str, *, actor: str) -> User:
         """A new password; the user's sessions end."""
@@ -288,7 +292,12 @@ class ConsoleStore(SqliteWorker):
             sql = "SELECT * FROM audit ORDER BY id DESC LIMIT ? OFFSET ?"
             entries = [
                 AuditEntry(
-                    row["id"], dt.datetime.fromisoformat(row["at"]), row["actor"], row["action"], row["target"], row["detail"]
+                    row["id"],
+                    dt.datetime.fromisoformat(row["at"]),
+                    row["actor"],
+                    row["action"],
+                    row["target"],
+                    row["detail"],
                 )
                 for row in self._db.query(sql, [limit, offset])
             ]

@@ -3,7 +3,7 @@ password; each change is written with its audit entry (:class:`~bot.console.Cons
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
@@ -13,6 +13,8 @@ from tickets import WARD_TZ
 from ._console import Pages, actor, current_user, redirect, render, services, url
 from ._store import ConsoleUserError, Role, User
 
+Form = Mapping[str, object]  # what request.post() gives
+
 
 async def users_page(request: web.Request) -> web.StreamResponse:
     users = await services(request).store.users()
@@ -21,7 +23,9 @@ async def users_page(request: web.Request) -> web.StreamResponse:
 
 
 async def _change(
-    request: web.Request, change: Callable[[str, web.MultiDictProxy[str | bytes | web.FileField]], Awaitable[User]], done: str
+    request: web.Request,
+    change: Callable[[str, Form], Awaitable[User]],
+    done: str,
 ) -> web.Response:
     """Apply ``change`` (username, form) and go back to the list with what happened, or why not."""
     form = await request.post()
@@ -39,7 +43,7 @@ async def add_user(request: web.Request) -> web.StreamResponse:
     who = actor(current_user(request))
     store = services(request).store
 
-    async def add(username: str, form: web.MultiDictProxy[str | bytes | web.FileField]) -> User:
+    async def add(username: str, form: Form) -> User:
         return await store.add_user(username, str(form.get("role", "")), str(form.get("password", "")), actor=who)
 
     return await _change(request, add, catalogue.CONSOLE_USER_ADDED)

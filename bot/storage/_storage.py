@@ -59,12 +59,12 @@ def load_pseudonym_key(config: Config) -> bytes:
     across restarts without the key ever being written to the repository."""
     if config.secrets.pseudonym_key:
         return config.secrets.pseudonym_key.encode()
-    return key_file(config.data_dir / PSEUDONYM_KEY_FILE)
+    return key_file(config.data_dir / PSEUDONYM_KEY_FILE, "pseudonym key")
 
 
-def key_file(path: Path) -> bytes:
-    """The random key kept in ``path``: generated there once, readable by its owner only, and
-    read back ever after. Creating it exclusively means two processes starting together (the bot
+def key_file(path: Path, what: str) -> bytes:
+    """The random key kept in ``path``: generated there once (and logged as ``what``), readable
+    by its owner only, and read back ever after. Creating it exclusively means two processes starting together (the bot
     and a CLI command) agree on one key."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
@@ -74,7 +74,7 @@ def key_file(path: Path) -> bytes:
     key = secrets.token_hex(32).encode()
     with os.fdopen(descriptor, "wb") as file:
         file.write(key)
-    log.info("generated a key in %s", path)
+    log.info("generated a %s in %s", what, path)
     return key
 
 
@@ -234,7 +234,9 @@ class Storage(_DialogueState, _PersonalData):
             [message_id, DeliveryStatus.PENDING.value],
         )
         return [
-            PendingReply(r["id"], r["message"], r["seq"], r["channel"], r["chat_id"], reply_from_json(r["reply"]), r["attempts"])
+            PendingReply(
+                r["id"], r["message"], r["seq"], r["channel"], r["chat_id"], reply_from_json(r["reply"]), r["attempts"]
+            )
             for r in rows
         ]
 
@@ -304,7 +306,9 @@ class Storage(_DialogueState, _PersonalData):
             where = "status = ? AND channel = ? AND chat_id = ?"
             params = [DeliveryStatus.HELD.value, channel, chat_id]
             with self._write():
-                messages = sorted({row["message"] for row in self._db.query(f"SELECT message FROM outbox WHERE {where}", params)})
+                messages = sorted(
+                    {row["message"] for row in self._db.query(f"SELECT message FROM outbox WHERE {where}", params)}
+                )
                 self._db.execute(
                     f"UPDATE outbox SET status = ?, next_attempt_at = ? WHERE {where}",
                     [DeliveryStatus.PENDING.value, _timestamp(self._clock()), *params],
@@ -329,7 +333,9 @@ class Storage(_DialogueState, _PersonalData):
                     return self._close(message, MessageStatus.FAILED, replied_at=None)
                 if statuses[DeliveryStatus.PENDING.value] or statuses[DeliveryStatus.HELD.value]:
                     return None
-                last = self._db.execute("SELECT MAX(delivered_at) FROM outbox WHERE message = ?", [message_id]).fetchone()[0]
+                last = self._db.execute(
+                    "SELECT MAX(delivered_at) FROM outbox WHERE message = ?", [message_id]
+                ).fetchone()[0]
                 # A turn without replies (nothing to say) counts as answered when it was handled.
                 return self._close(message, MessageStatus.ANSWERED, replied_at=last or message["handled_at"])
 
@@ -388,6 +394,7 @@ class Storage(_DialogueState, _PersonalData):
 
     async def give_up(self, message_id: int) -> SettledMessage:
         """Close a message unanswered without handling it again (it crashed the bot before)."""
+
         def write() -> SettledMessage:
             with self._write():
                 return self._close(self._db.table("messages").get(message_id), MessageStatus.FAILED, replied_at=None)
@@ -438,7 +445,9 @@ class Storage(_DialogueState, _PersonalData):
         query = "SELECT id, reply FROM web_mailbox WHERE chat_id = ? AND id > ? ORDER BY id LIMIT ?"
 
         def read() -> list[tuple[int, Reply]]:
-            return [(row["id"], reply_from_json(row["reply"])) for row in self._db.query(query, [chat_id, after, limit])]
+            return [
+                (row["id"], reply_from_json(row["reply"])) for row in self._db.query(query, [chat_id, after, limit])
+            ]
 
         return await self._run(read)
 

@@ -50,7 +50,9 @@ class ConsoleClient:
         assert status == 200, (status, html[:300])
         return csrf_token(html)
 
-    async def post(self, path: str, form: dict[str, str], *, token: str | None = None) -> tuple[int, str, aiohttp.ClientResponse]:
+    async def post(
+        self, path: str, form: dict[str, str], *, token: str | None = None
+    ) -> tuple[int, str, aiohttp.ClientResponse]:
         """Post ``form`` with ``token`` (by default one read from the login page)."""
         data = dict(form)
         if token is not None:
