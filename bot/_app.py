@@ -1,7 +1,8 @@
 """The application: every part of the bot on one asyncio loop.
 
 :class:`Application` opens the store, builds the search engine and the dialogue, serves HTTP
-(web chat, webhooks, ``/healthz``, ``/metrics``, ``POST /admin/reload``), starts the channels,
+(web chat, webhooks, ``/healthz``, ``/metrics``, ``POST /admin/reload``, the web console at
+``/console/``, or on a site of its own with ``[console] host``/``port``), starts the channels,
 finishes what a previous run left undone, and stops cleanly on SIGINT/SIGTERM. SIGHUP (or the
 admin route) rebuilds the knowledge base in the background and swaps it in only if it is valid.
 
@@ -37,6 +38,8 @@ from ._limits import Lockout, Rate, RateLimiter, client_key, retry_after
 from ._metrics import Metrics
 from ._search import load_snapshot, open_search_engine, save_snapshot
 from .channels import UPLOADS_DIR, Channel
+from .console import PREFIX as CONSOLE_PREFIX
+from .console import Console
 from .delivery import Pipeline, RetryPolicy, TurnHandler
 from .officials import CitizenPrompts, OfficialActions, OfficialsDesk, TicketService
 from .privacy import Privacy
@@ -190,6 +193,9 @@ class Application:
         # while the last good one (its snapshot) serves.
         self.last_reload: dict[str, object] | None = None
         self.serving_snapshot = False
+        # The web console, on the one HTTP server or on a site of its own ([console] host, port).
+        self.console: Console | None = None
+        self.console_http: HttpServer | None = None
         if self.http is not None:
             self._add_routes(self.http)
 
@@ -200,6 +206,16 @@ class Application:
                 http.add_routes(channel.routes())
         if self.config.secrets.admin_token:
             http.add_routes([web.post("/admin/reload", self._admin_reload)])
+        self.console = Console(self, clock=self._clock)
+        settings = self.config.console
+        if settings.separate:
+            self.console_http = HttpServer(
+                settings.host or self.config.http.host, settings.port, trusted_proxies=self.config.http.trusted_proxies
+            )
+            self.console_http.mount(CONSOLE_PREFIX, self.console.app)
+            self.console_http.add_routes([web.get("/", _to_console)])
+        else:
+            http.mount(CONSOLE_PREFIX, self.console.app)
 
     # --- Life cycle ----------------------------------------------------------------------------
 
@@ -271,8 +287,12 @@ class Application:
             await channel.start(self.pipeline)
             self._started.append(channel)
             log.info("channel %s started", channel.name)
+        if self.console is not None:
+            await self.console.start()
         if self.http is not None:
             await self.http.start()
+        if self.console_http is not None:
+            await self.console_http.start()
         # Channels are up, so replies of an interrupted run can be delivered.
         await self.pipeline.recover()
         self._spawn(self.pipeline.run_redelivery(REDELIVERY_INTERVAL_S), "redelivery")
@@ -300,6 +320,10 @@ class Application:
         await asyncio.gather(*self._background, return_exceptions=True)
         if self.http is not None:
             await self.http.stop()
+        if self.console_http is not None:
+            await self.console_http.stop()
+        if self.console is not None:
+            await self.console.stop()
         if self.tickets is not None:
             tickets, self.tickets, self.desk = self.tickets, None, None
             self.ticket_service, self.officials, self.actions, self.privacy = None, None, None, None
@@ -453,3 +477,8 @@ class Application:
         if self.dialogue is None:
             raise RuntimeError("starting")
         return self._kb_figures() | {"last_reload": self.last_reload, "channels": [c.name for c in self._started]}
+
+
+async def _to_console(request: web.Request) -> web.StreamResponse:
+    """The console's own site opens on the console."""
+    return web.Response(status=302, headers={"Location": CONSOLE_PREFIX + "/"})

@@ -97,6 +97,22 @@ class WebSettings:
     allowed_origins: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class ConsoleSettings:
+    """The ward's web console (``/console/``, bot/console/): on the bot's one HTTP server, or, when
+    ``host`` or ``port`` is set, on a site of its own, so that a ward can keep it on its internal
+    network. It stays off (404) until the first admin exists (``wardbot users add``)."""
+
+    host: str = _env_override("", "WARDBOT_CONSOLE_HOST")  # empty: [http] host, when port is set
+    port: int = _env_override(0, "WARDBOT_CONSOLE_PORT")  # 0 with host empty: the bot's one server
+    session_hours: float = 8.0  # a login lasts this long (a working day), then the official logs in again
+
+    @property
+    def separate(self) -> bool:
+        """Whether the console is served on a site of its own rather than the bot's server."""
+        return bool(self.host or self.port)
+
+
 # How the Telegram channel receives updates ([telegram] mode); the channel imports these too.
 TELEGRAM_MODES = ("polling", "webhook")
 # What Telegram accepts as a webhook secret token (WARDBOT_TELEGRAM_WEBHOOK_SECRET).
@@ -262,6 +278,7 @@ class Secrets:
     zalo_app_secret: str = field(default="", repr=False)  # refreshes the access token
     zalo_access_token: str = field(default="", repr=False)
     zalo_refresh_token: str = field(default="", repr=False)  # first start only; then the stored one
+    console_secret: str = field(default="", repr=False)  # signs console sessions; else generated
 
 
 # Each secret's environment variable, and the bot.toml key someone might wrongly put it under.
@@ -274,6 +291,7 @@ _SECRET_VARIABLES = {
     "zalo_app_secret": ("WARDBOT_ZALO_APP_SECRET", "zalo.app_secret"),
     "zalo_access_token": ("WARDBOT_ZALO_ACCESS_TOKEN", "zalo.access_token"),
     "zalo_refresh_token": ("WARDBOT_ZALO_REFRESH_TOKEN", "zalo.refresh_token"),
+    "console_secret": ("WARDBOT_CONSOLE_SECRET", "console.secret"),
 }
 _SECRET_KEYS = {key: variable for variable, key in _SECRET_VARIABLES.values()}
 
@@ -296,6 +314,7 @@ class Config:
     officials: OfficialsSettings = field(default_factory=OfficialsSettings)
     tickets: TicketSettings = field(default_factory=TicketSettings)
     privacy: PrivacySettings = field(default_factory=PrivacySettings)
+    console: ConsoleSettings = field(default_factory=ConsoleSettings)
     secrets: Secrets = field(default_factory=Secrets)
 
     @property
@@ -343,6 +362,7 @@ _SECTIONS = {
     "calendar": CalendarSettings,
     "officials": OfficialsSettings,
     "privacy": PrivacySettings,
+    "console": ConsoleSettings,
 }
 _EXPECTED = {bool: "true or false", int: "a whole number", float: "a number", tuple: "a list of strings"}
 

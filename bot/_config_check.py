@@ -39,6 +39,16 @@ def _check(config: Config, source: str, env: Mapping[str, str]) -> None:
         raise ConfigError(port_key, f"expected a port number 0-65535, got {config.http.port}", source)
     if not config.http.host:
         raise ConfigError("http.host", "must not be empty", source)
+    console = config.console
+    if not 0 <= console.port <= 65535:
+        port_key = key("console.port", "WARDBOT_CONSOLE_PORT")
+        raise ConfigError(port_key, f"expected a port number 0-65535, got {console.port}", source)
+    if console.separate and console.port and console.port == config.http.port and console.host in ("", config.http.host):
+        port_key = key("console.port", "WARDBOT_CONSOLE_PORT")
+        raise ConfigError(port_key, f"the web chat's server already listens on port {console.port} (http.port)", source)
+    if not 0 < console.session_hours <= 24 * 7:
+        expected = "expected hours above 0, at most a week (168)"
+        raise ConfigError("console.session_hours", f"{expected}, got {console.session_hours}", source)
     for proxy in config.http.trusted_proxies:
         try:
             ipaddress.ip_address(proxy)

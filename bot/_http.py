@@ -2,6 +2,7 @@
 adds its routes here, so the whole bot listens on one port and runs on one asyncio loop.
 
 Two routes are built in: ``GET /healthz`` for load balancers and ``GET /metrics`` for Prometheus.
+A whole aiohttp application with its own middlewares (the web console) is mounted under a prefix.
 
 Every answer gets the security headers an API needs (:data:`SECURITY_HEADERS`: no type sniffing,
 no caching, no referrer) unless its handler set its own, as the web chat's page does, and every
@@ -83,6 +84,14 @@ class HttpServer:
         if self._runner is not None:
             raise RuntimeError("routes must be added before the HTTP server starts")
         self._app.add_routes(list(routes))
+
+    def mount(self, prefix: str, app: web.Application) -> None:
+        """Serve ``app`` under ``prefix`` (the web console at ``/console``): its own routes,
+        middlewares and 404s, behind this server's proxy handling and security headers; only
+        before :meth:`start`."""
+        if self._runner is not None:
+            raise RuntimeError("applications must be mounted before the HTTP server starts")
+        self._app.add_subapp(prefix, app)
 
     async def start(self) -> None:
         if self._runner is not None:

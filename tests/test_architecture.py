@@ -30,19 +30,39 @@ FORBIDDEN = {
 TOOLS = ("bot.cli", "bot.devtools", "bot.testing")
 # Each sub-package of bot, and the parts of bot none of its modules may import: storage at the
 # bottom (with bot's own _config, _logging, _limits, _metrics, _http, _search beside it), the
-# channels, then delivery, the officials' side, privacy, reports and ops; bot._app puts them together.
-_ABOVE_DELIVERY = ("bot._app", "bot.officials", "bot.privacy", "bot.reports", "bot.ops", *TOOLS)
+# channels, then delivery, the officials' side, privacy, reports and ops, the web console over them;
+# bot._app puts them together.
+_ABOVE_DELIVERY = ("bot._app", "bot.console", "bot.officials", "bot.privacy", "bot.reports", "bot.ops", *TOOLS)
 BOT_FORBIDDEN = {
     "bot.storage": ("bot.channels", "bot.delivery", *_ABOVE_DELIVERY),
     "bot.channels": ("bot.storage", "bot.delivery", *_ABOVE_DELIVERY),
     "bot.delivery": _ABOVE_DELIVERY,
-    "bot.officials": ("bot._app", "bot.privacy", "bot.reports", "bot.ops", *TOOLS),
-    "bot.privacy": ("bot._app", "bot.delivery", "bot.officials", "bot.reports", "bot.ops", *TOOLS),
-    "bot.reports": ("bot._app", "bot.channels", "bot.delivery", "bot.officials", "bot.privacy", "bot.ops", *TOOLS),
-    "bot.ops": ("bot._app", "bot.channels", "bot.delivery", "bot.officials", "bot.privacy", "bot.reports", *TOOLS),
+    "bot.officials": ("bot._app", "bot.console", "bot.privacy", "bot.reports", "bot.ops", *TOOLS),
+    "bot.privacy": ("bot._app", "bot.console", "bot.delivery", "bot.officials", "bot.reports", "bot.ops", *TOOLS),
+    "bot.reports": (
+        "bot._app",
+        "bot.console",
+        "bot.channels",
+        "bot.delivery",
+        "bot.officials",
+        "bot.privacy",
+        "bot.ops",
+        *TOOLS,
+    ),
+    "bot.ops": (
+        "bot._app",
+        "bot.console",
+        "bot.channels",
+        "bot.delivery",
+        "bot.officials",
+        "bot.privacy",
+        "bot.reports",
+        *TOOLS,
+    ),
     # The knowledge base as the console manages it: files and the store, below any front end.
     "bot.kbadmin": (
         "bot._app",
+        "bot.console",
         "bot.channels",
         "bot.delivery",
         "bot.officials",
@@ -51,6 +71,8 @@ BOT_FORBIDDEN = {
         "bot.ops",
         *TOOLS,
     ),
+    # The web console: on top of the parts whose work it shows (tickets' service, reports, storage).
+    "bot.console": ("bot._app", "bot.ops", *TOOLS),
     "bot.testing": ("bot",),  # fakes of the platforms, knowing nothing of the bot they talk to
     "bot.devtools": ("bot.cli",),
     "bot.cli": (),  # the top: it may use everything

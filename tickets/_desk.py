@@ -103,10 +103,16 @@ def deadline_state(
         return DeadlineState.PAUSED
     if ticket.due_at < now:
         return DeadlineState.OVERDUE
-    warn = policy.warn_before
-    if calendar.due(now, warn.amount, warn.unit) >= ticket.due_at:
+    if in_warning_period(ticket, calendar, policy, now):
         return DeadlineState.DUE_SOON
     return DeadlineState.ON_TRACK
+
+
+def in_warning_period(ticket: Ticket, calendar: WorkingCalendar, policy: DeadlinePolicy, now: dt.datetime) -> bool:
+    """Whether the policy's ``warn_before`` from ``now`` reaches the ticket's due moment: the
+    deadline watch warns then, and the board and the officials' queue show the ticket as due soon."""
+    warn = policy.warn_before
+    return calendar.due(now, warn.amount, warn.unit) >= ticket.due_at
 
 
 def working_days_late(calendar: WorkingCalendar, due_at: dt.datetime, until: dt.datetime) -> int:
@@ -180,6 +186,10 @@ class TicketDesk:
         if not ticket.paused:  # an official resumed it meanwhile
             return ticket
         return await self.resume(ticket.code, actor="citizen", expected_version=ticket.version)
+
+    def in_warning_period(self, ticket: Ticket, now: dt.datetime) -> bool:
+        """:func:`in_warning_period` under this ward's calendar and the ticket's category's policy."""
+        return in_warning_period(ticket, self.calendar, self.policies[ticket.category], now)
 
     async def open_ticket(
         self,

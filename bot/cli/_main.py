@@ -10,10 +10,10 @@ from collections.abc import Sequence
 
 from wardbot_errors import WardbotError
 
-from . import _backup, _calendar, _devtools, _kb, _log, _privacy, _report, _run, _tickets
+from . import _backup, _calendar, _devtools, _kb, _log, _privacy, _report, _run, _tickets, _users
 
 # The groups in the order ``wardbot --help`` lists their commands.
-GROUPS = (_kb, _devtools, _run, _log, _backup, _calendar, _tickets, _report, _privacy)
+GROUPS = (_kb, _devtools, _run, _log, _backup, _calendar, _tickets, _report, _privacy, _users)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -21,7 +21,6 @@ still sent to the leader's Telegram chat when one is configured.
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 import logging
 from collections.abc import Mapping
 from typing import Protocol
@@ -135,13 +134,8 @@ class TicketService:
                 if ticket.due_at < now:
                     if "escalated" not in done and await self._escalate(ticket):
                         await self._remember(ticket, "escalated")
-                elif "warned" not in done and self._in_warning_period(ticket, now) and await self._warn(ticket):
+                elif "warned" not in done and self.desk.in_warning_period(ticket, now) and await self._warn(ticket):
                     await self._remember(ticket, "warned")
-
-    def _in_warning_period(self, ticket: Ticket, now: dt.datetime) -> bool:
-        """Whether the policy's ``warn_before`` from now reaches the ticket's due moment."""
-        warn = self.desk.policies[ticket.category].warn_before
-        return self.desk.calendar.due(now, warn.amount, warn.unit) >= ticket.due_at
 
     async def _warn(self, ticket: Ticket) -> bool:
         if self.officials is not None:

@@ -1,7 +1,8 @@
 """The bot's one SQLite file (:class:`Storage`): inbound messages and the reply outbox, the web
 chat's mailbox and the compliance log (``_storage.py``), dialogue state, unanswered questions and
-votes (``_dialogue.py``), the knowledge-base console's feedback queue (``_feedback.py``), the queries of the privacy rules (``_personal.py``); its tables
-(``_schema.py``), how it writes moments and replies (``_encoding.py``); the pseudonym key."""
+votes (``_dialogue.py``), the knowledge-base console's feedback queue (``_feedback.py``), the queries of
+the privacy rules (``_personal.py``); its tables (``_schema.py``), how it writes moments and replies
+(``_encoding.py``); the pseudonym key and :func:`key_file`, how any generated key is kept in the data directory."""
 
 from ._base import keyed_pseudonym
 from ._encoding import Clock, utc_now
@@ -13,6 +14,7 @@ from ._storage import (
     PSEUDONYM_KEY_FILE,
     LogStats,
     Storage,
+    key_file,
     load_pseudonym_key,
     percentile,
 )
@@ -32,6 +34,7 @@ __all__ = (
     "UNANSWERED",
     "Storage",
     "UnhandledMessage",
+    "key_file",
     "keyed_pseudonym",
     "load_pseudonym_key",
     "percentile",

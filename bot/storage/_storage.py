@@ -60,7 +60,13 @@ def load_pseudonym_key(config: Config) -> bytes:
     across restarts without the key ever being written to the repository."""
     if config.secrets.pseudonym_key:
         return config.secrets.pseudonym_key.encode()
-    path = config.data_dir / PSEUDONYM_KEY_FILE
+    return key_file(config.data_dir / PSEUDONYM_KEY_FILE, "pseudonym key")
+
+
+def key_file(path: Path, what: str) -> bytes:
+    """The random key kept in ``path``: generated there once (and logged as ``what``), readable
+    by its owner only, and read back ever after. Creating it exclusively means two processes starting together (the bot
+    and a CLI command) agree on one key."""
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -69,7 +75,7 @@ def load_pseudonym_key(config: Config) -> bytes:
     key = secrets.token_hex(32).encode()
     with os.fdopen(descriptor, "wb") as file:
         file.write(key)
-    log.info("generated a pseudonym key in %s", path)
+    log.info("generated a %s in %s", what, path)
     return key
 
 
