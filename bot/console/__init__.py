@@ -3,7 +3,7 @@ manage users, the knowledge base and the audit log, in Vietnamese, on a phone or
 
 The foundation (this package's first modules):
 
-- ``_store.py``: :class:`ConsoleStore`, users (argon2 hashes, roles :class:`Role`, disabled flag)
+- ``_store.py``: :class:`ConsoleStore`, users (argon2 hashes, roles :class:`bot.officials.Role`, disabled flag)
   and the append-only audit log, in ``console.sqlite3`` in the data directory; ``wardbot users``
   writes it while ``wardbot run`` serves it.
 - ``_sessions.py``: signed session cookies, CSRF tokens, the login throttle.
@@ -19,7 +19,7 @@ Write a module ``bot/console/_<name>.py`` with ``add_pages(pages: Pages)`` and a
 tuple in :class:`Console`'s ``__init__`` (``_login, _queue, _users, _audit, ...``)::
 
     from ._console import Pages, audit, current_user, render, services, redirect, url, actor
-    from ._store import Role
+    from ..officials import Role
 
     async def ticket_page(request):
         code = request.match_info["code"]
@@ -52,6 +52,7 @@ tuple in :class:`Console`'s ``__init__`` (``_login, _queue, _users, _audit, ...`
 - :data:`NAV` lists the navigation; an item appears once a page group registers its path.
 """
 
+from ..officials import Role
 from ._console import (
     CONTENT_POLICY,
     NAV,
@@ -77,7 +78,6 @@ from ._store import (
     AuditEntry,
     ConsoleStore,
     ConsoleUserError,
-    Role,
     User,
     check_password,
 )

@@ -8,8 +8,8 @@ from aiohttp import web
 
 from tickets import WARD_TZ
 
+from ..officials import Role
 from ._console import Pages, render, services
-from ._store import Role
 
 PER_PAGE = 50
 

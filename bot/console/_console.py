@@ -30,7 +30,7 @@ from handlers import catalogue
 from tickets import TicketDesk, TicketStore
 
 from .._config import Config
-from ..officials import TicketService
+from ..officials import Role, TicketService
 from ..storage import Clock, Storage, key_file, utc_now
 from ._sessions import (
     CSRF_COOKIE,
@@ -42,7 +42,7 @@ from ._sessions import (
     Signer,
     new_nonce,
 )
-from ._store import CONSOLE_DB, ConsoleStore, Role, User
+from ._store import CONSOLE_DB, ConsoleStore, User
 
 log = logging.getLogger(__name__)
 

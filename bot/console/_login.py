@@ -69,7 +69,7 @@ async def log_out(request: web.Request) -> web.StreamResponse:
 
 
 def add_pages(pages: Pages) -> None:
-    from ._store import Role
+    from ..officials import Role
 
     pages.get("/login", login_page, role=None)
     pages.post("/login", log_in, role=None)

@@ -18,8 +18,8 @@ from handlers import catalogue
 from retrieval import fold
 from tickets import WARD_TZ, Category, DeadlineState, Status, Ticket, TicketDesk
 
+from ..officials import Role
 from ._console import Pages, render, services, url
-from ._store import Role
 
 OPEN_STATUSES = frozenset({Status.NEW, Status.ASSIGNED, Status.REOPENED})
 SNIPPET_CHARS = 160

@@ -18,7 +18,6 @@ import builtins
 import dataclasses
 import datetime as dt
 import re
-from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ import sqlite_utils
 from tickets import SqliteWorker, timestamp_text
 from wardbot_errors import WardbotError
 
+from ..officials import Role
 from ..storage import Clock, utc_now
 
 CONSOLE_DB = "console.sqlite3"
@@ -60,22 +60,6 @@ MIGRATIONS = (
     CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     """,
 )
-
-
-class Role(str, Enum):
-    """What a console user may do; each role may do everything of the roles before it."""
-
-    OFFICIAL = "official"  # cán bộ: the queue, claiming and answering tickets
-    LEADER = "leader"  # lãnh đạo: also the deadline board, reassigning, approving apology slips
-    ADMIN = "admin"  # quản trị: everything, the users, the knowledge base and the audit log too
-
-    @property
-    def rank(self) -> int:
-        return list(Role).index(self)
-
-    def allows(self, required: Role) -> bool:
-        """Whether this role may do what ``required`` may."""
-        return self.rank >= required.rank
 
 
 class ConsoleUserError(WardbotError):

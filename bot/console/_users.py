@@ -10,8 +10,9 @@ from aiohttp import web
 from handlers import catalogue
 from tickets import WARD_TZ
 
+from ..officials import Role
 from ._console import Pages, actor, current_user, redirect, render, services, url
-from ._store import ConsoleUserError, Role, User
+from ._store import ConsoleUserError, User
 
 Form = Mapping[str, object]  # what request.post() gives
 

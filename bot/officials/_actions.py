@@ -64,16 +64,20 @@ from ._ticket_service import OPEN_STATUSES, TicketService, status_fields
 
 
 class Role(str, Enum):
-    """The console's roles, each allowed everything the ones before it are."""
+    """Who an official is in the console, each role allowed everything the ones before it are."""
 
-    OFFICIAL = "official"
-    LEADER = "leader"
-    ADMIN = "admin"
+    OFFICIAL = "official"  # cán bộ: the queue, claiming and answering tickets
+    LEADER = "leader"  # lãnh đạo: also the deadline board, reassigning, approving apology slips
+    ADMIN = "admin"  # quản trị: everything, the users, the knowledge base and the audit log too
 
-    def allows(self, action: str) -> bool:
-        """Whether this role may take ``action`` (a key of :data:`ACTION_ROLES`)."""
+    def allows(self, required: Role) -> bool:
+        """Whether this role may do what ``required`` may."""
         order = list(Role)
-        return order.index(self) >= order.index(ACTION_ROLES[action])
+        return order.index(self) >= order.index(required)
+
+    def may(self, action: str) -> bool:
+        """Whether this role may take ``action`` (a key of :data:`ACTION_ROLES`)."""
+        return self.allows(ACTION_ROLES[action])
 
 
 # The least role each action of OfficialActions needs (its method's name).
