@@ -66,18 +66,18 @@ def format_ticket_table(tickets: Sequence[Ticket]) -> str:
 
 
 def _ticket_links(ticket: Ticket, uploads: Path | None) -> dict[str, str | None]:
-    """Where an official sees a ticket's place and photo: the OpenStreetMap page of its location,
-    and its photo as a file (a web upload, in ``uploads``) or a link (Zalo); a Telegram photo is
-    only its file id, which the bot's token can fetch."""
-    from ..channels import stored_photo
-    from ..officials import map_url
+    """Where an official sees a ticket's place and photo (``bot.officials.ticket_links``), as
+    text: the map link, and the photo as a file (a web upload), a link (Zalo) or a Telegram file id."""
+    from ..officials import ticket_links
 
-    photo = ticket.photo
-    if photo and uploads is not None and (path := stored_photo(uploads, photo)) is not None:
+    links = ticket_links(ticket, uploads)
+    photo = links.photo_link
+    if links.photo_file is not None:
+        path = links.photo_file
         photo = str(path.resolve()) if path.exists() else f"{path} (missing)"
-    elif photo and not photo.startswith(("https://", "http://")):
-        photo = f"{ticket.channel} file id {photo}"
-    return {"map": map_url(ticket.location) if ticket.location else None, "photo": photo}
+    elif links.photo_ref is not None:
+        photo = f"{ticket.channel} file id {links.photo_ref}"
+    return {"map": links.map, "photo": photo}
 
 
 def format_ticket(ticket: Ticket, events: Sequence[TicketEvent], *, uploads: Path | None = None) -> str:

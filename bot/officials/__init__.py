@@ -17,7 +17,7 @@ from ._actions import (
     refusal_message,
     ticket_deadline,
 )
-from ._officials import OfficialsDesk, map_url
+from ._officials import OfficialsDesk, TicketLinks, map_url, ticket_links
 from ._ticket_service import TicketService
 
 __all__ = (
@@ -30,10 +30,12 @@ __all__ = (
     "OfficialsDesk",
     "Role",
     "TicketDeadline",
+    "TicketLinks",
     "TicketService",
     "conflict_message",
     "map_url",
     "pending_apology_draft",
     "refusal_message",
     "ticket_deadline",
+    "ticket_links",
 )

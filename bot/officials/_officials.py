@@ -24,6 +24,7 @@ like every other message, and the group's replies go through the outbox like any
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Collection
@@ -49,6 +50,30 @@ def map_url(location: tuple[float, float]) -> str:
     """The OpenStreetMap page centred on ``location`` (latitude, longitude), with a marker."""
     latitude, longitude = f"{location[0]:.5f}", f"{location[1]:.5f}"
     return f"https://www.openstreetmap.org/?mlat={latitude}&mlon={longitude}#map=18/{latitude}/{longitude}"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TicketLinks:
+    """Where an official sees a ticket's place and photo (each None when it has none of that kind)."""
+
+    map: str | None  # the OpenStreetMap page of its location
+    photo_file: Path | None  # a web chat photo: its file in the uploads folder (which may be gone)
+    photo_link: str | None  # a photo that is a link (Zalo's)
+    photo_ref: str | None  # another platform's reference (a Telegram file id, which the bot's token fetches)
+
+
+def ticket_links(ticket: Ticket, uploads: Path | None) -> TicketLinks:
+    """The map link and the photo of ``ticket``, a web photo as its file in ``uploads`` (None:
+    the reference stays a platform reference): for ``wardbot tickets show`` and the console."""
+    photo = ticket.photo or None
+    stored = stored_photo(uploads, photo) if photo and uploads is not None else None
+    link = photo if photo and stored is None and photo.startswith(("https://", "http://")) else None
+    return TicketLinks(
+        map=map_url(ticket.location) if ticket.location else None,
+        photo_file=stored,
+        photo_link=link,
+        photo_ref=photo if photo and stored is None and link is None else None,
+    )
 
 
 def place_and_photo_lines(ticket: Ticket) -> list[str]:
