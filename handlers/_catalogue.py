@@ -796,3 +796,87 @@ CONSOLE_AUDIT_EMPTY = "Nhật ký chưa có mục nào."
 CONSOLE_PAGE_OF = "Trang {page}/{pages}"
 CONSOLE_NEWER = "‹ Mới hơn"
 CONSOLE_OLDER = "Cũ hơn ›"
+
+# --- the console's ticket page (bot/console/_ticket.py, templates/ticket.html) ---------------------
+CONSOLE_TICKET_TITLE = "Phiếu {code}"
+CONSOLE_TICKET_BACK = "‹ Hàng đợi"
+CONSOLE_TICKET_MESSAGE = "Nội dung người dân gửi"
+CONSOLE_TICKET_CATEGORY = "Loại"
+CONSOLE_TICKET_STATUS = "Tình trạng"
+CONSOLE_TICKET_CHANNEL = "Kênh"
+CONSOLE_TICKET_ASSIGNEE = "Người xử lý"
+CONSOLE_TICKET_RECEIVED = "Tiếp nhận"
+CONSOLE_TICKET_CONTACT = "Liên hệ"
+CONSOLE_TICKET_ANONYMOUS = "Ẩn danh (người dân không để lại liên hệ)"
+CONSOLE_TICKET_REDACTED = "Đã xóa theo yêu cầu hoặc hết thời hạn lưu dữ liệu cá nhân"
+CONSOLE_TICKET_ADDRESS = "Địa điểm"
+CONSOLE_TICKET_MAP = "Xem vị trí trên bản đồ"
+CONSOLE_TICKET_PHOTO = "Ảnh người dân gửi kèm"
+CONSOLE_TICKET_PHOTO_LINK = "Mở ảnh người dân gửi"
+CONSOLE_TICKET_PHOTO_MISSING = "Ảnh không còn trên máy chủ."
+CONSOLE_TICKET_PHOTO_ELSEWHERE = "Có 1 ảnh, người dân gửi qua {channel}; xem trong nhóm cán bộ."
+CONSOLE_TICKET_ANSWER_SENT = "Câu trả lời đã ghi"
+CONSOLE_TICKET_DELIVERY = {
+    "delivered": "Đã gửi tới người dân",
+    "failed": "Chưa gửi được tới người dân",
+    "pending": "Đang gửi tới người dân",
+}
+CONSOLE_TICKET_DEADLINE = "Thời hạn trả lời"
+CONSOLE_TICKET_HISTORY = "Lịch sử xử lý"
+CONSOLE_TICKET_ACTIONS = "Xử lý phiếu"
+CONSOLE_TICKET_NO_ACTIONS = "Phiếu ở tình trạng này không có thao tác nào anh/chị được làm."
+CONSOLE_TICKET_CLAIM = "🙋 Nhận xử lý"
+CONSOLE_TICKET_ANSWER_LABEL = "Trả lời người dân"
+CONSOLE_TICKET_ANSWER_HINT = "Câu trả lời được gửi ngay tới người dân, trên kênh họ đã dùng."
+CONSOLE_TICKET_TEMPLATE = "Mẫu trả lời"
+CONSOLE_TICKET_TEMPLATE_NONE = "— Chọn một mẫu —"
+CONSOLE_TICKET_TEMPLATE_FILL = "Điền mẫu"
+CONSOLE_TICKET_TEMPLATE_FILLED = "Đã điền mẫu «{label}». Anh/chị sửa các chỗ «...» rồi bấm «Gửi trả lời»."
+CONSOLE_TICKET_ANSWER_BUTTON = "Gửi trả lời"
+CONSOLE_TICKET_ANSWER_EMPTY = "⚠️ Anh/chị vui lòng nhập câu trả lời hoặc chọn một mẫu."
+CONSOLE_TICKET_ASK_LABEL = "Đề nghị người dân bổ sung thông tin"
+CONSOLE_TICKET_ASK_HINT = "Thời hạn tạm dừng tính cho tới khi người dân trả lời."
+CONSOLE_TICKET_ASK_BUTTON = "Gửi đề nghị bổ sung"
+CONSOLE_TICKET_RESUME_HINT = "Phiếu đang chờ người dân bổ sung. Nếu đã nhận được thông tin bằng cách khác:"
+CONSOLE_TICKET_RESUME_BUTTON = "▶️ Tiếp tục tính thời hạn"
+CONSOLE_TICKET_REASSIGN_LABEL = "Giao lại cho"
+CONSOLE_TICKET_REASSIGN_BUTTON = "Giao lại"
+CONSOLE_TICKET_ASSIGNEE_UNKNOWN = "⚠️ Không có người dùng này trong danh sách tài khoản đang hoạt động."
+CONSOLE_TICKET_CLOSE_HINT = "Đóng phiếu và mời người dân đánh giá mức độ hài lòng."
+CONSOLE_TICKET_CLOSE_BUTTON = "Đóng phiếu"
+CONSOLE_TICKET_REOPEN_LABEL = "Lý do mở lại"
+CONSOLE_TICKET_REOPEN_BUTTON = "↩️ Mở lại phiếu"
+CONSOLE_TICKET_REASON_NEEDED = "⚠️ Anh/chị vui lòng ghi lý do mở lại phiếu."
+CONSOLE_TICKET_APOLOGY = "Phiếu xin lỗi và hẹn lại ngày trả kết quả"
+CONSOLE_TICKET_APOLOGY_DATE = "Ngày hẹn mới"
+CONSOLE_TICKET_APOLOGY_REASON = "Lý do chậm trả lời"
+CONSOLE_TICKET_APOLOGY_DRAFT_BUTTON = "📝 Lập dự thảo"
+CONSOLE_TICKET_APOLOGY_PENDING = "Dự thảo chờ lãnh đạo duyệt: hẹn ngày {date}, lý do: {reason}"
+CONSOLE_TICKET_APOLOGY_APPROVE_BUTTON = "✅ Duyệt và gửi người dân"
+CONSOLE_TICKET_BAD_VERSION = "⚠️ Biểu mẫu thiếu phiên bản của phiếu. Anh/chị tải lại trang rồi thử lại."
+# Who did it, in the ticket's history: "console:lan" is lan; other front ends are named.
+CONSOLE_TICKET_ACTORS = {"citizen": "Người dân", "system": "Hệ thống"}
+CONSOLE_TICKET_ACTOR_VIA = "{name} ({via})"
+CONSOLE_TICKET_ACTOR_FRONT_ENDS = {"cli": "dòng lệnh", "telegram": "nhóm Telegram"}
+# What happened, one line per event of the ticket's history.
+CONSOLE_TICKET_EVENTS = {
+    "create": "Tiếp nhận qua kênh {channel}",
+    "claim": "Nhận xử lý",
+    "assign": "Giao cho {assignee}",
+    "reply": "Trả lời người dân",
+    "delivered": "Đã gửi trả lời tới người dân",
+    "failed": "Không gửi được trả lời tới người dân",
+    "close": "Đóng phiếu",
+    "reopen": "Mở lại phiếu",
+    "note": "Ghi chú",
+    "supplement": "Người dân bổ sung thông tin",
+    "apology_draft": "Lập dự thảo phiếu xin lỗi, hẹn ngày {date}",
+    "apology": "Gửi phiếu xin lỗi, hẹn ngày {date}",
+    "sipas": "Người dân đánh giá mức độ hài lòng",
+    "warned": "Nhắc cán bộ: phiếu sắp đến hạn",
+    "escalated": "Báo lãnh đạo: phiếu đã quá hạn",
+    "pause": "Tạm dừng thời hạn, đề nghị người dân bổ sung thông tin",
+    "resume": "Tiếp tục tính thời hạn",
+    "due_change": "Hạn trả lời mới: {time}",
+    "redact": "Xóa dữ liệu cá nhân của người dân",
+}

@@ -30,7 +30,7 @@ from handlers import catalogue
 from tickets import TicketDesk, TicketStore
 
 from .._config import Config
-from ..officials import Role, TicketService
+from ..officials import OfficialActions, Role, TicketService
 from ..storage import Clock, Storage, key_file, utc_now
 from ._sessions import (
     CSRF_COOKIE,
@@ -71,6 +71,7 @@ class AppParts(Protocol):
     tickets: TicketStore | None
     desk: TicketDesk | None
     ticket_service: TicketService | None
+    actions: OfficialActions | None
 
     def request_reload(self) -> bool: ...
 
@@ -105,6 +106,11 @@ class Services:
     @property
     def ticket_service(self) -> TicketService:
         return self._started(self._parts.ticket_service, "ticket service")
+
+    @property
+    def actions(self) -> OfficialActions:
+        """The officials' actions of the running bot: an answer reaches the citizen at once."""
+        return self._started(self._parts.actions, "actions")
 
     @property
     def storage(self) -> Storage:
@@ -236,6 +242,11 @@ def flash(response: web.StreamResponse, text: str, kind: str = "ok") -> None:
     )
 
 
+def flash_here(request: web.Request, text: str, kind: str = "ok") -> None:
+    """Show ``text`` on the page this very request renders (a form shown again with its problem)."""
+    request[_FLASHES] = [*request.get(_FLASHES, []), (kind, text)]
+
+
 def redirect(
     request: web.Request, location: str, *, status: int = 303, message: str = "", kind: str = "ok"
 ) -> web.Response:
@@ -316,9 +327,9 @@ class Console:
         )
         env.globals["ROLES"] = list(Role)
         pages = Pages()
-        from . import _audit, _login, _queue, _users
+        from . import _audit, _login, _queue, _ticket, _users
 
-        for group in page_groups if page_groups is not None else (_login, _queue, _users, _audit):
+        for group in page_groups if page_groups is not None else (_login, _queue, _users, _audit, _ticket):
             group.add_pages(pages)
         self.page_paths = frozenset(pages.paths)
         self.app.add_routes([web.get("/static/{name}", self._static), *pages.routes])

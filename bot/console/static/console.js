@@ -6,3 +6,20 @@ document.addEventListener("DOMContentLoaded", () => {
     select.addEventListener("change", () => select.form.requestSubmit());
   }
 });
+
+// The ticket page's answer templates: choosing one fills the answer box, unless the official has
+// typed their own words there (the box then holds neither the empty text nor a template's).
+document.addEventListener("DOMContentLoaded", () => {
+  for (const select of document.querySelectorAll("select[data-template-for]")) {
+    const box = document.getElementById(select.dataset.templateFor);
+    if (!box) continue;
+    const texts = Array.from(select.options, (option) => option.dataset.text || "");
+    select.addEventListener("change", () => {
+      const chosen = select.selectedOptions[0];
+      if (chosen && chosen.dataset.text && (box.value.trim() === "" || texts.includes(box.value))) {
+        box.value = chosen.dataset.text;
+        box.focus();
+      }
+    });
+  }
+});
