@@ -11,7 +11,8 @@ The foundation (this package's first modules):
   middleware every request passes (console off until an enabled admin exists, session checked
   against the user, CSRF on every state-changing request, the content policy), and the helpers
   below. ``templates/`` (Jinja2, autoescaped, ``base.html`` the layout) and ``static/``.
-- Page groups: ``_login.py``, ``_queue.py`` (``/console/``), ``_users.py``, ``_audit.py``.
+- Page groups: ``_login.py``, ``_queue.py`` (``/console/``), ``_users.py``, ``_audit.py``,
+  ``_ticket.py`` (``/console/tickets/<CODE>`` and its actions).
 
 Adding a page (the extension API)
 ---------------------------------
@@ -46,9 +47,11 @@ tuple in :class:`Console`'s ``__init__`` (``_login, _queue, _users, _audit, ...`
   ``actor(user) -> "console:<name>"`` (the actor of ticket events and audit entries).
 - ``await audit(request, action, target="", detail="")``: one audit entry by the current user.
 - ``services(request) -> Services``: ``.tickets`` (TicketStore), ``.desk`` (TicketDesk),
-  ``.ticket_service`` (TicketService), ``.storage`` (Storage), ``.config``, ``.store`` (this
-  ConsoleStore), ``.clock()``, ``.request_reload()`` and ``await .reload_knowledge()``.
+  ``.ticket_service`` (TicketService), ``.actions`` (OfficialActions), ``.storage`` (Storage),
+  ``.config``, ``.store`` (this ConsoleStore), ``.clock()``, ``.request_reload()`` and ``await .reload_knowledge()``.
 - ``redirect(request, location, *, status=303, message="", kind="ok")``: with a flash message.
+- ``flash_here(request, text, kind="ok")``: a message on the page this request renders (a form
+  shown again with its problem).
 - :data:`NAV` lists the navigation; an item appears once a page group registers its path.
 """
 
