@@ -188,7 +188,7 @@ async def test_each_action_changes_the_ticket_reaches_the_citizen_and_is_audited
             assert status == 303 and not (await bot.ticket(code)).paused
 
             status, html, _ = await act(hoa, code, "reassign", {"assignee": "console:minh"})
-            assert catalogue.OFFICIALS_REASSIGNED.format(code=code, name="console:minh") in html
+            assert catalogue.OFFICIALS_REASSIGNED.format(code=code, name="minh") in html
             assert (await bot.ticket(code)).assignee == "console:minh"
             assert catalogue.CONSOLE_TICKET_EVENTS["assign"].format(assignee="minh") in html
 

@@ -276,7 +276,9 @@ async def _reassign(act: Act, parts: Services) -> tuple[ActionOutcome, str]:
     user = await parts.store.get(username) if username else None
     if user is None or not user.enabled:
         raise FormProblem(catalogue.CONSOLE_TICKET_ASSIGNEE_UNKNOWN)
-    outcome = await act.actions.reassign(act.code, actor(user), actor=act.actor, expected_version=act.version)
+    outcome = await act.actions.reassign(
+        act.code, actor(user), actor=act.actor, expected_version=act.version, name=user.username
+    )
     return outcome, f"to {user.username}"
 
 

@@ -252,11 +252,14 @@ class OfficialActions:
             ticket = await self.desk.resume(code, actor=actor, expected_version=expected_version)
         return ActionOutcome(ticket, catalogue.OFFICIALS_RESUMED.format(code=ticket.code, time=self._due_text(ticket)))
 
-    async def reassign(self, code: str, assignee: str, *, actor: str, expected_version: int | None) -> ActionOutcome:
-        """Give an open ticket to another official (a leader's action)."""
+    async def reassign(
+        self, code: str, assignee: str, *, actor: str, expected_version: int | None, name: str = ""
+    ) -> ActionOutcome:
+        """Give an open ticket to another official (a leader's action); ``name`` is how the notice
+        names the assignee."""
         with _as_action_conflict():
             ticket = await self.store.assign(code, assignee, actor=actor, expected_version=expected_version)
-        return ActionOutcome(ticket, catalogue.OFFICIALS_REASSIGNED.format(code=ticket.code, name=assignee))
+        return ActionOutcome(ticket, catalogue.OFFICIALS_REASSIGNED.format(code=ticket.code, name=name or assignee))
 
     async def close(self, code: str, *, actor: str, expected_version: int | None) -> ActionOutcome:
         """Close an answered ticket; with the service, send the citizen the closing message and
