@@ -51,7 +51,7 @@ def add_commands(commands: Commands) -> None:
         "--period",
         required=True,
         metavar="PERIOD",
-        help="2026-Q3, 2026-H1, 2026 or 2026-07-01..2026-09-30 (Vietnam time)",
+        help="2026-Q3, 2026-H1, 2026, 2026-07 or 2026-07-01..2026-09-30 (Vietnam time)",
     )
     report.add_argument("--format", choices=("text", "csv", "xlsx", "html", "png"), default="text")
     report.add_argument("--out", type=Path, metavar="PATH", help="write here (required for xlsx and png; else stdout)")
