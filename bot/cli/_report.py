@@ -24,13 +24,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         print(f"wardbot: report: --format {args.format} needs --out PATH", file=sys.stderr)
         return 2
     config = load_config(args.config)
-    report = reports.build_report(
-        period,
-        tickets_path=config.data_dir / "tickets.sqlite3",
-        bot_path=config.database_path,
-        calendar=config.calendar.working_calendar(),
-        now=dt.datetime.now(dt.UTC),
-    )
+    report = reports.ward_report(config, period, now=dt.datetime.now(dt.UTC))
     if args.format == "xlsx":
         reports.render_xlsx(report, args.out)
         return 0
