@@ -22,7 +22,7 @@ LATE_ROW = re.compile(
 )
 LOAD_ROW = re.compile(
     r'<tr class="official">\s*<td class="name">([^<]+)</td>\s*'
-    + r'\s*'.join([r'<td class="number[^"]*"[^>]*>(\d+)</td>'] * 3)
+    + r"\s*".join([r'<td class="number[^"]*"[^>]*>(\d+)</td>'] * 3)
 )
 RATE = re.compile(r'data-rate="([^"]*)" data-due="(\d+)" data-on-time="(\d+)"')
 

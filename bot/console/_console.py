@@ -316,9 +316,9 @@ class Console:
         )
         env.globals["ROLES"] = list(Role)
         pages = Pages()
-        from . import _audit, _board, _login, _queue, _users
+        from . import _audit, _board, _login, _queue, _reports, _users
 
-        for group in page_groups if page_groups is not None else (_login, _queue, _users, _audit, _board):
+        for group in page_groups if page_groups is not None else (_login, _queue, _users, _audit, _board, _reports):
             group.add_pages(pages)
         self.page_paths = frozenset(pages.paths)
         self.app.add_routes([web.get("/static/{name}", self._static), *pages.routes])
