@@ -8,8 +8,10 @@ import re
 from pathlib import Path
 
 from fakes.aio import async_test
+from fakes.clocks import ManualClock
 from test_console_web import Running
 
+from bot._app import Application
 from bot.reports import build_board
 from handlers import catalogue
 from tickets import WARD_TZ, Category, TicketStore
@@ -31,13 +33,11 @@ def at(day: int, month: int = 11, hour: int = 9) -> dt.datetime:
     return dt.datetime(2026, month, day, hour, tzinfo=WARD_TZ)
 
 
-async def file_tickets(bot: Running) -> dict[str, str]:
+async def file_tickets(app: Application, clock: ManualClock) -> dict[str, str]:
     """The board test's tickets (tests/test_board.py), filed through the running bot's store on
     its manual clock; the clock is left at Friday 20/11 10:00."""
-    store = bot.app.tickets
-    desk = bot.app.desk
+    store, desk = app.tickets, app.desk
     assert store is not None and desk is not None
-    clock = bot.clock
 
     async def file(received: dt.datetime, text: str = "Đèn đường hỏng") -> str:
         clock.now = received
@@ -76,7 +76,7 @@ async def test_the_board_shows_build_boards_figures_overdue_first(tmp_path: Path
     async with Running(tmp_path, tiny_kb) as bot, bot.client() as client:
         await bot.add_user("admin", "admin")
         await bot.add_user("thu", "leader")
-        codes = await file_tickets(bot)
+        codes = await file_tickets(bot.app, bot.clock)
         assert bot.app.tickets is not None
         board = await the_board(bot.app.tickets, bot)
         await client.login("thu")

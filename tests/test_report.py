@@ -253,7 +253,9 @@ def test_periods(text: str, first: dt.date, last: dt.date) -> None:
     assert period.end - period.start == dt.timedelta(days=(last - first).days + 1)
 
 
-@pytest.mark.parametrize("text", ["2026-Q5", "2026-H3", "2026-13", "2026-00", "26", "2026-09-30..2026-07-01", "2026-07-01..x", "Q3"])
+@pytest.mark.parametrize(
+    "text", ["2026-Q5", "2026-H3", "2026-13", "2026-00", "26", "2026-09-30..2026-07-01", "2026-07-01..x", "Q3"]
+)
 def test_bad_periods_are_one_line_and_exit_2(text: str, tmp_path, monkeypatch, capsys) -> None:
     with pytest.raises(PeriodError):
         parse_period(text)

@@ -106,9 +106,13 @@ class Section:
     rows: tuple[TableRow, ...]
 
 
+# What an empty value means, where it means more than "no data": the report's own words.
+_EMPTY = {"closed_at": catalogue.REPORT_NOT_CLOSED, "reason": catalogue.REPORT_NO_REASON}
+
+
 def _figure(section: str, item: str, metric: str, value: Any, metric_label: str, shown: Any) -> Figure:
-    if value is None:
-        text = catalogue.CONSOLE_REPORTS_NO_DATA
+    if value is None or value == "":
+        text = _EMPTY.get(metric, catalogue.CONSOLE_REPORTS_NO_DATA)
     elif metric in RATES:
         text = percent(value)
     else:
