@@ -11,7 +11,8 @@ The foundation (this package's first modules):
   middleware every request passes (console off until an enabled admin exists, session checked
   against the user, CSRF on every state-changing request, the content policy), and the helpers
   below. ``templates/`` (Jinja2, autoescaped, ``base.html`` the layout) and ``static/``.
-- Page groups: ``_login.py``, ``_queue.py`` (``/console/``), ``_users.py``, ``_audit.py``.
+- Page groups: ``_login.py``, ``_queue.py`` (``/console/``), ``_users.py``, ``_audit.py``,
+  ``_board.py`` (``/console/board``, leaders), ``_reports.py`` (``/console/reports``).
 
 Adding a page (the extension API)
 ---------------------------------
