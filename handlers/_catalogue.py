@@ -881,3 +881,65 @@ CONSOLE_TICKET_EVENTS = {
     "due_change": "Hạn trả lời mới: {time}",
     "redact": "Xóa dữ liệu cá nhân của người dân",
 }
+# --- the web console's deadline board and reports pages (bot/console/_board.py, _reports.py) -------
+# The board is the leaders'; the reports page shows `wardbot report`'s figures (the REPORT_* words).
+CONSOLE_BOARD_TITLE = "Bảng hạn xử lý"
+CONSOLE_BOARD_INTRO = "Số liệu tính đến {time}, theo cùng cách tính của báo cáo định kỳ."
+CONSOLE_BOARD_MONTH = "Tháng {month}"
+CONSOLE_BOARD_QUARTER = "Quý {quarter}/{year}"  # {quarter} in Roman numerals, as wards write it
+CONSOLE_BOARD_ON_TIME = "đúng hạn"
+CONSOLE_BOARD_ALL_ON_TIME = "100 % đúng hạn"
+CONSOLE_BOARD_RATE_DETAIL = "{on_time}/{due} phiếu đến hạn được xử lý đúng hạn"
+CONSOLE_BOARD_NONE_DUE = "Chưa có phiếu nào đến hạn"
+CONSOLE_BOARD_URGENT = "Quá hạn và sắp đến hạn"
+CONSOLE_BOARD_URGENT_EMPTY = "Không có phiếu nào quá hạn hay sắp đến hạn."
+CONSOLE_BOARD_LATE = "Trễ hạn trong quý"
+CONSOLE_BOARD_LATE_EMPTY = "Quý này chưa có phiếu nào trễ hạn."
+CONSOLE_BOARD_LATE_DAYS = DEADLINE_LATE_DAYS
+CONSOLE_BOARD_LATE_TODAY = "quá hạn trong ngày"
+CONSOLE_BOARD_DAYS_LATE = "Trễ (ngày làm việc)"
+CONSOLE_BOARD_REASON = "Lý do"
+CONSOLE_BOARD_NO_REASON = REPORT_NO_REASON
+CONSOLE_BOARD_CLOSED_AT = "Đóng lúc"
+CONSOLE_BOARD_NOT_CLOSED = "Chưa đóng"
+CONSOLE_BOARD_LOAD = "Khối lượng theo cán bộ"
+CONSOLE_BOARD_OFFICIAL = "Cán bộ"
+CONSOLE_BOARD_OPEN_ASSIGNED = "Đang xử lý"
+CONSOLE_BOARD_OVERDUE = "Trong đó quá hạn"
+CONSOLE_BOARD_ANSWERED = "Đã trả lời trong tháng"
+CONSOLE_BOARD_LOAD_EMPTY = "Tháng này chưa có phiếu nào được giao hay được trả lời."
+
+CONSOLE_REPORTS_TITLE = "Báo cáo"
+CONSOLE_REPORTS_HEADING = "Báo cáo kỳ {period}"
+CONSOLE_REPORTS_META = REPORT_PAGE_META
+CONSOLE_REPORTS_PRESET = "Kỳ báo cáo"
+# The periods offered in the select, by key; each is shown with its `wardbot report --period` form.
+CONSOLE_REPORTS_PRESETS = {
+    "month": "Tháng này",
+    "last_month": "Tháng trước",
+    "quarter": "Quý này",
+    "last_quarter": "Quý trước",
+    "half": "6 tháng này",
+    "last_half": "6 tháng trước",
+    "year": "Năm nay",
+    "last_year": "Năm trước",
+}
+CONSOLE_REPORTS_PRESET_OPTION = "{name} ({period})"
+CONSOLE_REPORTS_CUSTOM = "Kỳ khác"
+CONSOLE_REPORTS_CUSTOM_HINT = (
+    "Ví dụ: 2026-Q3 (quý), 2026-H1 (6 tháng đầu năm), 2026 (cả năm), 2026-07 (tháng), "
+    "2026-07-01..2026-09-30 (từ ngày..đến ngày)"
+)
+CONSOLE_REPORTS_SHOW = "Xem"
+CONSOLE_REPORTS_BAD_PERIOD = (
+    "Không hiểu kỳ báo cáo «{text}». Anh/chị vui lòng nhập theo một trong các dạng: 2026-Q3 (quý), "
+    "2026-H1 hoặc 2026-H2 (6 tháng), 2026 (cả năm), 2026-07 (tháng) hoặc 2026-07-01..2026-09-30 "
+    "(ngày kết thúc không trước ngày bắt đầu)."
+)
+CONSOLE_REPORTS_BAD_FORMAT = "Không có định dạng tải về này; chọn XLSX, CSV, HTML hoặc PNG."
+CONSOLE_REPORTS_DOWNLOAD = "Tải về"
+CONSOLE_REPORTS_FORMATS = {"xlsx": "Excel (XLSX)", "csv": "CSV", "html": "Trang HTML", "png": "Biểu đồ (PNG)"}
+CONSOLE_REPORTS_CHART_ALT = "Biểu đồ kỳ {period}: tỷ lệ đúng hạn, trả lời tự động, thời gian xử lý"
+CONSOLE_REPORTS_ITEM = REPORT_COLUMNS["item"]
+CONSOLE_REPORTS_NONE = REPORT_NO_QUESTIONS
+CONSOLE_REPORTS_NO_DATA = "—"

@@ -19,6 +19,7 @@ from test_web_browser import CHROMIUM_FLAGS, PHONE, browser  # noqa: F401 - the 
 
 from bot._app import Application
 from bot._config import Config, HttpSettings, KnowledgeSettings
+from bot.storage import Clock, utc_now
 from handlers import catalogue
 from tickets import Category
 
@@ -29,12 +30,12 @@ REPORT = "Đèn đường trước số 12 ngõ 5 Lê Lợi hỏng cả tuần n
 class RunningBot:
     """``wardbot run`` (the real dialogue, web chat and console) on a loop in a background thread."""
 
-    def __init__(self, config: Config) -> None:
+    def __init__(self, config: Config, *, clock: Clock = utc_now) -> None:
         self.config = config
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._thread.start()
-        self.app = Application(config, embedder=HashingEmbedder(), progress=False)
+        self.app = Application(config, embedder=HashingEmbedder(), progress=False, clock=clock)
         self.run(self.app.start())
 
     def run(self, coroutine: Coroutine[Any, Any, Any]) -> Any:

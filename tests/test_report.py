@@ -241,6 +241,8 @@ def test_a_running_period_does_not_count_deadlines_still_ahead(data_dir: Path) -
         ("2026-H1", dt.date(2026, 1, 1), dt.date(2026, 6, 30)),
         ("2026-h2", dt.date(2026, 7, 1), dt.date(2026, 12, 31)),
         ("2026", dt.date(2026, 1, 1), dt.date(2026, 12, 31)),
+        ("2026-02", dt.date(2026, 2, 1), dt.date(2026, 2, 28)),
+        ("2026-12", dt.date(2026, 12, 1), dt.date(2026, 12, 31)),
         ("2026-02-13..2026-02-27", dt.date(2026, 2, 13), dt.date(2026, 2, 27)),
     ],
 )
@@ -251,7 +253,9 @@ def test_periods(text: str, first: dt.date, last: dt.date) -> None:
     assert period.end - period.start == dt.timedelta(days=(last - first).days + 1)
 
 
-@pytest.mark.parametrize("text", ["2026-Q5", "2026-H3", "26", "2026-09-30..2026-07-01", "2026-07-01..x", "Q3"])
+@pytest.mark.parametrize(
+    "text", ["2026-Q5", "2026-H3", "2026-13", "2026-00", "26", "2026-09-30..2026-07-01", "2026-07-01..x", "Q3"]
+)
 def test_bad_periods_are_one_line_and_exit_2(text: str, tmp_path, monkeypatch, capsys) -> None:
     with pytest.raises(PeriodError):
         parse_period(text)

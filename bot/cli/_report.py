@@ -24,13 +24,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         print(f"wardbot: report: --format {args.format} needs --out PATH", file=sys.stderr)
         return 2
     config = load_config(args.config)
-    report = reports.build_report(
-        period,
-        tickets_path=config.data_dir / "tickets.sqlite3",
-        bot_path=config.database_path,
-        calendar=config.calendar.working_calendar(),
-        now=dt.datetime.now(dt.UTC),
-    )
+    report = reports.ward_report(config, period, now=dt.datetime.now(dt.UTC))
     if args.format == "xlsx":
         reports.render_xlsx(report, args.out)
         return 0
@@ -51,7 +45,7 @@ def add_commands(commands: Commands) -> None:
         "--period",
         required=True,
         metavar="PERIOD",
-        help="2026-Q3, 2026-H1, 2026 or 2026-07-01..2026-09-30 (Vietnam time)",
+        help="2026-Q3, 2026-H1, 2026, 2026-07 or 2026-07-01..2026-09-30 (Vietnam time)",
     )
     report.add_argument("--format", choices=("text", "csv", "xlsx", "html", "png"), default="text")
     report.add_argument("--out", type=Path, metavar="PATH", help="write here (required for xlsx and png; else stdout)")

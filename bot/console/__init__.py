@@ -12,7 +12,8 @@ The foundation (this package's first modules):
   against the user, CSRF on every state-changing request, the content policy), and the helpers
   below. ``templates/`` (Jinja2, autoescaped, ``base.html`` the layout) and ``static/``.
 - Page groups: ``_login.py``, ``_queue.py`` (``/console/``), ``_users.py``, ``_audit.py``,
-  ``_ticket.py`` (``/console/tickets/<CODE>`` and its actions).
+  ``_ticket.py`` (``/console/tickets/<CODE>`` and its actions),
+  ``_board.py`` (``/console/board``, leaders), ``_reports.py`` (``/console/reports``).
 
 Adding a page (the extension API)
 ---------------------------------

@@ -327,9 +327,10 @@ class Console:
         )
         env.globals["ROLES"] = list(Role)
         pages = Pages()
-        from . import _audit, _login, _queue, _ticket, _users
+        from . import _audit, _board, _login, _queue, _reports, _ticket, _users
 
-        for group in page_groups if page_groups is not None else (_login, _queue, _users, _audit, _ticket):
+        groups = (_login, _queue, _users, _audit, _ticket, _board, _reports)
+        for group in page_groups if page_groups is not None else groups:
             group.add_pages(pages)
         self.page_paths = frozenset(pages.paths)
         self.app.add_routes([web.get("/static/{name}", self._static), *pages.routes])

@@ -88,7 +88,8 @@ def row_state(ticket: Ticket, desk: TicketDesk, now: dt.datetime) -> str:
     return _ROW_STATES[desk.deadline_state(ticket, now)]
 
 
-def _row(ticket: Ticket, state: str) -> dict[str, object]:
+def ticket_row(ticket: Ticket, state: str) -> dict[str, object]:
+    """What a page shows of a ticket in a list (the queue's rows, the board's urgent tickets)."""
     status = catalogue.TICKET_STATUS_SHORT[ticket.status.value]
     text = ticket.text if len(ticket.text) <= SNIPPET_CHARS else ticket.text[: SNIPPET_CHARS - 1] + "…"
     return {
@@ -113,7 +114,7 @@ async def queue_page(request: web.Request) -> web.StreamResponse:
     terms = fold(filters.q).split()
     now = parts.clock()
     shown = sorted((t for t in tickets if filters.keeps(t, terms)), key=lambda t: (t.due_at, t.code))
-    rows = [_row(ticket, row_state(ticket, parts.desk, now)) for ticket in shown]
+    rows = [ticket_row(ticket, row_state(ticket, parts.desk, now)) for ticket in shown]
     open_count = sum(ticket.status in OPEN_STATUSES for ticket in shown)
     context = {
         "rows": rows,

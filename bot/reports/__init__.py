@@ -4,9 +4,18 @@ and rendered as text, CSV, XLSX, HTML or PNG (``_render.py``); and the leaders' 
 (``_board.py``: :func:`build_board`), from the same on-time definition."""
 
 from ._board import Board, LateTicket, OfficialLoad, OnTime, UrgentTicket, build_board, month_and_quarter
-from ._figures import LateItem, Report, TimeStats, build_report
+from ._figures import LateItem, Report, TimeStats, build_report, ward_report
 from ._period import Period, PeriodError, parse_period
-from ._render import format_value, render_csv, render_html, render_png, render_text, render_xlsx
+from ._render import (
+    format_value,
+    labelled_rows,
+    percent,
+    render_csv,
+    render_html,
+    render_png,
+    render_text,
+    render_xlsx,
+)
 
 __all__ = (
     "Board",
@@ -23,10 +32,13 @@ __all__ = (
     "TimeStats",
     "build_report",
     "format_value",
+    "labelled_rows",
     "parse_period",
+    "percent",
     "render_csv",
     "render_html",
     "render_png",
     "render_text",
     "render_xlsx",
+    "ward_report",
 )

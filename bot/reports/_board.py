@@ -90,10 +90,7 @@ class Board:
 def month_and_quarter(now: dt.datetime) -> tuple[Period, Period]:
     """The month and the quarter ``now`` falls in, in the ward's time."""
     today = now.astimezone(WARD_TZ).date()
-    first = today.replace(day=1)
-    after = first.replace(year=first.year + 1, month=1) if first.month == 12 else first.replace(month=first.month + 1)
-    month = Period(f"{today:%Y-%m}", first, after - dt.timedelta(days=1))
-    return month, parse_period(f"{today.year}-Q{(today.month - 1) // 3 + 1}")
+    return parse_period(f"{today:%Y-%m}"), parse_period(f"{today.year}-Q{(today.month - 1) // 3 + 1}")
 
 
 def _on_time(histories: Sequence[tuple[Ticket, Sequence[TicketEvent]]], period: Period, now: dt.datetime) -> OnTime:

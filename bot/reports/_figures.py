@@ -63,6 +63,7 @@ from tickets import (
     timestamp_text,
 )
 
+from .._config import Config
 from ..storage import OFFICIALS_OUTCOME, percentile
 from ._period import Period
 
@@ -447,4 +448,16 @@ def build_report(
         generated_at=now,
         bot=_bot_figures(bot_path, period),
         **_ticket_figures(histories, period, as_of, calendar),
+    )
+
+
+def ward_report(config: Config, period: Period, *, now: dt.datetime) -> Report:
+    """:func:`build_report` over the ward's own stores (``config``'s data directory and calendar):
+    what ``wardbot report`` and the web console's reports page show."""
+    return build_report(
+        period,
+        tickets_path=config.data_dir / "tickets.sqlite3",
+        bot_path=config.database_path,
+        calendar=config.calendar.working_calendar(),
+        now=now,
     )

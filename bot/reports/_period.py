@@ -1,5 +1,5 @@
-"""The period a report covers: ``2026-Q3``, ``2026-H1``, ``2026`` or ``2026-07-01..2026-09-30``,
-whole days in Vietnam time."""
+"""The period a report covers: ``2026-Q3``, ``2026-H1``, ``2026``, ``2026-07`` or
+``2026-07-01..2026-09-30``, whole days in Vietnam time."""
 
 from __future__ import annotations
 
@@ -34,8 +34,16 @@ class Period:
 
 
 def parse_period(text: str) -> Period:
-    """``2026-Q3``, ``2026-H1``, ``2026`` or ``2026-07-01..2026-09-30`` (both days included)."""
+    """``2026-Q3``, ``2026-H1``, ``2026``, ``2026-07`` (a month: wards report monthly too) or
+    ``2026-07-01..2026-09-30`` (both days included)."""
     text = text.strip()
+    if match := re.fullmatch(r"(\d{4})-(\d{2})", text):
+        year, month = int(match[1]), int(match[2])
+        if not 1 <= month <= 12:
+            raise PeriodError(f"{text!r}: a month is 01 to 12")
+        first = dt.date(year, month, 1)
+        after = dt.date(year + 1, 1, 1) if month == 12 else dt.date(year, month + 1, 1)
+        return Period(text, first, after - dt.timedelta(days=1))
     if match := re.fullmatch(r"(\d{4})-([QqHh])([1-4])", text):
         year, kind, number = int(match[1]), match[2].upper(), int(match[3])
         months = 3 if kind == "Q" else 6
@@ -57,4 +65,4 @@ def parse_period(text: str) -> Period:
         if last < first:
             raise PeriodError(f"{text!r}: the range ends before it starts")
         return Period(f"{first.isoformat()}..{last.isoformat()}", first, last)
-    raise PeriodError(f"{text!r}: expected 2026-Q3, 2026-H1, 2026 or 2026-07-01..2026-09-30")
+    raise PeriodError(f"{text!r}: expected 2026-Q3, 2026-H1, 2026, 2026-07 or 2026-07-01..2026-09-30")

@@ -8,7 +8,7 @@ import csv
 import html
 import io
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from handlers import catalogue
 
@@ -31,7 +31,8 @@ def _hours(value: float | None) -> str:
     return "-" if value is None else f"{value:g} h"
 
 
-def _percent(value: float | None) -> str:
+def percent(value: float | None) -> str:
+    """A rate (0..1) as every format and the console show it: "66.7 %", "-" for no data."""
     return "-" if value is None else f"{value * 100:.1f} %"
 
 
@@ -49,7 +50,7 @@ def render_text(report: Report) -> str:
 
     first, last = period.first.strftime(catalogue.DATE), period.last.strftime(catalogue.DATE)
     counts = {"received": report.received, "closed": report.closed, "open": report.open}
-    on_time = {"rate": _percent(report.on_time_rate), "on_time": report.on_time, "due": report.due}
+    on_time = {"rate": percent(report.on_time_rate), "on_time": report.on_time, "due": report.due}
     lines = [
         catalogue.REPORT_TITLE.format(period=period.label, first=first, last=last),
         catalogue.REPORT_GENERATED.format(time=_local(report.generated_at)),
@@ -92,7 +93,7 @@ def render_text(report: Report) -> str:
         f"{catalogue.REPORT_OUTCOMES.get(outcome, outcome)} {count}" for outcome, count in bot.outcomes.items()
     )
     latency = "-" if bot.latency_p50_ms is None else f"p50 {bot.latency_p50_ms} ms, p95 {bot.latency_p95_ms} ms"
-    helpful = {"rate": _percent(bot.helpful_share), "helpful": bot.helpful, "votes": bot.votes}
+    helpful = {"rate": percent(bot.helpful_share), "helpful": bot.helpful, "votes": bot.votes}
     lines += [
         *heading(4, "bot"),
         "  " + catalogue.REPORT_MESSAGES.format(messages=bot.messages, outcomes=outcomes, undelivered=bot.undelivered),
@@ -167,8 +168,9 @@ def render_csv(report: Report) -> str:
     return out.getvalue()
 
 
-def render_xlsx(report: Report, path: Path) -> None:
-    """One sheet per section, named in Vietnamese, with the columns Mục, Chỉ số, Giá trị."""
+def render_xlsx(report: Report, path: Path | IO[bytes]) -> None:
+    """One sheet per section, named in Vietnamese, with the columns Mục, Chỉ số, Giá trị; written to
+    a file, or to a binary stream (the console's download)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -211,7 +213,7 @@ def chart_figure(report: Report):
 
     bars = [catalogue.REPORT_METRICS["on_time"], catalogue.REPORT_METRICS["late"]]
     on_time.bar(bars, [report.on_time, len(report.late)], color=["#2e7d32", "#c62828"])
-    rate = {"rate": _percent(report.on_time_rate), "on_time": report.on_time, "due": report.due}
+    rate = {"rate": percent(report.on_time_rate), "on_time": report.on_time, "due": report.due}
     on_time.set_title(catalogue.REPORT_CHART_ON_TIME.format(**rate))
     on_time.set_ylabel(catalogue.REPORT_CHART_DUE_AXIS)
 
