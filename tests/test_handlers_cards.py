@@ -397,6 +397,10 @@ def test_catalogue_placeholders_are_known() -> None:
         "limit", "minutes",
         # the erasure receipt (counts of what was erased, the tickets stripped)
         "replies", "unanswered", "photos", "codes",
+        # a ticket's deadline line (bot.officials.ticket_deadline)
+        "days", "hours",
+        # the web console (bot.console): users, paging, the board's periods, who acted through what
+        "username", "role", "page", "pages", "shown", "month", "quarter", "year", "via",
     }  # fmt: skip
     templates = {name: value for name, value in vars(catalogue).items() if name.isupper() and isinstance(value, str)}
     assert len(templates) > 80
