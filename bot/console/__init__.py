@@ -44,7 +44,8 @@ tuple in :class:`Console`'s ``__init__`` (``_login, _queue, _users, _audit, ...`
   (blocks ``title``, ``content``); it gets ``t`` (every ``CONSOLE_*`` string of
   ``handlers.catalogue``, lower-cased without the prefix), ``user``, ``nav``, ``flashes``,
   ``ward_name``, ``url()`` and ``csrf_field()`` (put it in every ``<form method="post">``).
-- ``current_user(request) -> User``, ``signed_in_user(request) -> User | None``,
+- ``current_user(request) -> User``, ``signed_in_user(request) -> User | None``, ``actor_name(actor)``
+  (how a recorded actor reads: ``console:lan`` is "lan"; the templates' ``|who`` filter),
   ``actor(user) -> "console:<name>"`` (the actor of ticket events and audit entries).
 - ``await audit(request, action, target="", detail="")``: one audit entry by the current user.
 - ``services(request) -> Services``: ``.tickets`` (TicketStore), ``.desk`` (TicketDesk),
@@ -67,6 +68,7 @@ from ._console import (
     Pages,
     Services,
     actor,
+    actor_name,
     audit,
     current_user,
     redirect,
@@ -108,6 +110,7 @@ __all__ = (
     "Signer",
     "User",
     "actor",
+    "actor_name",
     "audit",
     "check_password",
     "current_user",

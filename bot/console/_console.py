@@ -78,6 +78,20 @@ class AppParts(Protocol):
     async def reload_knowledge(self) -> bool: ...
 
 
+def actor_name(name: str) -> str:
+    """How an actor of the history (or an assignee) reads: ``console:lan`` is lan, ``cli:lan``
+    "lan (dòng lệnh)", ``citizen`` "Người dân"."""
+    if name in catalogue.CONSOLE_TICKET_ACTORS:
+        return catalogue.CONSOLE_TICKET_ACTORS[name]
+    front_end, _, who = name.partition(":")
+    if not who:
+        return name
+    if front_end == "console":
+        return who
+    via = catalogue.CONSOLE_TICKET_ACTOR_FRONT_ENDS.get(front_end, front_end)
+    return catalogue.CONSOLE_TICKET_ACTOR_VIA.format(name=who, via=via)
+
+
 class Services:
     """The application's parts as a page handler needs them: :func:`services` ``(request)``."""
 
@@ -326,6 +340,7 @@ class Console:
             undefined=jinja2.StrictUndefined,
         )
         env.globals["ROLES"] = list(Role)
+        env.filters["who"] = actor_name  # how a recorded actor or assignee reads on every page
         pages = Pages()
         from . import _audit, _board, _login, _queue, _reports, _ticket, _users
 

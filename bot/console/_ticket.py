@@ -45,7 +45,19 @@ from ..officials import (
     ticket_deadline,
     ticket_links,
 )
-from ._console import Pages, Services, actor, audit, current_user, flash_here, redirect, render, services, url
+from ._console import (
+    Pages,
+    Services,
+    actor,
+    actor_name,
+    audit,
+    current_user,
+    flash_here,
+    redirect,
+    render,
+    services,
+    url,
+)
 from ._queue import OPEN_STATUSES, row_state
 
 Form = MultiDictProxy[str | bytes | Any]
@@ -63,20 +75,6 @@ class HistoryLine:
     at_iso: str
     what: str
     detail: str
-
-
-def actor_name(name: str) -> str:
-    """How an actor of the history (or an assignee) reads: ``console:lan`` is lan, ``cli:lan``
-    "lan (dòng lệnh)", ``citizen`` "Người dân"."""
-    if name in catalogue.CONSOLE_TICKET_ACTORS:
-        return catalogue.CONSOLE_TICKET_ACTORS[name]
-    front_end, _, who = name.partition(":")
-    if not who:
-        return name
-    if front_end == "console":
-        return who
-    via = catalogue.CONSOLE_TICKET_ACTOR_FRONT_ENDS.get(front_end, front_end)
-    return catalogue.CONSOLE_TICKET_ACTOR_VIA.format(name=who, via=via)
 
 
 def _day(moment: str) -> str:
