@@ -932,10 +932,11 @@ CONSOLE_KB_UPLOADED_NOT_SERVED = (
 )
 CONSOLE_KB_FEEDBACK_TITLE = "Câu hỏi cần bổ sung"
 CONSOLE_KB_FEEDBACK_INTRO = (
-    "Câu hỏi trợ lý chưa trả lời được và câu trả lời bị người dân đánh giá 👎 trong {days} ngày qua, gần nhất trước."
+    "Câu hỏi trợ lý chưa trả lời được và câu trả lời bị người dân đánh giá không hài lòng trong {days} "
+    "ngày qua, gần nhất trước."
 )
 CONSOLE_KB_FEEDBACK_EMPTY = "Không có câu hỏi nào cần bổ sung."
-CONSOLE_KB_FEEDBACK_KINDS = {"unanswered": "Chưa trả lời được", "disliked": "Bị đánh giá 👎"}
+CONSOLE_KB_FEEDBACK_KINDS = {"unanswered": "Chưa trả lời được", "disliked": "Bị đánh giá không hài lòng"}
 CONSOLE_KB_FEEDBACK_TIMES = "{count} lần · gần nhất {last}"
 CONSOLE_KB_FEEDBACK_RATED = "Câu trả lời bị đánh giá:"
 CONSOLE_KB_FEEDBACK_NO_TEXT = "(nội dung câu hỏi đã được xóa theo thời hạn lưu trữ)"
