@@ -4,6 +4,7 @@ the feedback queue to a new FAQ, roles, and the audit log."""
 
 from __future__ import annotations
 
+import dataclasses
 import html as html_lib
 import io
 import re
@@ -14,12 +15,16 @@ from fakes.aio import async_test
 from fakes.console import ConsoleClient, csrf_token, form_fields, with_fields
 from fakes.kb import TINY_FAQ
 from fakes.storage import turn
-from test_console_web import Running
+from test_console_web import Running, application
 
+from bot._config import KnowledgeSettings
 from bot.console import ConsoleStore
 from bot.console._kb import UPLOAD_MAX_BYTES
+from bot.kbadmin import install_national_layer
 from handlers import catalogue
-from knowledge import Faq, load_entry_file
+from knowledge import Faq, Procedure, bundled_national_path, load_entry_file
+
+PORTAL = Path(__file__).parent / "data" / "portal_sample.jsonl"
 
 
 def zip_of(files: dict[str, str]) -> bytes:
@@ -333,3 +338,33 @@ async def test_officials_and_leaders_cannot_open_or_change_the_knowledge_base(tm
                 )
                 assert status == 403
         assert snapshot(tiny_kb) == before
+
+
+@async_test
+async def test_a_national_procedure_is_read_only_and_its_ward_copy_overrides_it(tmp_path: Path, tiny_kb: Path) -> None:
+    bot = Running(tmp_path, tiny_kb)
+    bot.config = dataclasses.replace(bot.config, knowledge=KnowledgeSettings(paths=(str(tiny_kb),), national=True))
+    install_national_layer(PORTAL, bot.config.national_dir / bundled_national_path().name)
+    bot.app = application(bot.config, bot.clock)
+    code, address = "1.004194", "Bộ phận Một cửa, tầng 1, trụ sở Công an phường Mẫu"
+    async with bot, await admin_client(bot) as client:
+        _, page, _ = await client.get("/console/kb?kind=national&q=tam tru")
+        assert listed_ids(page) == [code]
+        status, page, _ = await client.get(f"/console/kb/entries/{code}")
+        assert status == 200 and catalogue.CONSOLE_KB_NATIONAL_TITLE in page
+        assert f'action="/console/kb/entries/{code}"' not in page  # no edit form, only the way to a copy
+        status, page, _ = await client.get(f"/console/kb/entries/{code}/override")
+        fields = form_fields(page, f"/console/kb/entries/{code}")
+        assert dict(fields)["base_hash"] == ""
+        status, _, _ = await client.post(f"/console/kb/entries/{code}", with_fields(fields, filing_address=address))
+        assert status == 303
+        saved = load_entry_file(tiny_kb / "procedures" / f"{code}.md")
+        assert isinstance(saved, Procedure) and saved.filing_address == address
+        assert bot.app.dialogue is not None
+        served = bot.app.dialogue.engine.kb.get(code)
+        assert isinstance(served, Procedure) and served.filing_address == address
+        _, page, _ = await client.get("/console/kb?q=tam tru")
+        assert listed_ids(page) == [code] and catalogue.CONSOLE_KB_OVERRIDES in page
+        status, page, _ = await client.get(f"/console/kb/entries/{code}")
+        assert status == 200 and catalogue.CONSOLE_KB_EDIT_PROCEDURE in page
+    assert ("kb.override", code, "reloaded") in await audit_entries(bot)
