@@ -337,6 +337,9 @@ async def test_officials_and_leaders_cannot_open_or_change_the_knowledge_base(tm
                     "/console/kb/upload", "a.zip", zip_of({"faq/a.md": "x"}), token=token
                 )
                 assert status == 403
+                # Nor may they send the admins' larger uploads: their bodies stop at aiohttp's 1 MiB.
+                status, _, _ = await client.upload("/console/kb/upload", "a.zip", b"\0" * (2 << 20), token=token)
+                assert status == 413
         assert snapshot(tiny_kb) == before
 
 

@@ -39,8 +39,9 @@ tuple in :class:`Console`'s ``__init__`` (``_login, _queue, _users, _audit, ...`
 
 - ``pages.get / pages.post(path, handler, *, role)``: the least :class:`Role` that may use the
   route (official < leader < admin), checked on every request; not signed in: 302 to the login.
-  ``pages.post(..., max_body=N)`` lets an upload's body hold N bytes instead of aiohttp's 1 MiB
-  (a larger one: 413 with ``CONSOLE_TOO_LARGE`` and a link back to the form, the path's GET).
+  ``pages.post(..., max_body=N)`` lets an upload's body hold N bytes instead of aiohttp's 1 MiB,
+  for a signed-in user the route's role allows (anyone else keeps 1 MiB); a larger body is
+  answered 413 with ``CONSOLE_TOO_LARGE`` and a link back to the form (the path's GET).
 - ``render(request, template, context, *, status=200)``: a template extending ``base.html``
   (blocks ``title``, ``content``); it gets ``t`` (every ``CONSOLE_*`` string of
   ``handlers.catalogue``, lower-cased without the prefix), ``user``, ``nav``, ``flashes``,

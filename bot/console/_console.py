@@ -164,14 +164,15 @@ class Pages:
     def __init__(self) -> None:
         self.routes: list[web.RouteDef] = []
         self.paths: set[str] = set()
-        self.body_limits: dict[Handler, int] = {}  # by the route's handler, for the middleware
+        # The larger bodies some routes take, and the role they need: by handler, for the middleware.
+        self.body_limits: dict[Handler, tuple[int, Role | None]] = {}
 
     def _add(self, method: str, path: str, handler: Handler, role: Role | None, max_body: int | None = None) -> None:
         guarded = _requiring(role, handler)
         self.routes.append(web.route(method, path, guarded))
         self.paths.add(path)
         if max_body is not None:
-            self.body_limits[guarded] = max_body
+            self.body_limits[guarded] = (max_body, role)
 
     def get(self, path: str, handler: Handler, *, role: Role | None) -> None:
         self._add("GET", path, handler, role)
@@ -400,10 +401,13 @@ class Console:
         return response
 
     async def _serve(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        limit = self._body_limits.get(request.match_info.handler)
-        if limit is not None:  # before anything reads the body: the CSRF check below does
+        user = await self._session_user(request)
+        limit, role = self._body_limits.get(request.match_info.handler, (0, None))
+        # Before anything reads the body (the CSRF check below does), and only for a user the
+        # route would serve: anyone else keeps aiohttp's 1 MiB.
+        if limit and user is not None and (role is None or user.may(role)):
             request = request.clone(client_max_size=limit)
-        request[_USER] = await self._session_user(request)
+        request[_USER] = user
         nonce = request.cookies.get(CSRF_COOKIE, "")
         request[_NONCE] = nonce or new_nonce()
         request[_FLASHES] = _read_flashes(request)
