@@ -41,6 +41,7 @@ from .channels import UPLOADS_DIR, Channel
 from .console import PREFIX as CONSOLE_PREFIX
 from .console import Console
 from .delivery import Pipeline, RetryPolicy, TurnHandler
+from .kbadmin import FeedbackQueue, KbAdmin
 from .officials import CitizenPrompts, OfficialActions, OfficialsDesk, TicketService
 from .privacy import Privacy
 from .storage import Clock, Storage, load_pseudonym_key, utc_now
@@ -178,6 +179,9 @@ class Application:
         self.officials: OfficialsDesk | None = None
         self.actions: OfficialActions | None = None  # the officials' actions, for the web console
         self.pipeline: Pipeline | None = None
+        # The knowledge base as the web console edits it, and the questions citizens left unanswered.
+        self.kbadmin: KbAdmin | None = None
+        self.feedback: FeedbackQueue | None = None
         self._embedder = embedder
         self._dialogue_factory = dialogue_factory
         self._apology = apology
@@ -187,6 +191,9 @@ class Application:
         self._started: list[Channel] = []
         self._background: set[asyncio.Task[Any]] = set()
         self._reload: asyncio.Task[bool] | None = None
+        # One rebuild at a time (SIGHUP, /admin/reload, the console): a slower, older one must not
+        # swap in its knowledge base after a newer one.
+        self._reload_lock = asyncio.Lock()
         # On the application's clock, so that a test's clock moves the lock too.
         self._admin_failures = Lockout(ADMIN_FAILURES, ADMIN_LOCK_S, clock=lambda: self._clock().timestamp())
         # The last reload's time, outcome and problems; at start, the problems of a KB refused
@@ -235,6 +242,11 @@ class Application:
         )
         engine = await self._start_engine()
         log.info("knowledge base: %d entries (%s)", len(engine.kb), engine.kb.fingerprint[:12])
+        try:
+            self.kbadmin = KbAdmin.from_config(config, reload=self.reload_knowledge)
+            self.feedback = FeedbackQueue(self.storage, self.kbadmin, clock=self._clock)
+        except ValueError as exc:  # the KB is files only: nothing for the console to edit
+            log.warning("the console cannot edit the knowledge base: %s", exc)
         self.tickets = await TicketStore.open(config.data_dir / "tickets.sqlite3", clock=self._clock)
         calendar = config.calendar.working_calendar()
         self.desk = TicketDesk(self.tickets, calendar, config.tickets.policies)
@@ -407,6 +419,10 @@ class Application:
         """Rebuild the search engine from the configured KB and swap it in if it is valid;
         otherwise keep serving the current one and log every problem. Whether it swapped; the
         outcome is kept in :attr:`last_reload` for ``/healthz`` and the admin."""
+        async with self._reload_lock:
+            return await self._reload_knowledge()
+
+    async def _reload_knowledge(self) -> bool:
         assert self.dialogue is not None, "reload before start"
         current = self.dialogue.engine
         log.info("reloading the knowledge base")
@@ -465,10 +481,11 @@ class Application:
             return web.json_response({"status": "a reload is already running"}, status=409)
         assert self._reload is not None
         swapped = await asyncio.shield(self._reload)  # a client that hangs up does not stop the reload
-        body = dict(self.last_reload or {}) | self._kb_figures()
+        body = dict(self.last_reload or {}) | self.kb_figures()
         return web.json_response(body, status=200 if swapped else 422)
 
-    def _kb_figures(self) -> dict[str, object]:
+    def kb_figures(self) -> dict[str, object]:
+        """The served knowledge base: its entries, fingerprint, and whether it is the snapshot."""
         assert self.dialogue is not None
         kb = self.dialogue.engine.kb
         return {"kb_entries": len(kb), "kb_fingerprint": kb.fingerprint, "kb_from_snapshot": self.serving_snapshot}
@@ -476,7 +493,7 @@ class Application:
     def _health(self) -> Mapping[str, object]:
         if self.dialogue is None:
             raise RuntimeError("starting")
-        return self._kb_figures() | {"last_reload": self.last_reload, "channels": [c.name for c in self._started]}
+        return self.kb_figures() | {"last_reload": self.last_reload, "channels": [c.name for c in self._started]}
 
 
 async def _to_console(request: web.Request) -> web.StreamResponse:

@@ -943,3 +943,150 @@ CONSOLE_REPORTS_CHART_ALT = "Biểu đồ kỳ {period}: tỷ lệ đúng hạn,
 CONSOLE_REPORTS_ITEM = REPORT_COLUMNS["item"]
 CONSOLE_REPORTS_NONE = REPORT_NO_QUESTIONS
 CONSOLE_REPORTS_NO_DATA = "—"
+# --- Web console: the knowledge-base pages (bot/console/_kb.py, templates kb*.html) -----------------
+CONSOLE_BACK = "‹ Quay lại"
+CONSOLE_TOO_LARGE = (
+    "Tệp gửi lên quá lớn: tối đa {megabytes} MB. Với tệp xuất từ Cổng dịch vụ công, anh/chị hãy nén "
+    "thành .jsonl.xz hoặc .jsonl.gz rồi tải lên lại; với tệp .zip, hãy chia thành nhiều tệp nhỏ hơn."
+)
+CONSOLE_KB_TITLE = "Cơ sở tri thức"
+CONSOLE_KB_INTRO = "Các câu hỏi thường gặp và thủ tục mà trợ lý dùng để trả lời người dân."
+CONSOLE_KB_SEARCH_HINT = "Câu hỏi, tên thủ tục, mã — có dấu hay không dấu"
+CONSOLE_KB_KINDS = {
+    "": "Tất cả",
+    "faq": "Câu hỏi thường gặp",
+    "ward": "Thủ tục của phường",
+    "national": "Thủ tục quốc gia",
+}
+CONSOLE_KB_KIND_FILTER = "Loại mục"
+CONSOLE_KB_COUNT = "{total} mục"
+CONSOLE_KB_EMPTY = "Không có mục nào khớp tìm kiếm."
+CONSOLE_KB_COLUMN_TITLE = "Câu hỏi / Tên thủ tục"
+CONSOLE_KB_COLUMN_ID = "Mã"
+CONSOLE_KB_COLUMN_KIND = "Loại"
+CONSOLE_KB_OVERRIDES = "thay bản quốc gia"
+CONSOLE_KB_STATUS = "Tình trạng"
+CONSOLE_KB_ENTRIES = "Số mục đang dùng"
+CONSOLE_KB_FINGERPRINT = "Phiên bản"
+CONSOLE_KB_FROM_SNAPSHOT = "Đang dùng bản lưu gần nhất vì cơ sở tri thức trên đĩa có lỗi."
+CONSOLE_KB_LAST_RELOAD = "Lần nạp lại gần nhất"
+CONSOLE_KB_NEVER_RELOADED = "Chưa nạp lại kể từ khi khởi động."
+CONSOLE_KB_RELOAD_OUTCOMES = {
+    "reloaded": "Thành công",
+    "refused": "Bị từ chối vì có lỗi — trợ lý vẫn trả lời bằng bản cũ",
+    "failed": "Thất bại — trợ lý vẫn trả lời bằng bản cũ",
+}
+CONSOLE_KB_VALIDATE = "Kiểm tra"
+CONSOLE_KB_RELOAD = "Nạp lại"
+CONSOLE_KB_NEW_FAQ = "Thêm câu hỏi"
+CONSOLE_KB_UPLOAD = "Tải lên"
+CONSOLE_KB_FEEDBACK = "Câu hỏi cần bổ sung"
+CONSOLE_KB_VALID = "Không có lỗi: cơ sở tri thức trên đĩa hợp lệ."
+CONSOLE_KB_PROBLEMS = "{count} lỗi cần sửa (tệp:dòng: nội dung):"
+CONSOLE_KB_UNREADABLE = "Có tệp không đọc được (có thể do sửa tay trên máy chủ):"
+CONSOLE_KB_RELOADED = "Đã nạp lại: trợ lý đang trả lời bằng cơ sở tri thức mới ({entries} mục)."
+CONSOLE_KB_RELOAD_REFUSED = (
+    "Không nạp lại được: trợ lý vẫn trả lời bằng cơ sở tri thức cũ. Xem các lỗi ở mục Tình trạng."
+)
+CONSOLE_KB_SAVED = "Đã lưu mục {entry_id}. Trợ lý đang trả lời bằng nội dung mới."
+CONSOLE_KB_SAVED_NOT_SERVED = (
+    "Đã lưu mục {entry_id} vào tệp, nhưng nạp lại không thành công: trợ lý vẫn trả lời bằng cơ sở tri thức cũ. "
+    "Xem lỗi ở trang Cơ sở tri thức."
+)
+CONSOLE_KB_NOT_SAVED = "Chưa lưu: có {count} lỗi. Nội dung anh/chị nhập vẫn còn nguyên bên dưới."
+CONSOLE_KB_CONFLICT = (
+    "Chưa lưu: trong lúc anh/chị sửa, mục này đã được người khác thay đổi. Nội dung anh/chị nhập vẫn "
+    "còn nguyên bên dưới; hãy xem bản hiện tại, sửa lại nếu cần rồi nhấn Lưu lần nữa."
+)
+CONSOLE_KB_ID_TAKEN = "Chưa lưu: mã «{entry_id}» đã được mục khác dùng. Hãy đặt mã khác rồi nhấn Lưu."
+CONSOLE_KB_CURRENT_VERSION = "Bản hiện tại trên máy chủ"
+CONSOLE_KB_NOT_FOUND = "Không tìm thấy mục này trong cơ sở tri thức."
+CONSOLE_KB_SAVE = "Lưu"
+CONSOLE_KB_CANCEL = "Hủy"
+CONSOLE_KB_FILE = "Tệp"
+CONSOLE_KB_MARKDOWN = "Xem tệp Markdown"
+CONSOLE_KB_EDIT_FAQ = "Sửa câu hỏi thường gặp"
+CONSOLE_KB_EDIT_PROCEDURE = "Sửa thủ tục của phường"
+CONSOLE_KB_NEW_FAQ_TITLE = "Câu hỏi thường gặp mới"
+CONSOLE_KB_FROM_FEEDBACK = "Từ câu hỏi người dân: trợ lý sẽ đánh dấu câu hỏi này đã xử lý khi anh/chị lưu."
+CONSOLE_KB_NATIONAL_TITLE = "Thủ tục quốc gia (chỉ đọc)"
+CONSOLE_KB_NATIONAL_NOTE = (
+    "Thủ tục này lấy từ Cổng dịch vụ công quốc gia và không sửa trực tiếp được. Tạo bản của phường để "
+    "ghi nơi nộp, lệ phí, thời hạn… theo thực tế tại phường; trợ lý sẽ dùng bản của phường thay cho bản này."
+)
+CONSOLE_KB_OVERRIDE = "Tạo bản của phường"
+CONSOLE_KB_OVERRIDE_TITLE = "Bản của phường cho thủ tục quốc gia"
+CONSOLE_KB_OVERRIDE_NOTE = "Khi lưu, bản này sẽ thay bản quốc gia cùng mã trong câu trả lời của trợ lý."
+CONSOLE_KB_ONE_PER_LINE = "Mỗi dòng một mục."
+CONSOLE_KB_ADD_ROW = "+ Thêm dòng"
+CONSOLE_KB_ROWS_HINT = "Để trống cả dòng thì dòng đó bị bỏ qua."
+CONSOLE_KB_FIELDS = {
+    "id": "Mã câu hỏi (dùng làm tên tệp: chữ thường không dấu, số, gạch nối)",
+    "question": "Câu hỏi",
+    "answer": "Câu trả lời",
+    "variants": "Cách hỏi khác của người dân",
+    "tags": "Từ khóa",
+    "source": "Nguồn",
+    "updated": "Ngày cập nhật",
+    "code": "Mã thủ tục",
+    "name": "Tên thủ tục",
+    "field": "Lĩnh vực",
+    "levels": "Cấp thực hiện",
+    "applicants": "Đối tượng thực hiện",
+    "implementing_agencies": "Cơ quan thực hiện",
+    "competent_agencies": "Cơ quan có thẩm quyền",
+    "filing_address": "Nơi nộp hồ sơ",
+    "decision": "Quyết định công bố",
+    "portal_url": "Đường dẫn nộp trực tuyến",
+    "source_url": "Đường dẫn nguồn",
+    "methods": "Cách thức nộp, thời hạn giải quyết và lệ phí",
+    "channel": "Cách nộp",
+    "processing_time": "Thời hạn giải quyết",
+    "fee": "Lệ phí",
+    "description": "Ghi chú",
+    "documents": "Thành phần hồ sơ",
+    "document_name": "Tên giấy tờ",
+    "originals": "Bản chính",
+    "copies": "Bản sao",
+    "form": "Mẫu đơn, tờ khai",
+    "group": "Nhóm",
+    "legal_basis": "Căn cứ pháp lý",
+    "legal_number": "Số hiệu",
+    "legal_name": "Tên văn bản",
+    "legal_issued": "Ngày ban hành",
+    "legal_issuer": "Cơ quan ban hành",
+    "steps": "Trình tự thực hiện",
+    "step": "Bước",
+    "conditions": "Yêu cầu, điều kiện",
+    "result": "Kết quả",
+    "asked_as": "Người dân thường hỏi thế nào",
+}
+CONSOLE_KB_UPLOAD_TITLE = "Tải lên cơ sở tri thức"
+CONSOLE_KB_UPLOAD_INTRO = (
+    "Tệp .zip gồm các mục Markdown (faq/…, procedures/…, questions/<mã>.txt) sẽ thêm hoặc thay các mục "
+    "cùng đường dẫn của phường. Tệp xuất từ Cổng dịch vụ công (.jsonl, .jsonl.xz, .jsonl.gz) sẽ làm mới "
+    "các thủ tục quốc gia. Mọi tệp được kiểm tra trước: có một lỗi thì không thay đổi gì."
+)
+CONSOLE_KB_UPLOAD_FILE = "Tệp (.zip, .jsonl, .jsonl.xz, .jsonl.gz; tối đa {megabytes} MB)"
+CONSOLE_KB_UPLOAD_BUTTON = "Kiểm tra và cài đặt"
+CONSOLE_KB_UPLOAD_NO_FILE = "Anh/chị chưa chọn tệp để tải lên."
+CONSOLE_KB_UPLOAD_REFUSED = "Chưa cài đặt gì: tệp «{name}» có {count} lỗi. Trợ lý vẫn trả lời bằng cơ sở tri thức cũ."
+CONSOLE_KB_UPLOADED = "Đã cài đặt «{name}»: trợ lý đang trả lời bằng cơ sở tri thức mới ({entries} mục)."
+CONSOLE_KB_UPLOADED_NOT_SERVED = (
+    "Đã cài đặt «{name}», nhưng nạp lại không thành công: trợ lý vẫn trả lời bằng cơ sở tri thức cũ. "
+    "Xem lỗi ở mục Tình trạng."
+)
+CONSOLE_KB_FEEDBACK_TITLE = "Câu hỏi cần bổ sung"
+CONSOLE_KB_FEEDBACK_INTRO = (
+    "Câu hỏi trợ lý chưa trả lời được và câu trả lời bị người dân đánh giá không hài lòng trong {days} "
+    "ngày qua, gần nhất trước."
+)
+CONSOLE_KB_FEEDBACK_EMPTY = "Không có câu hỏi nào cần bổ sung."
+CONSOLE_KB_FEEDBACK_KINDS = {"unanswered": "Chưa trả lời được", "disliked": "Bị đánh giá không hài lòng"}
+CONSOLE_KB_FEEDBACK_TIMES = "{count} lần · gần nhất {last}"
+CONSOLE_KB_FEEDBACK_RATED = "Câu trả lời bị đánh giá:"
+CONSOLE_KB_FEEDBACK_NO_TEXT = "(nội dung câu hỏi đã được xóa theo thời hạn lưu trữ)"
+CONSOLE_KB_FEEDBACK_NEW_FAQ = "Tạo FAQ từ câu hỏi này"
+CONSOLE_KB_FEEDBACK_GONE = "Câu hỏi này không còn trong danh sách (có thể đã được xử lý)."
+CONSOLE_KB_PREVIOUS = "‹ Trang trước"
+CONSOLE_KB_NEXT = "Trang sau ›"

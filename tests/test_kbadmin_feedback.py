@@ -7,23 +7,11 @@ from pathlib import Path
 
 from fakes.aio import async_test
 from fakes.clocks import ManualClock
+from fakes.storage import turn
 
 from bot.kbadmin import FeedbackQueue, KbAdmin
 from bot.storage import Storage
-from handlers import IncomingMessage, Reply
-
-
-async def turn(
-    storage: Storage, clock: ManualClock, text: str, *, outcome: str, entry_id: str = "", user: str = "u"
-) -> None:
-    """A message as the pipeline records it, answered with ``outcome``, delivered and settled."""
-    message = IncomingMessage("web", f"chat-{user}", user, text=text)
-    message_id = await storage.record_inbound(message)
-    assert message_id is not None
-    (pending,) = await storage.record_turn(message_id, [Reply("…")], outcome=outcome, entry_id=entry_id)
-    await storage.mark_delivered(pending.id)
-    await storage.settle(message_id)
-    clock.advance(60)
+from handlers import IncomingMessage
 
 
 @async_test

@@ -13,7 +13,8 @@ The foundation (this package's first modules):
   below. ``templates/`` (Jinja2, autoescaped, ``base.html`` the layout) and ``static/``.
 - Page groups: ``_login.py``, ``_queue.py`` (``/console/``), ``_users.py``, ``_audit.py``,
   ``_ticket.py`` (``/console/tickets/<CODE>`` and its actions),
-  ``_board.py`` (``/console/board``, leaders), ``_reports.py`` (``/console/reports``).
+  ``_board.py`` (``/console/board``, leaders), ``_reports.py`` (``/console/reports``),
+  ``_kb.py`` (``/console/kb``: the knowledge base, its uploads and the feedback queue).
 
 Adding a page (the extension API)
 ---------------------------------
@@ -40,6 +41,9 @@ tuple in :class:`Console`'s ``__init__`` (``_login, _queue, _users, _audit, ...`
 
 - ``pages.get / pages.post(path, handler, *, role)``: the least :class:`Role` that may use the
   route (official < leader < admin), checked on every request; not signed in: 302 to the login.
+  ``pages.post(..., max_body=N)`` lets an upload's body hold N bytes instead of aiohttp's 1 MiB,
+  for a signed-in user the route's role allows (anyone else keeps 1 MiB); a larger body is
+  answered 413 with ``CONSOLE_TOO_LARGE`` and a link back to the form (the path's GET).
 - ``render(request, template, context, *, status=200)``: a template extending ``base.html``
   (blocks ``title``, ``content``); it gets ``t`` (every ``CONSOLE_*`` string of
   ``handlers.catalogue``, lower-cased without the prefix), ``user``, ``nav``, ``flashes``,
@@ -50,7 +54,9 @@ tuple in :class:`Console`'s ``__init__`` (``_login, _queue, _users, _audit, ...`
 - ``await audit(request, action, target="", detail="")``: one audit entry by the current user.
 - ``services(request) -> Services``: ``.tickets`` (TicketStore), ``.desk`` (TicketDesk),
   ``.ticket_service`` (TicketService), ``.actions`` (OfficialActions), ``.storage`` (Storage),
-  ``.config``, ``.store`` (this ConsoleStore), ``.clock()``, ``.request_reload()`` and ``await .reload_knowledge()``.
+  ``.config``, ``.store`` (this ConsoleStore), ``.clock()``, ``.request_reload()`` and ``await .reload_knowledge()``;
+  ``.kbadmin`` (:class:`bot.kbadmin.KbAdmin`), ``.feedback`` (its ``FeedbackQueue``) and
+  ``.kb_status()`` (the served KB's figures and ``last_reload``).
 - ``redirect(request, location, *, status=303, message="", kind="ok")``: with a flash message.
 - ``flash_here(request, text, kind="ok")``: a message on the page this request renders (a form
   shown again with its problem).

@@ -30,6 +30,7 @@ from handlers import catalogue
 from tickets import TicketDesk, TicketStore
 
 from .._config import Config
+from ..kbadmin import FeedbackQueue, KbAdmin
 from ..officials import OfficialActions, Role, TicketService
 from ..storage import Clock, Storage, key_file, utc_now
 from ._sessions import (
@@ -72,8 +73,13 @@ class AppParts(Protocol):
     desk: TicketDesk | None
     ticket_service: TicketService | None
     actions: OfficialActions | None
+    kbadmin: KbAdmin | None
+    feedback: FeedbackQueue | None
+    last_reload: dict[str, object] | None  # the last KB reload's "at", "outcome" and "problems"
 
     def request_reload(self) -> bool: ...
+
+    def kb_figures(self) -> dict[str, object]: ...
 
     async def reload_knowledge(self) -> bool: ...
 
@@ -130,6 +136,19 @@ class Services:
     def storage(self) -> Storage:
         return self._started(self._parts.storage, "storage")
 
+    @property
+    def kbadmin(self) -> KbAdmin:
+        return self._started(self._parts.kbadmin, "knowledge base")
+
+    @property
+    def feedback(self) -> FeedbackQueue:
+        return self._started(self._parts.feedback, "feedback queue")
+
+    def kb_status(self) -> dict[str, object]:
+        """The served knowledge base (``kb_entries``, ``kb_fingerprint``, ``kb_from_snapshot``) and
+        ``last_reload`` (None before the first reload)."""
+        return self._parts.kb_figures() | {"last_reload": self._parts.last_reload}
+
     def request_reload(self) -> bool:
         """Start rebuilding the knowledge base in the background (False if one is running)."""
         return self._parts.request_reload()
@@ -165,17 +184,24 @@ class Pages:
     def __init__(self) -> None:
         self.routes: list[web.RouteDef] = []
         self.paths: set[str] = set()
+        # The larger bodies some routes take, and the role they need: by handler, for the middleware.
+        self.body_limits: dict[Handler, tuple[int, Role | None]] = {}
 
-    def _add(self, method: str, path: str, handler: Handler, role: Role | None) -> None:
-        self.routes.append(web.route(method, path, _requiring(role, handler)))
+    def _add(self, method: str, path: str, handler: Handler, role: Role | None, max_body: int | None = None) -> None:
+        guarded = _requiring(role, handler)
+        self.routes.append(web.route(method, path, guarded))
         self.paths.add(path)
+        if max_body is not None:
+            self.body_limits[guarded] = (max_body, role)
 
     def get(self, path: str, handler: Handler, *, role: Role | None) -> None:
         self._add("GET", path, handler, role)
 
-    def post(self, path: str, handler: Handler, *, role: Role | None) -> None:
-        """A state-changing route: the middleware has checked its CSRF token before ``handler``."""
-        self._add("POST", path, handler, role)
+    def post(self, path: str, handler: Handler, *, role: Role | None, max_body: int | None = None) -> None:
+        """A state-changing route: the middleware has checked its CSRF token before ``handler``.
+        ``max_body``: the bytes its body may hold instead of aiohttp's 1 MiB (an upload); a larger
+        one is answered 413 with the catalogue's ``CONSOLE_TOO_LARGE``."""
+        self._add("POST", path, handler, role, max_body)
 
 
 def _requiring(role: Role | None, handler: Handler) -> Handler:
@@ -342,12 +368,13 @@ class Console:
         env.globals["ROLES"] = list(Role)
         env.filters["who"] = actor_name  # how a recorded actor or assignee reads on every page
         pages = Pages()
-        from . import _audit, _board, _login, _queue, _reports, _ticket, _users
+        from . import _audit, _board, _kb, _login, _queue, _reports, _ticket, _users
 
-        groups = (_login, _queue, _users, _audit, _ticket, _board, _reports)
+        groups = (_login, _queue, _users, _audit, _ticket, _board, _reports, _kb)
         for group in page_groups if page_groups is not None else groups:
             group.add_pages(pages)
         self.page_paths = frozenset(pages.paths)
+        self._body_limits = dict(pages.body_limits)
         self.app.add_routes([web.get("/static/{name}", self._static), *pages.routes])
         # Last: whatever no page matched is the console's own 404, with its headers.
         self.app.add_routes([web.route("*", "/{tail:.*}", self._not_found)])
@@ -401,28 +428,47 @@ class Console:
         return response
 
     async def _serve(self, request: web.Request, handler: Handler) -> web.StreamResponse:
-        request[_USER] = await self._session_user(request)
+        user = await self._session_user(request)
+        limit, role = self._body_limits.get(request.match_info.handler, (0, None))
+        # Before anything reads the body (the CSRF check below does), and only for a user the
+        # route would serve: anyone else keeps aiohttp's 1 MiB.
+        if limit and user is not None and (role is None or user.may(role)):
+            request = request.clone(client_max_size=limit)
+        request[_USER] = user
         nonce = request.cookies.get(CSRF_COOKIE, "")
         request[_NONCE] = nonce or new_nonce()
         request[_FLASHES] = _read_flashes(request)
-        if request.method not in SAFE_METHODS and not await self._csrf_valid(request, nonce):
-            log.warning("console: %s %s refused, no valid CSRF token", request.method, request.path)
-            response: web.StreamResponse = render(
-                request, "error.html", {"message": catalogue.CONSOLE_CSRF_REFUSED}, status=403
-            )
+        try:
+            csrf_refused = request.method not in SAFE_METHODS and not await self._csrf_valid(request, nonce)
+        except web.HTTPRequestEntityTooLarge:
+            response: web.StreamResponse = self._too_large(request)
         else:
-            try:
-                response = await handler(request)
-            except web.HTTPException as exc:
-                if exc.status == 404:
-                    response = await self._not_found(request)
-                else:
-                    raise
+            if csrf_refused:
+                log.warning("console: %s %s refused, no valid CSRF token", request.method, request.path)
+                response = render(request, "error.html", {"message": catalogue.CONSOLE_CSRF_REFUSED}, status=403)
+            else:
+                response = await self._handle(request, handler)
         if request[_NONCE] != nonce:
             self.set_nonce(response, request[_NONCE])
         if request[_FLASHES] and FLASH_COOKIE not in response.cookies:
             response.del_cookie(FLASH_COOKIE, path=PREFIX)
         return response
+
+    async def _handle(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        try:
+            return await handler(request)
+        except web.HTTPRequestEntityTooLarge:  # a body the page read itself
+            return self._too_large(request)
+        except web.HTTPException as exc:
+            if exc.status == 404:
+                return await self._not_found(request)
+            raise
+
+    def _too_large(self, request: web.Request) -> web.Response:
+        """A body over the route's limit: said in Vietnamese, with the way back to its form (the
+        GET of the same path)."""
+        message = catalogue.CONSOLE_TOO_LARGE.format(megabytes=request.client_max_size >> 20)
+        return render(request, "error.html", {"message": message, "back": request.path}, status=413)
 
     async def _csrf_valid(self, request: web.Request, nonce: str) -> bool:
         token = request.headers.get(CSRF_HEADER, "")

@@ -1,9 +1,12 @@
-"""The web console from a test: users made in its store, and an HTTP client that logs in with the
-CSRF token of the page it is on, as a browser would."""
+"""The web console from a test: users made in its store, an HTTP client that logs in with the
+CSRF token of the page it is on, as a browser would, and a page's form read back as a browser
+would post it."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
+from html.parser import HTMLParser
 from pathlib import Path
 
 import aiohttp
@@ -51,15 +54,90 @@ class ConsoleClient:
         return csrf_token(html)
 
     async def post(
-        self, path: str, form: dict[str, str], *, token: str | None = None
+        self, path: str, form: Mapping[str, str] | Sequence[tuple[str, str]], *, token: str | None = None
     ) -> tuple[int, str, aiohttp.ClientResponse]:
-        """Post ``form`` with ``token`` (by default one read from the login page)."""
-        data = dict(form)
+        """Post ``form`` (a mapping, or pairs where a name repeats) with ``token``."""
+        data = list(form.items()) if isinstance(form, Mapping) else list(form)
         if token is not None:
-            data["csrf_token"] = token
+            data = [(name, value) for name, value in data if name != "csrf_token"] + [("csrf_token", token)]
         async with self.http.post(path, data=data, allow_redirects=False, headers=self.headers) as response:
             return response.status, await response.text(), response
 
     async def login(self, username: str, password: str = PASSWORD) -> tuple[int, str, aiohttp.ClientResponse]:
         token = await self.token()
         return await self.post("/console/login", {"username": username, "password": password}, token=token)
+
+    async def upload(
+        self, path: str, filename: str, content: bytes, *, token: str, field: str = "file"
+    ) -> tuple[int, str, aiohttp.ClientResponse]:
+        """Post a multipart form with one file, as a file input sends it."""
+        data = aiohttp.FormData()
+        data.add_field("csrf_token", token)
+        data.add_field(field, content, filename=filename, content_type="application/octet-stream")
+        async with self.http.post(path, data=data, allow_redirects=False, headers=self.headers) as response:
+            return response.status, await response.text(), response
+
+
+class _FormReader(HTMLParser):
+    """The fields of the form posting to ``action``, in document order, as a browser submits them."""
+
+    def __init__(self, action: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.action = action
+        self.inside = False
+        self.fields: list[tuple[str, str]] = []
+        self._textarea: str | None = None
+        self._text = ""
+        self._select: str | None = None
+        self._options: list[tuple[str, bool]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attr = {name: value or "" for name, value in attrs}
+        if tag == "form":
+            self.inside = attr.get("action") == self.action
+        elif not self.inside or "name" not in attr:
+            if tag == "option" and self._select is not None:
+                self._options.append((attr.get("value", ""), "selected" in attr))
+        elif tag == "input" and attr.get("type", "text") not in ("file", "submit", "button"):
+            self.fields.append((attr["name"], attr.get("value", "")))
+        elif tag == "textarea":
+            self._textarea, self._text = attr["name"], ""
+        elif tag == "select":
+            self._select, self._options = attr["name"], []
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea is not None:
+            self._text += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form":
+            self.inside = False
+        elif tag == "textarea" and self._textarea is not None:
+            # A browser drops the newline right after <textarea>.
+            self.fields.append((self._textarea, self._text.removeprefix("\n")))
+            self._textarea = None
+        elif tag == "select" and self._select is not None:
+            chosen = next((value for value, selected in self._options if selected), None)
+            if chosen is None and self._options:
+                chosen = self._options[0][0]
+            self.fields.append((self._select, chosen or ""))
+            self._select = None
+
+
+def form_fields(html: str, action: str) -> list[tuple[str, str]]:
+    """What a browser would post from the page's form whose action is ``action``, unchanged."""
+    reader = _FormReader(action)
+    reader.feed(html)
+    assert reader.fields, f"no form posting to {action}"
+    return reader.fields
+
+
+def with_fields(fields: Sequence[tuple[str, str]], **changes: str) -> list[tuple[str, str]]:
+    """``fields`` with the first field of each name in ``changes`` given a new value."""
+    changed = []
+    for name, value in fields:
+        if name in changes:
+            value = changes.pop(name)
+        changed.append((name, value))
+    assert not changes, f"no such fields: {sorted(changes)}"
+    return changed

@@ -19,3 +19,14 @@ async def log_turn(storage, clock: ManualClock, *, channel: str, outcome: str, l
         await storage.mark_delivered(pending.id)
     await storage.settle(message_id)
     clock.advance(60)
+
+
+async def turn(storage, clock: ManualClock, text: str, *, outcome: str, entry_id: str = "", user: str = "u") -> None:
+    """A message as the pipeline records it, answered with ``outcome``, delivered and settled."""
+    message = IncomingMessage("web", f"chat-{user}", user, text=text)
+    message_id = await storage.record_inbound(message)
+    assert message_id is not None
+    (pending,) = await storage.record_turn(message_id, [Reply("…")], outcome=outcome, entry_id=entry_id)
+    await storage.mark_delivered(pending.id)
+    await storage.settle(message_id)
+    clock.advance(60)

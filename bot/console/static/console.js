@@ -23,3 +23,20 @@ document.addEventListener("DOMContentLoaded", () => {
     });
   }
 });
+
+// Knowledge-base forms (kb_entry.html): "add a row" copies the last row of its group, emptied.
+// Without the script each group ends in one empty row, filled and saved to get another.
+document.addEventListener("DOMContentLoaded", () => {
+  for (const button of document.querySelectorAll("[data-add-row]")) {
+    button.hidden = false;
+    button.addEventListener("click", () => {
+      const rows = button.closest("[data-rows]").querySelectorAll(".row");
+      const last = rows[rows.length - 1];
+      const copy = last.cloneNode(true);
+      for (const field of copy.querySelectorAll("input, textarea")) field.value = "";
+      for (const select of copy.querySelectorAll("select")) select.selectedIndex = 0;
+      last.after(copy);
+      copy.querySelector("input, textarea, select").focus();
+    });
+  }
+});
