@@ -401,6 +401,7 @@ def test_catalogue_placeholders_are_known() -> None:
         "days", "hours",
         # the web console (bot.console): users, paging, the board's periods, who acted through what
         "username", "role", "page", "pages", "shown", "month", "quarter", "year", "via",
+        "megabytes", "total", "entries", "entry_id",
     }  # fmt: skip
     templates = {name: value for name, value in vars(catalogue).items() if name.isupper() and isinstance(value, str)}
     assert len(templates) > 80
