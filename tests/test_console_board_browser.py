@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from fakes.clocks import ManualClock
-from fakes.console import PASSWORD, add_user
-from playwright.sync_api import Browser, Page, expect
+from fakes.console import add_user
+from playwright.sync_api import Browser, expect
 from test_console_board import at, file_tickets
-from test_console_browser import DESKTOP, RunningBot
+from test_console_browser import DESKTOP, RunningBot, log_in
 from test_web_browser import PHONE, browser  # noqa: F401 - the module's browser fixture
 
 from bot._config import Config, HttpSettings, KnowledgeSettings
@@ -36,14 +36,6 @@ def bot(tmp_path: Path, tiny_kb: Path) -> Iterator[RunningBot]:
     running.close()
 
 
-def leader_logs_in(page: Page, bot: RunningBot) -> None:
-    page.goto(bot.url + "/console/login")
-    page.get_by_label(catalogue.CONSOLE_USERNAME).fill("thu")
-    page.get_by_label(catalogue.CONSOLE_PASSWORD).fill(PASSWORD)
-    page.get_by_role("button", name=catalogue.CONSOLE_LOGIN_BUTTON).click()
-    expect(page).to_have_url(bot.url + "/console/")
-
-
 def test_a_leader_reads_the_board_and_the_reports(
     bot: RunningBot,
     browser: Browser,  # noqa: F811 - the fixture imported above
@@ -61,7 +53,7 @@ def test_a_leader_reads_the_board_and_the_reports(
             lambda message, refused=refused: refused.append(message.text) if "Refused" in message.text else None,
         )
         page.on("pageerror", lambda error, refused=refused: refused.append(str(error)))
-        leader_logs_in(page, bot)
+        log_in(page, bot, "thu")
         page.get_by_role("link", name=catalogue.CONSOLE_NAV_BOARD).click()
         expect(page).to_have_title(f"{catalogue.CONSOLE_BOARD_TITLE} · {bot.config.ward.name}")
         expect(page.locator(".rate .rate-figure")).to_have_text(["33.3 %", "33.3 %"])

@@ -98,10 +98,10 @@ def citizen_files_a_report(page: Page, bot: RunningBot) -> None:
     expect(messages.last).to_contain_text("Mã phản ánh: PA-")
 
 
-def official_logs_in(page: Page, bot: RunningBot) -> None:
-    page.goto(bot.url + "/console/")
-    expect(page).to_have_url(bot.url + "/console/login")
-    page.get_by_label(catalogue.CONSOLE_USERNAME).fill("lan")
+def log_in(page: Page, bot: RunningBot, username: str) -> None:
+    """Sign ``username`` in on the console's login page; every console browser test starts here."""
+    page.goto(bot.url + "/console/login")
+    page.get_by_label(catalogue.CONSOLE_USERNAME).fill(username)
     page.get_by_label(catalogue.CONSOLE_PASSWORD).fill(PASSWORD)
     page.get_by_role("button", name=catalogue.CONSOLE_LOGIN_BUTTON).click()
     expect(page).to_have_url(bot.url + "/console/")
@@ -125,7 +125,9 @@ def test_an_official_logs_in_and_finds_the_citizens_report_in_the_queue(
     for name, options in (("phone", PHONE), ("desktop", DESKTOP)):
         context = browser.new_context(**options)
         page = context.new_page()
-        official_logs_in(page, bot)
+        page.goto(bot.url + "/console/")
+        expect(page).to_have_url(bot.url + "/console/login")
+        log_in(page, bot, "lan")
         expect(page).to_have_title(f"(3) {catalogue.CONSOLE_QUEUE_TITLE} · {bot.config.ward.name}")
         row = page.locator("tr.ticket", has_text=filed.code)
         expect(row).to_contain_text(REPORT)

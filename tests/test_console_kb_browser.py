@@ -10,11 +10,11 @@ import zipfile
 from pathlib import Path
 
 from fakes.clocks import ManualClock
-from fakes.console import PASSWORD, add_user
+from fakes.console import add_user
 from fakes.kb import TINY_FAQ
 from fakes.storage import turn
 from playwright.sync_api import Browser, Page, expect
-from test_console_browser import DESKTOP, RunningBot, bot  # noqa: F401 - the module's bot fixture
+from test_console_browser import DESKTOP, RunningBot, bot, log_in  # noqa: F401 - the module's bot fixture
 from test_web_browser import PHONE, browser  # noqa: F401 - the module's browser fixture
 
 from handlers import IncomingMessage, catalogue
@@ -40,10 +40,7 @@ def citizen_asks(page: Page, question: str) -> None:
 
 
 def admin_logs_in(page: Page, running: RunningBot) -> None:
-    page.goto(running.url + "/console/kb")
-    page.get_by_label(catalogue.CONSOLE_USERNAME).fill("admin")
-    page.get_by_label(catalogue.CONSOLE_PASSWORD).fill(PASSWORD)
-    page.get_by_role("button", name=catalogue.CONSOLE_LOGIN_BUTTON).click()
+    log_in(page, running, "admin")
     page.goto(running.url + "/console/kb")
     expect(page.get_by_role("heading", name=catalogue.CONSOLE_KB_TITLE, exact=True)).to_be_visible()
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from fakes.console import PASSWORD, add_user
+from fakes.console import add_user
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from test_console_browser import (  # noqa: F401 - the module's bot fixture
     DESKTOP,
@@ -16,6 +16,7 @@ from test_console_browser import (  # noqa: F401 - the module's bot fixture
     RunningBot,
     bot,
     citizen_files_a_report,
+    log_in,
 )
 from test_web_browser import PHONE, browser  # noqa: F401 - the module's browser fixture
 
@@ -26,13 +27,9 @@ from tickets import WARD_TZ, Ticket
 ANSWER = "Phường đã cử tổ công tác thay bóng đèn ngõ 5 Lê Lợi chiều nay. Cảm ơn anh/chị."
 
 
-def log_in(context: BrowserContext, running: RunningBot, username: str) -> Page:
+def open_console(context: BrowserContext, running: RunningBot, username: str) -> Page:
     page = context.new_page()
-    page.goto(running.url + "/console/login")
-    page.get_by_label(catalogue.CONSOLE_USERNAME).fill(username)
-    page.get_by_label(catalogue.CONSOLE_PASSWORD).fill(PASSWORD)
-    page.get_by_role("button", name=catalogue.CONSOLE_LOGIN_BUTTON).click()
-    expect(page).to_have_url(running.url + "/console/")
+    log_in(page, running, username)
     return page
 
 
@@ -58,7 +55,7 @@ def test_an_answer_given_in_the_console_arrives_in_the_citizens_web_chat(
     filed = web_ticket(bot)
 
     official = browser.new_context(**DESKTOP)
-    page = log_in(official, bot, "lan")
+    page = open_console(official, bot, "lan")
     page.locator("tr.ticket", has_text=filed.code).get_by_role("link", name=filed.code).click()
     expect(page).to_have_url(f"{bot.url}/console/tickets/{filed.code}")
     expect(page.locator(".citizen-text").first).to_have_text(REPORT)
@@ -89,7 +86,7 @@ def test_two_officials_claim_from_the_same_page_and_one_is_told_of_the_conflict(
     citizen_files_a_report(citizen.new_page(), bot)
     filed = web_ticket(bot)
     lan_context, minh_context = browser.new_context(**DESKTOP), browser.new_context(**PHONE)
-    lan, minh = log_in(lan_context, bot, "lan"), log_in(minh_context, bot, "minh")
+    lan, minh = open_console(lan_context, bot, "lan"), open_console(minh_context, bot, "minh")
     for page in (lan, minh):  # both read the same version
         page.goto(f"{bot.url}/console/tickets/{filed.code}")
     lan.get_by_role("button", name=catalogue.CONSOLE_TICKET_CLAIM).click()
@@ -124,7 +121,7 @@ def test_an_official_drafts_an_apology_slip_and_a_leader_approves_it_for_the_cit
     date = day.strftime(catalogue.DATE)
 
     official = browser.new_context(**PHONE)
-    page = log_in(official, bot, "lan")
+    page = open_console(official, bot, "lan")
     page.goto(f"{bot.url}/console/tickets/{filed.code}")
     page.get_by_role("button", name=catalogue.CONSOLE_TICKET_CLAIM).click()
     page.get_by_label(catalogue.CONSOLE_TICKET_APOLOGY_DATE).fill(day.isoformat())
@@ -140,7 +137,7 @@ def test_an_official_drafts_an_apology_slip_and_a_leader_approves_it_for_the_cit
 
     for name, options in (("phone", PHONE), ("desktop", DESKTOP)):
         context = browser.new_context(**options)
-        leader = log_in(context, bot, "hoa")
+        leader = open_console(context, bot, "hoa")
         leader.goto(f"{bot.url}/console/tickets/{filed.code}")
         if name == "phone":
             leader.screenshot(path=tmp_path / "console-ticket-phone.png", full_page=True)
