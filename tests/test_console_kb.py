@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import dataclasses
 import html as html_lib
-import io
 import re
-import zipfile
 from pathlib import Path
 
 from fakes.aio import async_test
 from fakes.console import ConsoleClient, csrf_token, form_fields, with_fields
-from fakes.kb import TINY_FAQ
+from fakes.kb import TINY_FAQ, snapshot, zip_of
 from fakes.storage import turn
 from test_console_web import Running, application
 
@@ -25,18 +23,6 @@ from handlers import catalogue
 from knowledge import Faq, Procedure, bundled_national_path, load_entry_file
 
 PORTAL = Path(__file__).parent / "data" / "portal_sample.jsonl"
-
-
-def zip_of(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return buffer.getvalue()
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def text_of(page: str) -> str:

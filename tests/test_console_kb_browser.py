@@ -5,13 +5,11 @@ list, the edit form and the feedback queue on a phone and a desktop."""
 
 from __future__ import annotations
 
-import io
-import zipfile
 from pathlib import Path
 
 from fakes.clocks import ManualClock
 from fakes.console import add_user
-from fakes.kb import TINY_FAQ
+from fakes.kb import TINY_FAQ, zip_of
 from fakes.storage import turn
 from playwright.sync_api import Browser, Page, expect
 from test_console_browser import DESKTOP, RunningBot, bot, log_in  # noqa: F401 - the module's bot fixture
@@ -43,14 +41,6 @@ def admin_logs_in(page: Page, running: RunningBot) -> None:
     log_in(page, running, "admin")
     page.goto(running.url + "/console/kb")
     expect(page.get_by_role("heading", name=catalogue.CONSOLE_KB_TITLE, exact=True)).to_be_visible()
-
-
-def zip_of(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return buffer.getvalue()
 
 
 def test_an_admin_edits_an_faq_and_the_bot_answers_with_the_new_text(

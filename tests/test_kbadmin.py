@@ -3,14 +3,13 @@ zip and portal uploads, and the bot answering with an edit once the knowledge ba
 
 from __future__ import annotations
 
-import io
-import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fakes.aio import async_test
 from fakes.engines import build_engine, make_dialogue, ticket_desk
+from fakes.kb import snapshot, zip_of
 
 from bot.kbadmin import (
     EditConflict,
@@ -39,18 +38,6 @@ NEW_FAQ = FaqForm(
     source="Quy chế của phường",
     updated="2026-11-20",
 )
-
-
-def zip_of(files: dict[str, str]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, text in files.items():
-            archive.writestr(name, text)
-    return buffer.getvalue()
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @async_test

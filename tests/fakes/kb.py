@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import zipfile
 from pathlib import Path
 
 TINY_PROCEDURE = """\
@@ -39,3 +41,17 @@ def write_tiny_kb(root: Path) -> Path:
     (root / "faq").mkdir(parents=True, exist_ok=True)
     (root / "faq" / "vneid.md").write_text(TINY_FAQ, encoding="utf-8")
     return root
+
+
+def zip_of(files: dict[str, str]) -> bytes:
+    """A zip archive of ``files`` (name inside the archive: text), as an admin would upload it."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, text in files.items():
+            archive.writestr(name, text)
+    return buffer.getvalue()
+
+
+def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` with its bytes: compared before and after a refused change."""
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
