@@ -305,6 +305,7 @@ class Application:
             await self.http.start()
         if self.console_http is not None:
             await self.console_http.start()
+        await self._announce_console()
         # Channels are up, so replies of an interrupted run can be delivered.
         await self.pipeline.recover()
         self._spawn(self.pipeline.run_redelivery(REDELIVERY_INTERVAL_S), "redelivery")
@@ -313,6 +314,17 @@ class Application:
             "tickets",
         )
         self._spawn(self.privacy.run(config.privacy.purge_every_hours * 3600), "privacy")
+
+    async def _announce_console(self) -> None:
+        """Say where the web console is, and how to turn it on while no admin exists."""
+        server = self.console_http or self.http
+        if self.console is None or server is None:
+            return
+        url = server.url + CONSOLE_PREFIX + "/"
+        if await self.console.is_on():
+            log.info("web console at %s", url)
+        else:
+            log.info("web console at %s: off until the first admin exists (wardbot users add NAME --role admin)", url)
 
     async def stop(self) -> None:
         """Stop receiving, let messages in progress finish briefly, then close; safe to call

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 import re
 from pathlib import Path
 
 import aiohttp
+import pytest
 from fakes.aio import async_test
 from fakes.channels import CollectingChannel
 from fakes.clocks import ManualClock
@@ -84,9 +86,12 @@ class Running:
 
 @async_test
 async def test_the_console_is_off_until_the_first_admin_then_on_without_a_restart(
-    tmp_path: Path, tiny_kb: Path
+    tmp_path: Path, tiny_kb: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="bot._app")
     async with Running(tmp_path, tiny_kb) as bot, bot.client() as client:
+        # The start says where the console is, and how to turn it on.
+        assert "/console/: off until the first admin exists (wardbot users add NAME --role admin)" in caplog.text
         for path in ("/console/", "/console/login", "/console/users", "/console/static/console.css"):
             status, html, _ = await client.get(path)
             assert status == 404 and catalogue.CONSOLE_OFF_COMMAND.replace('"', "&#34;") in html, path

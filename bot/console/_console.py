@@ -401,6 +401,11 @@ class Console:
         self._signer = Signer(secret)
         self._store = await ConsoleStore.open(config.data_dir / CONSOLE_DB, clock=self._clock)
 
+    async def is_on(self) -> bool:
+        """Whether the console serves its pages: an enabled admin exists (checked on every request,
+        so that one added with ``wardbot users add`` turns it on without a restart)."""
+        return self._store is not None and await self._store.has_enabled_admin()
+
     async def stop(self) -> None:
         if self._store is not None:
             store, self._store = self._store, None
