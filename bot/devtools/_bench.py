@@ -17,7 +17,7 @@ from knowledge import search_docs
 from retrieval import EmbeddingCache, Retriever, read_questions
 from tickets import TicketDesk, TicketStore
 
-from .._app import catalogue_apology
+from .._app import DRAIN_TIMEOUT_S, catalogue_apology
 from .._config import Config
 from .._search import load_configured_kb, open_embedder
 from ..delivery import Pipeline
@@ -97,6 +97,7 @@ async def _bench_channels(config: Config, engine: SearchEngine) -> tuple[dict, d
     with tempfile.TemporaryDirectory() as scratch:
         storage = await Storage.open(Path(scratch) / "bench.sqlite3", pseudonym_key=os.urandom(32))
         tickets = await TicketStore.open(Path(scratch) / "tickets.sqlite3")
+        pipelines: list[Pipeline] = []
         try:
             ward = config.ward
             desk = TicketDesk(tickets, config.calendar.working_calendar(), config.tickets.policies)
@@ -106,11 +107,16 @@ async def _bench_channels(config: Config, engine: SearchEngine) -> tuple[dict, d
             apology = catalogue_apology(config)
 
             def dispatch_factory(channel):
-                return Pipeline(storage, dialogue, apology=apology, channels=[channel])
+                pipelines.append(Pipeline(storage, dialogue, apology=apology, channels=[channel]))
+                return pipelines[-1]
 
             telegram = await bench_telegram_end_to_end(dispatch_factory, chats=50)
             zalo = await bench_zalo_webhook(dispatch_factory, users=50, events_per_user=10)
             return telegram, zalo
         finally:
+            # A reply the fake platform has received may not be settled yet: the stores stay
+            # open until every conversation worker is done, as when the application stops.
+            for pipeline in pipelines:
+                await pipeline.drain(DRAIN_TIMEOUT_S)
             await tickets.close()
             await storage.close()
