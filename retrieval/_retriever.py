@@ -30,11 +30,11 @@ class RetrieverSettings:
     body_weight: float = 0.6
     # Citizens' questions (the doc2query corpus): a procedure scores its best-matching question,
     # BM25 (max-normalised per query) and cosine, added to the name and body scores.
-    question_lexical_weight: float = 1.0
-    question_dense_weight: float = 4.0
+    question_lexical_weight: float = 2.0
+    question_dense_weight: float = 8.0
     # The dense model reads at most dense_query_chars of a message: past this many query tokens
     # (syllables and bigrams) its scores count for proportionally less, since it saw less of it.
-    dense_full_tokens: int = 60
+    dense_full_tokens: int = 40
     popularity_weight: float = 0.2
     local_weight: float = 0.1
     # On foreign-party procedures when the question names no foreign party, and on the domestic

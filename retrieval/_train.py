@@ -39,7 +39,7 @@ Log = Callable[[str], None]
 
 @dataclass(frozen=True)
 class TrainingSettings:
-    steps: int = 700
+    steps: int = 1400
     batch_size: int = 32
     rank: int = 16
     alpha: float = 32.0

@@ -11,7 +11,7 @@ from .._config import TELEGRAM_MODES, load_config
 from ._common import Commands
 
 # TrainingSettings().steps, written out so that `wardbot --help` does not import torch.
-TRAINING_STEPS = 700
+TRAINING_STEPS = 1400
 
 
 def _cmd_eval(args: argparse.Namespace) -> int:
