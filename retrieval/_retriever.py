@@ -127,8 +127,20 @@ class Retriever:
         embedded = texts + [self.dense_text(question, ()) for question in questions]
         vectors, self.newly_embedded = embed_passages(embedder, embedded, cache, progress=progress)
         self._dense = DenseIndex(vectors[: len(texts)], owners, len(self.docs))
-        self._question_lexical = QuestionIndex(questions, question_owners, len(self.docs)) if questions else None
-        self._question_dense = DenseIndex(vectors[len(texts) :], question_owners, len(self.docs)) if questions else None
+        # A document with no corpus questions (an FAQ, a ward's own procedure) is asked by its
+        # names: its title and aliases, whose vectors it already has. Without them it would get
+        # nothing from the question scores, which weigh most in the fusion, and lose to every
+        # procedure that has questions, at a confidence calibrated on documents that have them.
+        named = [
+            i
+            for i, owner in enumerate(owners)
+            if not self.docs[owner].questions and texts[i] in (self.docs[owner].title, *self.docs[owner].aliases)
+        ]
+        questions += [self._corpus_question(texts[i]) for i in named]
+        question_owners += [owners[i] for i in named]
+        question_vectors = np.concatenate([vectors[len(texts) :], vectors[named]])
+        self._question_lexical = QuestionIndex(questions, question_owners, len(self.docs))
+        self._question_dense = DenseIndex(question_vectors, question_owners, len(self.docs))
         prior = np.array(
             [s.popularity_weight * d.popularity + s.local_weight * d.local for d in self.docs], dtype=np.float32
         )
@@ -175,9 +187,6 @@ class Retriever:
         lexical = self._lexical.scores(tokens)
         vector = self.embedder.encode_queries([self.dense_text(normalized, expansions)])[0]
         dense = self._dense.scores(vector)
-        if self._question_dense is None or self._question_lexical is None:
-            empty = np.zeros_like(dense)
-            return ComponentScores(normalized, tokens, lexical, dense, empty, empty)
         question_lexical = self._question_lexical.scores(tokens)
         return ComponentScores(
             normalized, tokens, lexical, dense, question_lexical, self._question_dense.scores(vector)
@@ -192,9 +201,8 @@ class Retriever:
         prior = self._foreign_prior if mentions_foreign(parts.normalized) else self._domestic_prior
         seen = min(1.0, s.dense_full_tokens / len(parts.tokens)) if s.dense_full_tokens and parts.tokens else 1.0
         fused = s.lexical_weight * _max_normalised(parts.lexical) + seen * s.dense_weight * parts.dense + prior
-        if self._question_dense is not None:
-            fused += s.question_lexical_weight * _max_normalised(parts.question_lexical)
-            fused += seen * s.question_dense_weight * parts.question_dense
+        fused += s.question_lexical_weight * _max_normalised(parts.question_lexical)
+        fused += seen * s.question_dense_weight * parts.question_dense
         fused[self._follow_ups.unasked(parts.normalized)] -= s.follow_up_penalty
         return fused
 

@@ -218,6 +218,19 @@ def test_a_citizens_question_in_the_corpus_finds_its_procedure(hashing_embedder)
     assert with_corpus.search("hai dua minh muon thanh vo chong hop phap").hits[0].doc_id == "1.000894"
 
 
+def test_an_entry_without_corpus_questions_is_asked_by_its_names(hashing_embedder):
+    # The FAQ has no corpus questions; a procedure has one on the same subject. Asked in the FAQ's
+    # own words, the FAQ must win on the question scores too, from the vectors it already has.
+    corpus = {"1.004194": ("Tôi muốn có tài khoản định danh điện tử để đăng ký tạm trú online",)}
+    retriever = Retriever(with_questions(DOCS, corpus), hashing_embedder)
+    assert retriever.newly_embedded == sum(1 + len(d.aliases) for d in DOCS) + 1
+    parts = retriever.component_scores("Làm sao có tài khoản định danh điện tử mức độ 2?")
+    faq = [d.id for d in retriever.docs].index("vneid-muc-2")
+    assert parts.question_lexical[faq] == parts.question_lexical.max() > 0
+    assert parts.question_dense[faq] == parts.question_dense.max()
+    assert retriever.search("lam sao co tai khoan dinh danh dien tu muc do 2").hits[0].doc_id == "vneid-muc-2"
+
+
 def test_corpus_questions_are_cached_passages_read_like_messages(tmp_path, hashing_embedder):
     corpus = {"1.001193": ("Con tôi mới sinh thì làm giấy gì?", "vo e moi de can lam giay to j")}
     cache = EmbeddingCache(tmp_path / "vectors.sqlite3")
