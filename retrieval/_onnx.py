@@ -242,13 +242,12 @@ class OnnxEmbedder:
             raise ValueError(f"query_precision: expected {allowed}, got {query_precision!r}")
         model_dir = Path(model_dir)
         self._onnx_path = ensure_onnx_model(model_dir)
-        self._threads = threads
         self._passage_session = None
         self._passage_session_lock = threading.Lock()
         if query_precision == "int8":
-            self._query_session = self._open(ensure_onnx_int8_model(model_dir))
+            self._query_session = self._open(ensure_onnx_int8_model(model_dir), threads)
         else:
-            self._query_session = self._passage_session = self._open(self._onnx_path)
+            self._query_session = self._passage_session = self._open(self._onnx_path, threads)
         self.query_precision = query_precision
         self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
         max_tokens = _read_json(model_dir / "sentence_bert_config.json").get("max_seq_length", 512)
@@ -262,18 +261,21 @@ class OnnxEmbedder:
         self.name = model_name(model_dir)
         self.dimension = int(self._query_session.get_outputs()[0].shape[-1])
 
-    def _open(self, path: Path):
+    @staticmethod
+    def _open(path: Path, threads: int | None):
         import onnxruntime
 
         options = onnxruntime.SessionOptions()
-        options.intra_op_num_threads = self._threads or 0  # 0: onnxruntime's default, one per core
+        options.intra_op_num_threads = threads or 0  # 0: onnxruntime's default, one per core
         options.inter_op_num_threads = 1
         return onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
     def _passages(self):
         with self._passage_session_lock:
             if self._passage_session is None:
-                self._passage_session = self._open(self._onnx_path)
+                # Passages come in bulk (a build, a reload with new text), where every core
+                # helps: ``threads`` is for the one short query a citizen waits on.
+                self._passage_session = self._open(self._onnx_path, None)
             return self._passage_session
 
     def _encode(self, session, texts: Sequence[str], prompt: str) -> np.ndarray:

@@ -123,6 +123,14 @@ def test_the_fp32_graph_is_loaded_only_to_embed_passages(e5_model_dir):
     assert loaded is not None and embedder._passage_session is loaded
 
 
+def test_queries_take_the_configured_threads_and_passages_every_core(e5_model_dir):
+    # A citizen waits on one short query; passages come in bulk (a build, a reload).
+    embedder = OnnxEmbedder(e5_model_dir, threads=1)
+    embedder.encode_passages(PASSAGES[:1])
+    assert embedder._query_session.get_session_options().intra_op_num_threads == 1
+    assert embedder._passage_session.get_session_options().intra_op_num_threads == 0  # onnxruntime: one per core
+
+
 def test_an_unknown_query_precision_is_refused(e5_model_dir):
     with pytest.raises(ValueError, match='"int8" or "fp32"'):
         OnnxEmbedder(e5_model_dir, query_precision="int4")
