@@ -13,6 +13,7 @@ from ._lexicon import Lexicon, LexiconFormatError
 from ._metrics import LabelledQuestion, Outcome, QuestionFormatError, read_questions, summarize
 from ._normalize import bigrams, fold, has_diacritics, nfc, normalize_query, syllables
 from ._onnx import QUERY_PRECISIONS, OnnxEmbedder, ensure_onnx_int8_model, ensure_onnx_model, export_onnx, quantize_onnx
+from ._reading import QueryReader
 from ._restore import DiacriticRestorer
 from ._retriever import Retriever, RetrieverSettings
 from ._types import Decision, Hit, SearchDoc, SearchResult
@@ -53,6 +54,7 @@ __all__ = (
     "OnnxEmbedder",
     "Outcome",
     "QuestionFormatError",
+    "QueryReader",
     "Retriever",
     "RetrieverSettings",
     "SearchDoc",

@@ -15,8 +15,7 @@ from ._calibration import Calibration, ranking_features
 from ._dense import DenseIndex, Embedder, EmbeddingCache, ProgressCallback, embed_passages
 from ._lexical import LexicalIndex, QuestionIndex, query_tokens
 from ._lexicon import Lexicon
-from ._normalize import has_diacritics, normalize_query, syllables
-from ._restore import DiacriticRestorer
+from ._reading import DENSE_QUERY_CHARS, QueryReader
 from ._scope import has_foreign_twin, is_foreign_procedure, mentions_foreign
 from ._types import Decision, Hit, SearchDoc, SearchResult
 
@@ -47,7 +46,7 @@ class RetrieverSettings:
     body_passage_chars: int = 0  # 0: embed titles and aliases only
     # The dense model reads the end of a long message (where the question usually is) and the
     # lexicon's official terms, at most this many characters; BM25 reads everything. 0: no limit.
-    dense_query_chars: int = 120
+    dense_query_chars: int = DENSE_QUERY_CHARS
     top_k: int = 10
     # Decisions on the calibrated probabilities.
     min_in_scope: float = 0.8
@@ -108,23 +107,21 @@ class Retriever:
         self.docs = tuple(docs)
         self.embedder = embedder
         self.calibration = calibration or Calibration.load()
-        self.lexicon = lexicon or Lexicon.default()
+        self.reader = QueryReader(
+            self.docs, lexicon=lexicon, restore_diacritics=s.restore_diacritics, dense_query_chars=s.dense_query_chars
+        )
         self._lexical = LexicalIndex(self.docs, body_weight=s.body_weight)
-        corpus = [" ".join((d.title, *d.aliases, *d.body)) for d in self.docs]
-        self.vocabulary = frozenset(t for text in corpus for t in syllables(text))
-        self._restorer = DiacriticRestorer.fit(corpus) if s.restore_diacritics else None
         texts: list[str] = []
         owners: list[int] = []
         for position, doc in enumerate(self.docs):
             for passage in dense_passages(doc, s.body_passage_chars):
                 texts.append(passage)
                 owners.append(position)
-        # Corpus questions are read as citizens' messages are: normalised, diacritics restored
-        # where they have none (those typed with marks keep them: restoring 10,000 of them would
-        # add seconds to every start), and the embedding model sees the tail of a long one.
-        questions = [self._corpus_question(q) for d in self.docs for q in d.questions]
+        # Corpus questions are read as citizens' messages are (QueryReader.corpus_question), and
+        # the embedding model sees the tail of a long one.
+        questions = [self.reader.corpus_question(q) for d in self.docs for q in d.questions]
         question_owners = [position for position, doc in enumerate(self.docs) for _ in doc.questions]
-        embedded = texts + [self.dense_text(question, ()) for question in questions]
+        embedded = texts + [self.reader.dense_text(question, ()) for question in questions]
         vectors, self.newly_embedded = embed_passages(embedder, embedded, cache, progress=progress)
         self._dense = DenseIndex(vectors[: len(texts)], owners, len(self.docs))
         # A document with no corpus questions (an FAQ, a ward's own procedure) is asked by its
@@ -136,7 +133,7 @@ class Retriever:
             for i, owner in enumerate(owners)
             if not self.docs[owner].questions and texts[i] in (self.docs[owner].title, *self.docs[owner].aliases)
         ]
-        questions += [self._corpus_question(texts[i]) for i in named]
+        questions += [self.reader.corpus_question(texts[i]) for i in named]
         question_owners += [owners[i] for i in named]
         question_vectors = np.concatenate([vectors[len(texts) :], vectors[named]])
         self._question_lexical = QuestionIndex(questions, question_owners, len(self.docs))
@@ -154,38 +151,12 @@ class Retriever:
     def __len__(self) -> int:
         return len(self.docs)
 
-    def restore(self, normalized: str) -> str:
-        """The normalised query with diacritics restored from the KB's own vocabulary (the dense
-        model is weak on text without them), and its spelling corrected where the context is
-        clear ("tạm chú" -> "tạm trú", "hộchiếu" -> "hộ chiếu")."""
-        return self._restorer.restore(normalized) if self._restorer is not None else normalized
-
-    def _corpus_question(self, question: str) -> str:
-        normalized = normalize_query(question, vocabulary=self.vocabulary)
-        return normalized if has_diacritics(question) else self.restore(normalized)
-
-    def dense_text(self, text: str, expansions: Sequence[str]) -> str:
-        """What the embedding model reads: the (restored) query, then the official terms; of a
-        long message only its last words, which keeps encoding fast and measured no worse."""
-        official = " ".join(expansions)
-        limit = self.settings.dense_query_chars
-        if limit and len(text) + 1 + len(official) > limit:
-            kept: list[str] = []
-            length = -1  # no space before the first word
-            for word in reversed(text.split()):
-                length += 1 + len(word)
-                if length > limit - len(official) - 1:
-                    break
-                kept.append(word)
-            text = " ".join(reversed(kept))
-        return " ".join(part for part in (text, official) if part)
-
     def component_scores(self, query: str) -> ComponentScores:
-        normalized = self.restore(normalize_query(query, vocabulary=self.vocabulary))
-        expansions = self.lexicon.expansions(normalized)
+        normalized = self.reader.normalized(query)
+        expansions = self.reader.lexicon.expansions(normalized)
         tokens = query_tokens(normalized, expansions)
         lexical = self._lexical.scores(tokens)
-        vector = self.embedder.encode_queries([self.dense_text(normalized, expansions)])[0]
+        vector = self.embedder.encode_queries([self.reader.dense_text(normalized, expansions)])[0]
         dense = self._dense.scores(vector)
         question_lexical = self._question_lexical.scores(tokens)
         return ComponentScores(

@@ -158,14 +158,14 @@ def test_the_temperature_follows_how_decisive_the_scores_are():
 
 def test_the_dense_model_reads_the_end_of_a_long_message_and_the_official_terms(hashing_embedder):
     retriever = Retriever(DOCS, hashing_embedder, settings=RetrieverSettings(dense_query_chars=60))
-    short = retriever.dense_text("đăng ký tạm trú ở đâu", ["thường trú"])
+    short = retriever.reader.dense_text("đăng ký tạm trú ở đâu", ["thường trú"])
     assert short == "đăng ký tạm trú ở đâu thường trú"
     story = "nhà tôi ở quê lâu rồi nay lên thành phố thuê trọ đi làm, chủ nhà bảo phải đăng ký tạm trú ở đâu"
-    text = retriever.dense_text(story, ["thường trú"])
+    text = retriever.reader.dense_text(story, ["thường trú"])
     assert len(text) <= 60 and text.endswith("đăng ký tạm trú ở đâu thường trú")
     assert story.endswith(text.removesuffix(" thường trú"))  # whole words, from the end
     unlimited = Retriever(DOCS, hashing_embedder, settings=RetrieverSettings(dense_query_chars=0))
-    assert unlimited.dense_text(story, ["thường trú"]) == story + " thường trú"
+    assert unlimited.reader.dense_text(story, ["thường trú"]) == story + " thường trú"
 
 
 def test_asking_what_to_bring_names_no_procedure():
@@ -181,7 +181,7 @@ def test_corrected_spelling_reaches_both_indexes(retriever):
 
     # The fixture's six titles are too few to vouch for a correction; a knowledge base of a real
     # size repeats "tạm trú" thousands of times.
-    retriever._restorer = DiacriticRestorer.fit([d.title for d in DOCS] * 1000)
+    retriever.reader._restorer = DiacriticRestorer.fit([d.title for d in DOCS] * 1000)
     parts = retriever.component_scores("dang ky tam chu o dau")
     assert parts.normalized == "đăng ký tạm trú ở đâu"
     assert "tam_tru" in parts.tokens  # BM25 reads the corrected words, not only the dense model
@@ -238,7 +238,7 @@ def test_corpus_questions_are_cached_passages_read_like_messages(tmp_path, hashi
     names = sum(1 + len(d.aliases) for d in DOCS)
     assert first.newly_embedded == names + 2
     # Embedded as a citizen's message is read: normalised (teencode expanded), diacritics restored.
-    assert first.restore(normalize_query("vo e moi de can lam giay to j")) in hashing_embedder.passages_seen
+    assert first.reader.restore(normalize_query("vo e moi de can lam giay to j")) in hashing_embedder.passages_seen
     corpus["1.001193"] = (*corpus["1.001193"], "Bé nhà tôi chào đời ở trạm y tế")
     second = Retriever(with_questions(DOCS, corpus), hashing_embedder, cache=cache)
     assert second.newly_embedded == 1  # only the new question

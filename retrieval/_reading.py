@@ -1,0 +1,82 @@
+"""How the retriever reads a message before it ranks anything, kept in one place so that the
+embedding model is trained on exactly the text it reads when a citizen asks.
+
+A message is normalised (teencode, telex slips), its diacritics restored from the knowledge
+base's own vocabulary where it has none, and expanded with the lexicon's official terms. The
+embedding model reads the end of a long message plus those terms; BM25 reads everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ._lexicon import Lexicon
+from ._normalize import has_diacritics, normalize_query, syllables
+from ._restore import DiacriticRestorer
+from ._types import SearchDoc
+
+# Of a long message the embedding model reads the last words, this many characters with the
+# official terms (docs/retrieval.md, section 4): encoding stays fast, and it measured no worse.
+DENSE_QUERY_CHARS = 120
+
+
+class QueryReader:
+    """The vocabulary, diacritic restorer and lexicon of one knowledge base, and what they make of
+    a message (:meth:`normalized`, :meth:`dense_query`) or of a corpus question
+    (:meth:`dense_question`)."""
+
+    def __init__(
+        self,
+        docs: Sequence[SearchDoc],
+        *,
+        lexicon: Lexicon | None = None,
+        restore_diacritics: bool = True,
+        dense_query_chars: int = DENSE_QUERY_CHARS,
+    ) -> None:
+        self.lexicon = lexicon or Lexicon.default()
+        self.dense_query_chars = dense_query_chars
+        corpus = [" ".join((d.title, *d.aliases, *d.body)) for d in docs]
+        self.vocabulary = frozenset(t for text in corpus for t in syllables(text))
+        self._restorer = DiacriticRestorer.fit(corpus) if restore_diacritics else None
+
+    def restore(self, normalized: str) -> str:
+        """The normalised query with diacritics restored from the KB's own vocabulary (the dense
+        model is weak on text without them), and its spelling corrected where the context is
+        clear ("tạm chú" -> "tạm trú", "hộchiếu" -> "hộ chiếu")."""
+        return self._restorer.restore(normalized) if self._restorer is not None else normalized
+
+    def normalized(self, message: str) -> str:
+        """A citizen's message as both rankers read it."""
+        return self.restore(normalize_query(message, vocabulary=self.vocabulary))
+
+    def dense_text(self, text: str, expansions: Sequence[str]) -> str:
+        """What the embedding model reads: the (restored) text, then the official terms; of a
+        long message only its last words, which keeps encoding fast and measured no worse."""
+        official = " ".join(expansions)
+        limit = self.dense_query_chars
+        if limit and len(text) + 1 + len(official) > limit:
+            kept: list[str] = []
+            length = -1  # no space before the first word
+            for word in reversed(text.split()):
+                length += 1 + len(word)
+                if length > limit - len(official) - 1:
+                    break
+                kept.append(word)
+            text = " ".join(reversed(kept))
+        return " ".join(part for part in (text, official) if part)
+
+    def dense_query(self, message: str) -> str:
+        """What the embedding model reads of a citizen's message."""
+        normalized = self.normalized(message)
+        return self.dense_text(normalized, self.lexicon.expansions(normalized))
+
+    def corpus_question(self, question: str) -> str:
+        """A corpus question as the indexes hold it: normalised, diacritics restored where it has
+        none (those typed with marks keep them: restoring 10,000 of them would add seconds to
+        every start)."""
+        normalized = normalize_query(question, vocabulary=self.vocabulary)
+        return normalized if has_diacritics(question) else self.restore(normalized)
+
+    def dense_question(self, question: str) -> str:
+        """What the embedding model reads of a corpus question, embedded as a passage."""
+        return self.dense_text(self.corpus_question(question), ())
