@@ -73,7 +73,7 @@ clean:
 docker:
 	DOCKER_BUILDKIT=1 docker build -f deploy/Dockerfile -t wardbot .
 
-# Reproduces retrieval/adapter/ from the question corpus (fixed seed), printing progress and the
+# Trains retrieval/adapter/ from the question corpus (fixed seed), printing progress and the
 # held-out figures: about 75 minutes on 2 cores (1,400 steps at 3.2 s).
 train: install
 	$(BIN)/wardbot train --out retrieval/adapter/e5-small-wardbot.safetensors --held-out eval/heldout.jsonl

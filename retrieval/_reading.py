@@ -1,5 +1,4 @@
-"""How the retriever reads a message before it ranks anything, kept in one place so that the
-embedding model is trained on exactly the text it reads when a citizen asks.
+"""How the retriever reads a message before it ranks anything, apart from the ranking itself.
 
 A message is normalised (teencode, telex slips), its diacritics restored from the knowledge
 base's own vocabulary where it has none, and expanded with the lexicon's official terms. The
@@ -22,8 +21,8 @@ DENSE_QUERY_CHARS = 120
 
 class QueryReader:
     """The vocabulary, diacritic restorer and lexicon of one knowledge base, and what they make of
-    a message (:meth:`normalized`, :meth:`dense_query`) or of a corpus question
-    (:meth:`dense_question`)."""
+    a message (:meth:`normalized`, :meth:`dense_text`) or of a corpus question
+    (:meth:`corpus_question`)."""
 
     def __init__(
         self,
@@ -65,18 +64,9 @@ class QueryReader:
             text = " ".join(reversed(kept))
         return " ".join(part for part in (text, official) if part)
 
-    def dense_query(self, message: str) -> str:
-        """What the embedding model reads of a citizen's message."""
-        normalized = self.normalized(message)
-        return self.dense_text(normalized, self.lexicon.expansions(normalized))
-
     def corpus_question(self, question: str) -> str:
         """A corpus question as the indexes hold it: normalised, diacritics restored where it has
         none (those typed with marks keep them: restoring 10,000 of them would add seconds to
         every start)."""
         normalized = normalize_query(question, vocabulary=self.vocabulary)
         return normalized if has_diacritics(question) else self.restore(normalized)
-
-    def dense_question(self, question: str) -> str:
-        """What the embedding model reads of a corpus question, embedded as a passage."""
-        return self.dense_text(self.corpus_question(question), ())
