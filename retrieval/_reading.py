@@ -8,6 +8,7 @@ embedding model reads the end of a long message plus those terms; BM25 reads eve
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from ._lexicon import Lexicon
 from ._normalize import has_diacritics, normalize_query, syllables
@@ -19,9 +20,19 @@ from ._types import SearchDoc
 DENSE_QUERY_CHARS = 120
 
 
+@dataclass(frozen=True)
+class Reading:
+    """A message as the retriever reads it: normalised and restored (what BM25 tokenises), the
+    lexicon's official terms found in it, and the text the embedding model encodes."""
+
+    normalized: str
+    expansions: list[str]
+    dense: str
+
+
 class QueryReader:
     """The vocabulary, diacritic restorer and lexicon of one knowledge base, and what they make of
-    a message (:meth:`normalized`, :meth:`dense_text`) or of a corpus question
+    a message (:meth:`read`) or of a corpus question
     (:meth:`corpus_question`)."""
 
     def __init__(
@@ -47,6 +58,13 @@ class QueryReader:
     def normalized(self, message: str) -> str:
         """A citizen's message as both rankers read it."""
         return self.restore(normalize_query(message, vocabulary=self.vocabulary))
+
+    def read(self, message: str) -> Reading:
+        """A citizen's message as the retriever reads it; training reads its questions the same way,
+        so that the model learns on the text it meets in service."""
+        normalized = self.normalized(message)
+        expansions = self.lexicon.expansions(normalized)
+        return Reading(normalized, expansions, self.dense_text(normalized, expansions))
 
     def dense_text(self, text: str, expansions: Sequence[str]) -> str:
         """What the embedding model reads: the (restored) text, then the official terms; of a

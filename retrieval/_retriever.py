@@ -152,15 +152,14 @@ class Retriever:
         return len(self.docs)
 
     def component_scores(self, query: str) -> ComponentScores:
-        normalized = self.reader.normalized(query)
-        expansions = self.reader.lexicon.expansions(normalized)
-        tokens = query_tokens(normalized, expansions)
+        reading = self.reader.read(query)
+        tokens = query_tokens(reading.normalized, reading.expansions)
         lexical = self._lexical.scores(tokens)
-        vector = self.embedder.encode_queries([self.reader.dense_text(normalized, expansions)])[0]
+        vector = self.embedder.encode_queries([reading.dense])[0]
         dense = self._dense.scores(vector)
         question_lexical = self._question_lexical.scores(tokens)
         return ComponentScores(
-            normalized, tokens, lexical, dense, question_lexical, self._question_dense.scores(vector)
+            reading.normalized, tokens, lexical, dense, question_lexical, self._question_dense.scores(vector)
         )
 
     def fuse(self, parts: ComponentScores) -> np.ndarray:

@@ -3,9 +3,12 @@
 Each step takes ``batch_size`` procedures that have questions, one question of each, and encodes:
 
 * the question as a query, folded (no diacritics) with probability ``fold_share``, since citizens
-  type that way and the model is weak on it;
+  type that way and the model is weak on it, then read as the retriever reads a message
+  (:meth:`~retrieval._reading.QueryReader.read`: normalised, diacritics restored, the lexicon's
+  official terms added, the end of a long one), so that the model learns on the text it meets in
+  service;
 * its positive: the procedure's name, or with probability ``sibling_share`` another of its
-  questions (the index embeds corpus questions as passages too);
+  questions, as the index embeds it (corpus questions are passages too);
 * a hard negative: the name of one of the procedure's nearest twins (the procedures whose names
   the base model finds closest: ward vs province level, first issue vs re-issue, domestic vs
   foreign).
@@ -32,6 +35,7 @@ import torch
 
 from ._adapter import LoraAdapter, base_fingerprint, target_modules
 from ._normalize import fold
+from ._reading import QueryReader
 from ._types import SearchDoc
 
 Log = Callable[[str], None]
@@ -46,7 +50,7 @@ class TrainingSettings:
     learning_rate: float = 5e-4
     warmup_steps: int = 40
     temperature: float = 0.05
-    query_tokens: int = 32
+    query_tokens: int = 40  # a message as the retriever reads it (120 characters) is 38 tokens at most
     passage_tokens: int = 48  # names are short; 64 made each step a third slower for nothing
     # LoRA on the upper layers only: the backward pass stops there, which halves its cost on 2 cores.
     first_layer: int = 6
@@ -151,10 +155,12 @@ def train_adapter(
     settings: TrainingSettings = TrainingSettings(),
     *,
     name_vectors: np.ndarray,
+    reader: QueryReader | None = None,
     log: Log = print,
 ) -> tuple[LoraAdapter, list[float]]:
-    """Train an adapter for ``model_dir`` on the questions of ``docs``; returns it and the loss of
-    every step."""
+    """Train an adapter for ``model_dir`` on the questions of ``docs``, read by ``reader`` (by
+    default one over ``docs`` alone); returns it and the loss of every step."""
+    reader = reader or QueryReader(docs)
     plan = plan_training(docs, name_vectors, settings.twins)
     if len(plan.names) < 2:
         raise ValueError("training needs questions for at least two procedures")
@@ -177,10 +183,11 @@ def train_adapter(
         for i in picked:
             questions = plan.questions[i]
             question = rng.choice(questions)
-            queries.append(fold(question) if rng.random() < settings.fold_share else question)
+            queries.append(reader.read(fold(question) if rng.random() < settings.fold_share else question).dense)
             siblings = [q for q in questions if q != question]
             use_sibling = siblings and rng.random() < settings.sibling_share
-            positives.append(rng.choice(siblings) if use_sibling else plan.names[i])
+            sibling = reader.dense_text(reader.corpus_question(rng.choice(siblings)), ()) if use_sibling else None
+            positives.append(sibling or plan.names[i])
             negatives.append(plan.names[rng.choice(plan.twins[i])])
         q = encoder.encode([encoder.query_prompt + t for t in queries], settings.query_tokens)
         p = encoder.encode([encoder.passage_prompt + t for t in positives + negatives], settings.passage_tokens)

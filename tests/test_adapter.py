@@ -13,6 +13,7 @@ from safetensors.numpy import load_file, save_file
 from retrieval import (
     AdapterError,
     LoraAdapter,
+    QueryReader,
     SearchDoc,
     TrainingSettings,
     apply_adapter,
@@ -20,6 +21,7 @@ from retrieval import (
     train_adapter,
 )
 from retrieval._adapter import base_fingerprint, target_modules
+from retrieval._normalize import fold
 
 QUERY = "encoder.layer.0.attention.self.query"
 FFN_OUT = "encoder.layer.0.output.dense"
@@ -135,6 +137,48 @@ def test_a_few_training_steps_lower_the_loss(e5_model_dir: Path) -> None:
     adapter, losses = train_adapter(e5_model_dir, docs, settings, name_vectors=names, log=lambda line: None)
     assert np.mean(losses[-2:]) < np.mean(losses[:2])
     assert {int(m.split(".")[2]) for m in adapter.a} == {10, 11}
+
+
+@pytest.mark.slow
+def test_training_reads_each_question_as_the_retriever_reads_a_message(
+    e5_model_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from retrieval import _train
+
+    stories = (
+        "nhà em ở quê, năm ngoái lên thành phố thuê trọ đi làm công nhân, giờ chủ nhà bảo phải khai báo "
+        "với công an phường, vậy tạm trú làm ở đâu ạ",
+        "tôi là sinh viên năm hai, trước ở ký túc xá nhưng nay chuyển ra ngoài ở ghép với mấy bạn cùng lớp "
+        "gần trường, chủ trọ nhắc phải đăng ký cư trú cho từng người",
+    )
+    docs = [
+        SearchDoc("1", "Đăng ký tạm trú", questions=stories),
+        SearchDoc("2", "Đăng ký khai sinh", questions=("con tôi mới sinh hôm qua", "vợ em vừa đẻ xong")),
+    ]
+    reader = QueryReader(docs)
+    encoded: list[str] = []
+    encode = _train._Encoder.encode
+
+    def recording(self, texts, max_tokens):  # type: ignore[no-untyped-def]
+        encoded.extend(texts)
+        return encode(self, texts, max_tokens)
+
+    monkeypatch.setattr(_train._Encoder, "encode", recording)
+    settings = TrainingSettings(steps=2, batch_size=2, twins=1, first_layer=11, fold_share=1.0, sibling_share=1.0)
+    train_adapter(
+        e5_model_dir, docs, settings, name_vectors=np.eye(2, dtype=np.float32), reader=reader, log=lambda line: None
+    )
+    questions = [q for doc in docs for q in doc.questions]
+    queries = [t.removeprefix("query: ") for t in encoded if t.startswith("query: ")]
+    passages = [t.removeprefix("passage: ") for t in encoded if t.startswith("passage: ")]
+    # Each question was typed without marks (fold_share 1), then normalised and restored; of a
+    # long story the model read only the end, as the retriever's embedding of a message does.
+    assert set(queries) <= {reader.read(fold(q)).dense for q in questions}
+    assert all(len(story) > 120 for story in stories)
+    assert len(queries) == 4 and all(len(query) <= 120 for query in queries)
+    # A sibling question is the positive as the index embeds it, not as it was written.
+    siblings = [p for p in passages if p not in ("Đăng ký tạm trú", "Đăng ký khai sinh")]
+    assert siblings and set(siblings) <= {reader.dense_text(reader.corpus_question(q), ()) for q in questions}
 
 
 def test_the_base_fingerprint_does_not_depend_on_the_order_of_the_modules(tmp_path: Path) -> None:
