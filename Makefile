@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test fuzz bench soak eval eval-heldout calibrate train clean docker
+.PHONY: install run test fuzz bench soak eval eval-heldout calibrate train legal-model clean docker
 
 install: $(STAMP)
 
@@ -62,6 +62,11 @@ eval-heldout: install
 # Refits retrieval/calibration.json on the same questions (never on dev, which is a test set).
 calibrate: install
 	$(BIN)/wardbot eval --kb knowledge/national/procedures.jsonl.xz --questions eval/heldout.jsonl eval/out_of_scope.jsonl --fit-calibration retrieval/calibration.json
+
+# Refits handlers/legal_model.tsv (questions about the law against questions for a procedure) and
+# prints its figures on the held-out half, eval/legal.jsonl.
+legal-model: install
+	$(BIN)/wardbot fit-legal --intents handlers/intents --out handlers/legal_model.tsv --held-out eval/legal.jsonl
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -5,6 +5,7 @@ from ._cards import answer_reply, details_reply, procedure_card, procedure_secti
 from ._engine import SearchEngine
 from ._intake import due_text
 from ._intent import Intent, IntentKind, Section, detect_intent, parse_callback
+from ._legal import LegalQuestionModel, legal_features, message_tokens
 from ._locks import KeyedLocks
 from ._messages import Button, IncomingMessage, Outcome, Reply, Turn, plain_text, split_text, telegram_html, text_spans
 from ._router import Dialogue, DialogueState
@@ -20,6 +21,7 @@ __all__ = (
     "Intent",
     "IntentKind",
     "KeyedLocks",
+    "LegalQuestionModel",
     "Outcome",
     "PersonalData",
     "Reply",
@@ -28,9 +30,11 @@ __all__ = (
     "Turn",
     "answer_reply",
     "catalogue",
-    "detect_intent",
     "details_reply",
+    "detect_intent",
     "due_text",
+    "legal_features",
+    "message_tokens",
     "parse_callback",
     "plain_text",
     "procedure_card",

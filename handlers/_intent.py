@@ -1,4 +1,5 @@
 """What the citizen means: rule-based intents on accent-folded text, and the data buttons carry.
+One intent is also learnt: whether a question asks about the law (:mod:`handlers._legal`).
 
 Citizens type without diacritics, in teencode and in fragments ("lệ phí bn z ad"), so every cue
 is matched on the folded syllables of :func:`retrieval.normalize_query`'s output: "le phi" matches
@@ -24,7 +25,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import ClassVar
 
-from retrieval import normalize_query, syllables
+from ._legal import message_tokens
 
 __all__ = [
     "CONTACT_DATA",
@@ -468,6 +469,8 @@ _CONTACT_CORE = ("so dien thoai", "dien thoai", "so dt", "zalo", "so zalo", "lie
 
 # Questions about the law rather than a procedure: whether something is legal, what the penalty or
 # the rule is, who is right in a dispute. The bot guides procedures; it does not give legal advice.
+# These cues catch the plainest; the many that carry none are caught by the model of
+# handlers/_legal.py, once the search has found no procedure it is sure of (Dialogue._answer).
 # Written from the kinds of legal question, not from any evaluation set. Bare "kiện" and "hợp
 # pháp" are left out: folded, they are also "điều kiện", "kiến nghị" and "hợp pháp hóa lãnh sự";
 # so are "bị tù" ("bị từ chối") and "bồi thường" (a procedure of its own).
@@ -624,7 +627,7 @@ def detect_intent(text: str) -> Intent:
     ticket = _TICKET_CODE.search(stripped)
     if ticket:
         return Lookup(ticket.group(1).upper(), secret=(ticket.group(2) or "").upper())
-    tokens = syllables(normalize_query(stripped))
+    tokens = message_tokens(stripped)
     padded = _padded(tokens)
 
     leftover = [word for word in tokens if word not in CHOICE_WORDS and word not in FILLER_WORDS]

@@ -61,6 +61,7 @@ from ._intent import (
     parse_callback,
     pick_data,
 )
+from ._legal import LegalQuestionModel, bundled_legal_model, message_tokens
 from ._locks import KeyedLocks
 from ._messages import Button, IncomingMessage, Outcome, Reply, Turn
 from ._store import DialogueStore, Erasure, PersonalData
@@ -190,6 +191,7 @@ class Dialogue:
         pseudonym: Callable[[str, str], str],
         privacy: PersonalData | None = None,
         guess_limit: Callable[[tuple[str, str]], float] | None = None,
+        legal_model: LegalQuestionModel | None = None,
     ) -> None:
         self.engine = engine
         self.store = store
@@ -199,6 +201,7 @@ class Dialogue:
         self.pseudonym = pseudonym
         self.privacy = privacy
         self.guess_limit = guess_limit
+        self.legal_model = legal_model or bundled_legal_model()
         self._lock: KeyedLocks[tuple[str, str]] = KeyedLocks()  # one per conversation
         self._handlers = self._handler_table()
 
@@ -438,6 +441,9 @@ class Dialogue:
         question, state, engine = context.message.text.strip(), context.state, context.engine
         state.question = question  # what the send button passes on
         result: SearchResult = await asyncio.to_thread(engine.retriever.search, question)
+        return self._legal_reply(result, engine)
+
+    def _legal_reply(self, result: SearchResult, engine: SearchEngine) -> Turn:
         reply = self._format(text.LEGAL)
         rows: tuple[tuple[Button, ...], ...] = (_SEND_ROW,)
         related = engine.kb.procedures.get(result.top.doc_id) if result.top is not None else None
@@ -467,6 +473,11 @@ class Dialogue:
                 # "Lệ phí đăng ký tạm trú?" while discussing it: the part asked about, not the card again.
                 return self._sections(current, sections, score=result.confidence)
             return self._answer_entry(top, state, engine, score=result.confidence)
+        asks_current = bool(sections) and current is not None  # a part of the procedure at hand
+        if not (follow_up or asks_current) and self.legal_model.asks_about_law(message_tokens(question)):
+            # A question about the law that no procedure answers for sure, and that carries none of
+            # detect_intent's cue phrases, as most do: no menu of unrelated procedures.
+            return self._legal_reply(result, engine)
         if result.decision is Decision.CLARIFY and result.choices:
             return self._clarify(result, engine)
         if sections and current is not None:

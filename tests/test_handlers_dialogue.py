@@ -404,7 +404,7 @@ async def test_a_menu_of_unlikely_choices_is_not_offered(hashing_embedder, store
     # closest three is 20% likely, under the floor. No menu: an honest reply and the offer to ask
     # an official.
     entries = [*portal("1.013979", "1.000656", "1.010041"), tam_tru(), KHAI_SINH]
-    question = "Bố tôi mất không để lại di chúc, chia thừa kế nhà đất thế nào?"
+    question = "Bố tôi mất, giờ làm giấy tờ nhận thừa kế nhà đất ở đâu?"
     bot = talk_to(calibrated_engine(hashing_embedder, entries, top=0.2), desk, store)
     turn = await bot.push(question)
     reply = bot.pop()
@@ -459,6 +459,25 @@ async def test_a_legal_question_gets_no_advice_and_no_menu_only_the_offer(clarif
     turn = await bot.push(callback_data=SEND_DATA)
     assert turn.outcome is Outcome.ESCALATED
     assert await questions_sent(desk) == ["Hàng xóm xây lấn sang đất nhà tôi, như vậy có vi phạm không?"]
+
+
+@async_test
+async def test_a_legal_question_without_cue_words_gets_no_menu_when_the_search_is_unsure(clarifying, desk) -> None:
+    # No phrase of detect_intent's cues: the legal-question model tells it, once the search has
+    # found nothing it is sure of.
+    bot = talk_to(clarifying, desk)
+    turn = await bot.push("mượn xe bạn đi rồi bị mất thì tôi có phải đền không")
+    reply = bot.pop()
+    assert (turn.outcome, turn.entry_id) == (Outcome.ABSTAINED, "")
+    assert "tư vấn pháp lý" in reply.text
+    assert [b.data for b in reply.choice_buttons] == [SEND_DATA]
+
+
+@async_test
+async def test_the_legal_question_model_does_not_override_a_sure_answer(answering, desk) -> None:
+    bot = talk_to(answering, desk)
+    turn = await bot.push("mượn xe bạn đi rồi bị mất thì tôi có phải đền không")
+    assert turn.outcome is Outcome.ANSWERED
 
 
 @async_test

@@ -1,4 +1,4 @@
-"""``wardbot eval``, ``train``, ``bench`` and ``soak``: the developers' commands (:mod:`bot.devtools`)."""
+"""``wardbot eval``, ``train``, ``fit-legal``, ``bench`` and ``soak``: the developers' commands (:mod:`bot.devtools`)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_fit_legal(args: argparse.Namespace) -> int:
+    from ..devtools import fit_legal
+
+    print(json.dumps(fit_legal(args.intents, args.out, held_out=args.held_out), ensure_ascii=False, sort_keys=True))
+    return 0
+
+
 def _cmd_bench(args: argparse.Namespace) -> int:
     from ..devtools import run_benchmark
 
@@ -68,6 +75,13 @@ def _cmd_soak(args: argparse.Namespace) -> int:
 def add_commands(commands: Commands) -> None:
     _add_eval(commands)
     _add_train(commands)
+    fit = commands.add_parser(
+        "fit-legal", help="fit the model that tells a question about the law from one for a procedure"
+    )
+    fit.add_argument("--intents", type=Path, required=True, help="folder holding legal.txt and procedure.txt")
+    fit.add_argument("--out", type=Path, required=True, help="model file to write (.tsv)")
+    fit.add_argument("--held-out", type=Path, help='questions never fitted on (JSONL with "query" and "kind")')
+    fit.set_defaults(handler=_cmd_fit_legal)
     bench = commands.add_parser("bench", help="measure build time, latency and memory; prints JSON")
     bench.add_argument("--kb", nargs="+", required=True, help="KB folders or portal JSONL files")
     bench.add_argument("--questions", help="queries to time (JSONL with a `query` field; default: built-in set)")

@@ -1,5 +1,6 @@
 """The developers' commands, never part of answering citizens: ``wardbot eval`` (retrieval
-quality), ``wardbot train`` (the LoRA adapter), ``wardbot bench`` (speed and memory, Telegram and
+quality), ``wardbot train`` (the LoRA adapter), ``wardbot fit-legal`` (the model that tells a
+question about the law from one for a procedure), ``wardbot bench`` (speed and memory, Telegram and
 Zalo end to end on the fakes of :mod:`bot.testing`) and ``wardbot soak`` (``wardbot run``
 SIGKILLed under traffic, lost and duplicated replies counted).
 
@@ -12,6 +13,7 @@ _MODULES = {
     "evaluate": "_evaluate",
     "format_report": "_evaluate",
     "train": "_training",
+    "fit_legal": "_legal",
     "run_benchmark": "_bench",
     "bench_telegram_end_to_end": "_bench_telegram",
     "bench_zalo_webhook": "_bench_zalo",
