@@ -4,6 +4,7 @@ held-out questions it never saw."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -141,7 +142,13 @@ def read_lines(path: Path) -> list[str]:
     return [line for line in lines if line and not line.startswith("#")]
 
 
-def fit_legal(intents: Path, out: Path, *, held_out: Path | None, log: Callable[[str], None] = print) -> dict:
+def fit_legal(
+    intents: Path,
+    out: Path,
+    *,
+    held_out: Path | None,
+    log: Callable[[str], None] = functools.partial(print, flush=True),
+) -> dict:
     """Fit on ``intents``/legal.txt against ``intents``/procedure.txt, ``intents``/other.txt and
     the bundled question corpus, write the model to ``out``, and return the figures (held out
     too, if given)."""
