@@ -470,7 +470,7 @@ _CONTACT_CORE = ("so dien thoai", "dien thoai", "so dt", "zalo", "so zalo", "lie
 # Questions about the law rather than a procedure: whether something is legal, what the penalty or
 # the rule is, who is right in a dispute. The bot guides procedures; it does not give legal advice.
 # These cues catch the plainest; the many that carry none are caught by the model of
-# handlers/_legal.py, once the search has found no procedure it is sure of (Dialogue._answer).
+# handlers/_legal.py, once the search has found no procedure it is sure of (Dialogue._question).
 # Written from the kinds of legal question, not from any evaluation set. Bare "kiện" and "hợp
 # pháp" are left out: folded, they are also "điều kiện", "kiến nghị" and "hợp pháp hóa lãnh sự";
 # so are "bị tù" ("bị từ chối") and "bồi thường" (a procedure of its own).

@@ -1,4 +1,5 @@
-"""How the retriever reads a message before it ranks anything, apart from the ranking itself.
+"""How the retriever reads a message before it ranks anything, kept in one place so that the
+embedding model is trained on exactly the text it reads when a citizen asks (``retrieval._train``).
 
 A message is normalised (teencode, telex slips), its diacritics restored from the knowledge
 base's own vocabulary where it has none, and expanded with the lexicon's official terms. The
