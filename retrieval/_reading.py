@@ -2,8 +2,8 @@
 embedding model is trained on exactly the text it reads when a citizen asks (``retrieval._train``).
 
 A message is normalised (teencode, telex slips), its diacritics restored from the knowledge
-base's own vocabulary where it has none, and expanded with the lexicon's official terms. The
-embedding model reads the end of a long message plus those terms; BM25 reads everything.
+base's own vocabulary where it has none, and expanded with the lexicon's official terms. Both
+rankers read the whole message; the embedding model reads it with those terms after it.
 """
 
 from __future__ import annotations
@@ -15,10 +15,6 @@ from ._lexicon import Lexicon
 from ._normalize import has_diacritics, normalize_query, syllables
 from ._restore import DiacriticRestorer
 from ._types import SearchDoc
-
-# Of a long message the embedding model reads the last words, this many characters with the
-# official terms (docs/retrieval.md, section 4): encoding stays fast, and it measured no worse.
-DENSE_QUERY_CHARS = 120
 
 
 @dataclass(frozen=True)
@@ -42,7 +38,7 @@ class QueryReader:
         *,
         lexicon: Lexicon | None = None,
         restore_diacritics: bool = True,
-        dense_query_chars: int = DENSE_QUERY_CHARS,
+        dense_query_chars: int = 0,
     ) -> None:
         self.lexicon = lexicon or Lexicon.default()
         self.dense_query_chars = dense_query_chars
@@ -60,18 +56,20 @@ class QueryReader:
         """A citizen's message as both rankers read it."""
         return self.restore(normalize_query(message, vocabulary=self.vocabulary))
 
-    def read(self, message: str) -> Reading:
+    def read(self, message: str, *, dense_chars: int | None = None) -> Reading:
         """A citizen's message as the retriever reads it; training reads its questions the same way,
-        so that the model learns on the text it meets in service."""
+        so that the model learns on the text it meets in service. ``dense_chars`` overrides
+        :attr:`dense_query_chars` (training reads a shorter window: ``retrieval._train``)."""
         normalized = self.normalized(message)
         expansions = self.lexicon.expansions(normalized)
-        return Reading(normalized, expansions, self.dense_text(normalized, expansions))
+        return Reading(normalized, expansions, self.dense_text(normalized, expansions, dense_chars))
 
-    def dense_text(self, text: str, expansions: Sequence[str]) -> str:
-        """What the embedding model reads: the (restored) text, then the official terms; of a
-        long message only its last words, which keeps encoding fast and measured no worse."""
+    def dense_text(self, text: str, expansions: Sequence[str], limit: int | None = None) -> str:
+        """What the embedding model reads: the (restored) text, then the official terms. With a
+        ``limit`` (by default :attr:`dense_query_chars`; 0 is none), of a long message only its
+        last words: reading the whole of it measured better (docs/retrieval.md, section 12)."""
         official = " ".join(expansions)
-        limit = self.dense_query_chars
+        limit = self.dense_query_chars if limit is None else limit
         if limit and len(text) + 1 + len(official) > limit:
             kept: list[str] = []
             length = -1  # no space before the first word

@@ -5,10 +5,11 @@ Each step takes ``batch_size`` procedures that have questions, one question of e
 * the question as a query, folded (no diacritics) with probability ``fold_share``, since citizens
   type that way and the model is weak on it, then read as the retriever reads a message
   (:meth:`~retrieval._reading.QueryReader.read`: normalised, diacritics restored, the lexicon's
-  official terms added, the end of a long one), so that the model learns on the text it meets in
-  service;
+  official terms added), so that the model learns on the text it meets in service; of a long one
+  only its last ``query_chars`` characters, as the retriever read a message when the shipped
+  adapter was trained (it now reads the whole message, which measured better with this adapter);
 * its positive: the procedure's name, or with probability ``sibling_share`` another of its
-  questions, as the index embeds it (corpus questions are passages too);
+  questions, read as the index reads it (corpus questions are passages too), in the same window;
 * a hard negative: the name of one of the procedure's nearest twins (the procedures whose names
   the base model finds closest: ward vs province level, first issue vs re-issue, domestic vs
   foreign).
@@ -50,7 +51,8 @@ class TrainingSettings:
     learning_rate: float = 5e-4
     warmup_steps: int = 40
     temperature: float = 0.05
-    query_tokens: int = 40  # a message as the retriever reads it (120 characters) is 38 tokens at most
+    query_chars: int = 120  # of a long question, the last this many characters (0: all of it)
+    query_tokens: int = 40  # a question read in 120 characters is 38 tokens at most
     passage_tokens: int = 48  # names are short; 64 made each step a third slower for nothing
     # LoRA on the upper layers only: the backward pass stops there, which halves its cost on 2 cores.
     first_layer: int = 6
@@ -183,11 +185,13 @@ def train_adapter(
         for i in picked:
             questions = plan.questions[i]
             question = rng.choice(questions)
-            queries.append(reader.read(fold(question) if rng.random() < settings.fold_share else question).dense)
+            typed = fold(question) if rng.random() < settings.fold_share else question
+            queries.append(reader.read(typed, dense_chars=settings.query_chars).dense)
             siblings = [q for q in questions if q != question]
-            use_sibling = siblings and rng.random() < settings.sibling_share
-            sibling = reader.dense_text(reader.corpus_question(rng.choice(siblings)), ()) if use_sibling else None
-            positives.append(sibling or plan.names[i])
+            positive = plan.names[i]
+            if siblings and rng.random() < settings.sibling_share:
+                positive = reader.dense_text(reader.corpus_question(rng.choice(siblings)), (), settings.query_chars)
+            positives.append(positive)
             negatives.append(plan.names[rng.choice(plan.twins[i])])
         q = encoder.encode([encoder.query_prompt + t for t in queries], settings.query_tokens)
         p = encoder.encode([encoder.passage_prompt + t for t in positives + negatives], settings.passage_tokens)
