@@ -3,7 +3,8 @@ embedding model is trained on exactly the text it reads when a citizen asks (``r
 
 A message is normalised (teencode, telex slips), its diacritics restored from the knowledge
 base's own vocabulary where it has none, and expanded with the lexicon's official terms. Both
-rankers read the whole message; the embedding model reads it with those terms after it.
+rankers read the whole message (the embedding model, by default: training reads a window of
+it), the embedding model with those terms after it.
 """
 
 from __future__ import annotations
