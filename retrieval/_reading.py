@@ -63,14 +63,14 @@ class QueryReader:
         :attr:`dense_query_chars` (training reads a shorter window: ``retrieval._train``)."""
         normalized = self.normalized(message)
         expansions = self.lexicon.expansions(normalized)
-        return Reading(normalized, expansions, self.dense_text(normalized, expansions, dense_chars))
+        return Reading(normalized, expansions, self.dense_text(normalized, expansions, dense_chars=dense_chars))
 
-    def dense_text(self, text: str, expansions: Sequence[str], limit: int | None = None) -> str:
+    def dense_text(self, text: str, expansions: Sequence[str], *, dense_chars: int | None = None) -> str:
         """What the embedding model reads: the (restored) text, then the official terms. With a
-        ``limit`` (by default :attr:`dense_query_chars`; 0 is none), of a long message only its
-        last words: reading the whole of it measured better (docs/retrieval.md, section 12)."""
+        limit (``dense_chars``, by default :attr:`dense_query_chars`; 0 is none), of a long message
+        only its last words: reading the whole of it measured better (docs/retrieval.md, section 12)."""
         official = " ".join(expansions)
-        limit = self.dense_query_chars if limit is None else limit
+        limit = self.dense_query_chars if dense_chars is None else dense_chars
         if limit and len(text) + 1 + len(official) > limit:
             kept: list[str] = []
             length = -1  # no space before the first word

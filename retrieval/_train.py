@@ -190,7 +190,9 @@ def train_adapter(
             siblings = [q for q in questions if q != question]
             positive = plan.names[i]
             if siblings and rng.random() < settings.sibling_share:
-                positive = reader.dense_text(reader.corpus_question(rng.choice(siblings)), (), settings.query_chars)
+                positive = reader.dense_text(
+                    reader.corpus_question(rng.choice(siblings)), (), dense_chars=settings.query_chars
+                )
             positives.append(positive)
             negatives.append(plan.names[rng.choice(plan.twins[i])])
         q = encoder.encode([encoder.query_prompt + t for t in queries], settings.query_tokens)

@@ -179,7 +179,9 @@ def test_training_reads_each_question_as_the_retriever_reads_a_message(
     # A sibling question is the positive as the index reads it, not as it was written, in the
     # same 120-character window.
     siblings = [p for p in passages if p not in ("Đăng ký tạm trú", "Đăng ký khai sinh")]
-    assert siblings and set(siblings) <= {reader.dense_text(reader.corpus_question(q), (), 120) for q in questions}
+    assert siblings and set(siblings) <= {
+        reader.dense_text(reader.corpus_question(q), (), dense_chars=120) for q in questions
+    }
 
 
 def test_the_base_fingerprint_does_not_depend_on_the_order_of_the_modules(tmp_path: Path) -> None:
