@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from functools import cache
 from importlib import resources
@@ -52,14 +53,25 @@ def faq_search_doc(faq: Faq) -> SearchDoc:
 
 
 def search_docs(kb: KnowledgeBase) -> list[SearchDoc]:
-    """One retriever document per entry, in the knowledge base's stable order."""
+    """One retriever document per entry, in the knowledge base's stable order. A procedure
+    identical to an earlier one in everything but its code and portal addresses is marked the
+    same as it (``SearchDoc.same_as``): the portal file of July 2026 lists "Hỗ trợ phát triển sản
+    xuất cộng đồng" under 10 codes and a Hà Tĩnh procedure under 7, record for record the same."""
     weights = service_popularity()
     scale = math.log1p(max(weights.values(), default=1))
+    first_with: dict[tuple[Procedure, tuple[tuple[str, str], ...]], str] = {}
     docs = []
     for entry in kb.entries():
         if isinstance(entry, Procedure):
             popularity = math.log1p(weights.get(entry.code, 0)) / scale
-            docs.append(procedure_search_doc(entry, popularity, kb.questions.get(entry.code, ())))
+            doc = procedure_search_doc(entry, popularity, kb.questions.get(entry.code, ()))
+            # ``raw`` is left out of a procedure's equality, not out of what a citizen reads.
+            content = (
+                dataclasses.replace(entry, code="", portal_url="", source_url=""),
+                tuple(sorted(entry.raw.items())),
+            )
+            first = first_with.setdefault(content, entry.code)
+            docs.append(doc if first == entry.code else dataclasses.replace(doc, same_as=first))
         else:
             docs.append(faq_search_doc(entry))
     return docs

@@ -101,6 +101,20 @@ class Retriever:
         ids = [d.id for d in docs]
         if len(set(ids)) != len(ids):
             raise ValueError("document ids must be unique")
+        position_of = {doc_id: position for position, doc_id in enumerate(ids)}
+        twins = [(position, position_of.get(doc.same_as, -1)) for position, doc in enumerate(docs) if doc.same_as]
+        for position, first in twins:
+            if not 0 <= first < position or docs[first].same_as:
+                raise ValueError(
+                    f"document {ids[position]!r} is the same as {docs[position].same_as!r}, "
+                    "which must be an earlier document that is the same as no other"
+                )
+        # Identical documents are ranked as their first: it scores the best of them, the others
+        # never rank.
+        self._twins = np.array([position for position, _ in twins], dtype=np.intp)
+        self._twin_of = np.array([first for _, first in twins], dtype=np.intp)
+        self._ranked = np.ones(len(docs), dtype=bool)
+        self._ranked[self._twins] = False
         self.settings = s = settings or RetrieverSettings()
         self.docs = tuple(docs)
         self.embedder = embedder
@@ -156,9 +170,16 @@ class Retriever:
         vector = self.embedder.encode_queries([reading.dense])[0]
         dense = self._dense.scores(vector)
         question_lexical = self._question_lexical.scores(tokens)
-        return ComponentScores(
-            reading.normalized, tokens, lexical, dense, question_lexical, self._question_dense.scores(vector)
-        )
+        question_dense = self._question_dense.scores(vector)
+        for scores in (lexical, dense, question_lexical, question_dense):
+            np.maximum.at(scores, self._twin_of, scores[self._twins])
+            scores[self._twins] = scores.min()
+        return ComponentScores(reading.normalized, tokens, lexical, dense, question_lexical, question_dense)
+
+    def _ranking(self, fused: np.ndarray) -> np.ndarray:
+        """Document positions, best first, the top ``top_k`` of those ranked."""
+        order = np.argsort(-fused)
+        return order[self._ranked[order]][: self.settings.top_k]
 
     def fuse(self, parts: ComponentScores) -> np.ndarray:
         """Max-normalised BM25 plus weighted dense cosine plus the popularity/locality prior,
@@ -176,7 +197,7 @@ class Retriever:
         s = self.settings
         parts = self.component_scores(query)
         fused = self.fuse(parts)
-        order = np.argsort(-fused)[: s.top_k]
+        order = self._ranking(fused)
         features = ranking_features(fused, parts.lexical, parts.dense_any, len(parts.tokens))
         confidence = self.calibration.answer.probability(features)
         in_scope = self.calibration.in_scope.probability(features)
@@ -198,7 +219,7 @@ class Retriever:
         """Calibration features of a query and its ranking as (id, fused score), best first."""
         parts = self.component_scores(query)
         fused = self.fuse(parts)
-        ranking = [(self.docs[i].id, float(fused[i])) for i in np.argsort(-fused)[: self.settings.top_k]]
+        ranking = [(self.docs[i].id, float(fused[i])) for i in self._ranking(fused)]
         return ranking_features(fused, parts.lexical, parts.dense_any, len(parts.tokens)), ranking
 
 

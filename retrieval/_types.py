@@ -15,6 +15,9 @@ class SearchDoc:
     conditions); ``questions`` are citizens' questions it answers (the doc2query corpus), each
     indexed as a passage of its own. ``popularity`` in [0, 1] says how often citizens use the service nationally;
     ``local`` marks entries the ward itself handles (procedures at "Cấp xã", the ward's FAQs).
+    ``same_as`` names an earlier document that says exactly the same to a citizen (the portal
+    lists a few procedures under several codes): the retriever ranks the two as that one, so a
+    citizen is never asked to choose between identical answers.
     """
 
     id: str
@@ -24,6 +27,7 @@ class SearchDoc:
     questions: tuple[str, ...] = ()
     popularity: float = 0.0
     local: bool = False
+    same_as: str = ""
 
 
 class Decision(str, Enum):

@@ -144,3 +144,21 @@ def test_the_national_layer_is_converted_once_and_read_back(tmp_path: Path) -> N
     load_knowledge_base([root], national=national, cache_dir=cache)
     [newer] = cache.glob("national-*.pickle")  # the old conversion is removed
     assert newer != converted
+
+
+def test_a_procedure_the_portal_lists_under_two_codes_is_searched_as_one(tmp_path: Path) -> None:
+    portal = write_jsonl(
+        tmp_path / "portal.jsonl",
+        PORTAL_RECORD,
+        dict(PORTAL_RECORD, ma_thu_tuc="1.009999", detail_url="https://dichvucong.gov.vn/p/2"),
+        dict(PORTAL_RECORD, ma_thu_tuc="1.009998", cap_thuc_hien="Cấp tỉnh"),
+        dict(PORTAL_RECORD, ma_thu_tuc="1.009997", ket_qua_xu_ly="Trích lục khai sinh"),
+    )
+    kb = load_knowledge_base([portal])
+    assert {doc.id: doc.same_as for doc in search_docs(kb)} == {
+        "1.001193": "",
+        "1.009997": "",
+        "1.009998": "",
+        "1.009999": "1.001193",
+    }
+

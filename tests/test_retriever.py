@@ -1,3 +1,5 @@
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -242,3 +244,38 @@ def test_corpus_questions_are_cached_passages_read_like_messages(tmp_path, hashi
     corpus["1.001193"] = (*corpus["1.001193"], "Bé nhà tôi chào đời ở trạm y tế")
     second = Retriever(with_questions(DOCS, corpus), hashing_embedder, cache=cache)
     assert second.newly_embedded == 1  # only the new question
+
+
+def test_identical_documents_rank_as_the_first_with_the_best_of_their_scores(hashing_embedder):
+    # The portal lists some procedures under several codes, record for record the same. Asked in
+    # the words of the second code's corpus question, the first answers, alone and confident.
+    asked = "Nhóm hộ nuôi bò trong thôn muốn xin hỗ trợ con giống"
+    first = SearchDoc("1.002544", "Hỗ trợ phát triển sản xuất cộng đồng", body=("Đề nghị hỗ trợ dự án",), local=True)
+    twin = dataclasses.replace(first, id="3.000274", questions=(asked,), same_as="1.002544")
+    docs = [*DOCS, first, twin]
+    apart = Retriever([*DOCS, first, dataclasses.replace(twin, same_as="")], hashing_embedder)
+    merged = Retriever(docs, hashing_embedder)
+    query = "nhom ho nuoi bo trong thon muon xin ho tro con giong"
+    assert [h.doc_id for h in apart.search(query).hits[:2]] == ["3.000274", "1.002544"]
+    result = merged.search(query)
+    assert result.hits[0].doc_id == "1.002544" and "3.000274" not in [h.doc_id for h in result.hits]
+    assert result.hits[0].score == apart.search(query).hits[0].score
+    features, ranking = merged.features(query)
+    assert [doc_id for doc_id, _ in ranking] == [h.doc_id for h in result.hits]
+    assert features[FEATURES.index("margin")] > apart.features(query)[0][FEATURES.index("margin")]
+
+
+def test_a_document_can_only_be_the_same_as_an_earlier_one(hashing_embedder):
+    later = dataclasses.replace(DOCS[0], same_as=DOCS[1].id)
+    with pytest.raises(ValueError, match="earlier document"):
+        Retriever([later, DOCS[1]], hashing_embedder)
+    unknown = dataclasses.replace(DOCS[1], same_as="9.999999")
+    with pytest.raises(ValueError, match="earlier document"):
+        Retriever([DOCS[0], unknown], hashing_embedder)
+    chained = [
+        DOCS[0],
+        dataclasses.replace(DOCS[1], same_as=DOCS[0].id),
+        dataclasses.replace(DOCS[2], same_as=DOCS[1].id),
+    ]
+    with pytest.raises(ValueError, match="same as no other"):
+        Retriever(chained, hashing_embedder)
