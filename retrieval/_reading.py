@@ -3,8 +3,8 @@ embedding model is trained on exactly the text it reads when a citizen asks (``r
 
 A message is normalised (teencode, telex slips), its diacritics restored from the knowledge
 base's own vocabulary where it has none, and expanded with the lexicon's official terms. Both
-rankers read the whole message (the embedding model, by default: training reads a window of
-it), the embedding model with those terms after it.
+rankers read the whole message (by default; a window is a setting, here and in training), the
+embedding model with those terms after it.
 """
 
 from __future__ import annotations
@@ -60,7 +60,7 @@ class QueryReader:
     def read(self, message: str, *, dense_chars: int | None = None) -> Reading:
         """A citizen's message as the retriever reads it; training reads its questions the same way,
         so that the model learns on the text it meets in service. ``dense_chars`` overrides
-        :attr:`dense_query_chars` (training reads a shorter window: ``retrieval._train``)."""
+        :attr:`dense_query_chars` (training's is ``TrainingSettings.query_chars``)."""
         normalized = self.normalized(message)
         expansions = self.lexicon.expansions(normalized)
         return Reading(normalized, expansions, self.dense_text(normalized, expansions, dense_chars=dense_chars))
