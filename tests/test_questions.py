@@ -7,9 +7,11 @@ import json
 import lzma
 from pathlib import Path
 
+import pytest
 from test_validate import PORTAL_RECORD, PROCEDURE, write, write_jsonl
 
 from knowledge import (
+    KnowledgeBase,
     Problem,
     bundled_national_path,
     bundled_questions_path,
@@ -22,6 +24,12 @@ from knowledge import (
 )
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def bundled_kb() -> KnowledgeBase:
+    """The bundled sample over the national layer (parsing it takes seconds: once per module)."""
+    return load_knowledge_base([bundled_questions_path().parent / "sample"], national=bundled_national_path())
 
 
 def test_questions_are_read_one_per_line_with_comments(tmp_path: Path) -> None:
@@ -104,20 +112,19 @@ def test_a_broken_portal_line_in_a_compressed_file_is_located(tmp_path: Path) ->
     assert [(p.path, p.line) for p in problems] == [(str(national), 2)]
 
 
-def test_the_bundled_corpus_covers_the_national_layer() -> None:
+def test_the_bundled_corpus_covers_the_national_layer(bundled_kb: KnowledgeBase) -> None:
     """At least 10 questions for each ward-level or popular procedure (weight ≥ 1,000), 4 for any
     other, none of them in the held-out file, and the corpus passes its own checks."""
-    kb = load_knowledge_base([bundled_questions_path().parent / "sample"], national=bundled_national_path())
     _, problems = read_question_corpus([bundled_questions_path()])
     assert problems == []
     weights = service_popularity()
     short = []
-    for code, procedure in kb.procedures.items():
+    for code, procedure in bundled_kb.procedures.items():
         need = 10 if "Cấp xã" in procedure.levels or weights.get(code, 0) >= 1000 else 4
-        if len(kb.questions.get(code, ())) < need:
+        if len(bundled_kb.questions.get(code, ())) < need:
             short.append(code)
     assert short == []
-    indexed = {question_key(q) for questions in kb.questions.values() for q in questions}
+    indexed = {question_key(q) for questions in bundled_kb.questions.values() for q in questions}
     held_out = [json.loads(line)["query"] for line in (REPO / "eval" / "heldout.jsonl").read_text().splitlines()]
     assert held_out and not indexed & {question_key(q) for q in held_out}
 
@@ -163,12 +170,11 @@ def test_a_procedure_the_portal_lists_under_two_codes_is_searched_as_one(tmp_pat
     }
 
 
-def test_a_held_out_question_is_answered_by_any_code_of_its_record() -> None:
+def test_a_held_out_question_is_answered_by_any_code_of_its_record(bundled_kb: KnowledgeBase) -> None:
     """The bot answers a record the portal lists under several codes with the first of them, so
     each held-out question about one lists them all as its gold."""
-    kb = load_knowledge_base([bundled_questions_path().parent / "sample"], national=bundled_national_path())
     codes_of: dict[str, set[str]] = {}
-    for doc in search_docs(kb):
+    for doc in search_docs(bundled_kb):
         codes_of.setdefault(doc.same_as or doc.id, set()).add(doc.id)
     record_of = {code: codes for codes in codes_of.values() for code in codes}
     held_out = [json.loads(line) for line in (REPO / "eval" / "heldout.jsonl").read_text().splitlines()]
